@@ -1,0 +1,57 @@
+"""The `gameday` command: a thin layer over the library (parse, call one function, render).
+
+Errors of our own type (GamedayError) are caught once here and printed as `Kind: message`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import GamedayError
+from . import stack as stack_commands
+from .common import console, state
+
+app = typer.Typer(
+    name="gameday",
+    help="GameDays for ML systems: deploy, break and explain a live Kafka + Feast + BentoML + Evidently stack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global_options(
+    config: Optional[Path] = typer.Option(
+        None, "--config", "-c", help="YAML config file (default: $GAMEDAY_CONFIG or ./gameday.yaml)."),
+) -> None:
+    state.config_file = config
+
+
+stack_commands.register(app)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except GamedayError as exc:
+        console.print(f"[bold red]{exc.kind}:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

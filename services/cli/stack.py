@@ -1,0 +1,128 @@
+"""Stack commands: up, down, status, logs, chaos, config show."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import typer
+from rich.table import Table
+
+from ..config import settings_as_dict
+from ..errors import StackError
+from ..stack.supervisor import CHAOS_ACTIONS, Stack
+from .common import console, print_json, progress, state
+
+STATE_STYLE = {"running": "green", "paused": "yellow", "dead": "red", "stopped": "yellow",
+               "external": "cyan", "not started": "dim"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(up)
+    app.command()(down)
+    app.command()(status)
+    app.command()(logs)
+    app.command()(chaos)
+    config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+    config_app.command("show")(config_show)
+    app.add_typer(config_app, name="config")
+
+
+def up(
+    foreground: bool = typer.Option(False, "--foreground", "-f",
+                                    help="Stay attached; Ctrl-C stops the whole stack."),
+) -> None:
+    """Start the stack (Kafka, Redis if asked, the services) and wait until every part is ready."""
+    settings = state.settings()
+    started = time.monotonic()
+    with progress("starting the stack") as report:
+        stack = Stack(settings, report=report)
+        stack.up()
+    console.print(f"[green]stack is up[/] in {time.monotonic() - started:.1f}s — run folder {stack.run.root}")
+    _print_status(stack)
+    if foreground:
+        _hold_until_interrupted(stack)
+
+
+def _hold_until_interrupted(stack: Stack) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print("[dim]attached: Ctrl-C stops the stack[/]")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    with progress("stopping the stack") as report:
+        stack.report = report
+        stack.down()
+    console.print("stack stopped")
+
+
+def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack's data (topics, features, models' runs).")) -> None:
+    """Stop every process of the stack; nothing is left running."""
+    with progress("stopping the stack") as report:
+        stack = Stack(state.settings(), report=report)
+        stopped = stack.down(wipe=wipe)
+    what = ", ".join(stopped) if stopped else "nothing was running"
+    console.print(f"stopped: {what}" + (" — data wiped" if wipe else ""))
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Each component's state, pid, ports and addresses."""
+    stack = Stack(state.settings())
+    if as_json:
+        print_json(stack.status_json())
+        return
+    _print_status(stack)
+
+
+def _print_status(stack: Stack) -> None:
+    table = Table(title=f"stack in {stack.run.root}")
+    for column in ("component", "state", "pid", "ports", "address", "uptime", "memory"):
+        table.add_column(column)
+    for s in stack.status():
+        style = STATE_STYLE.get(s.state, "")
+        table.add_row(
+            s.name, f"[{style}]{s.state}[/]", str(s.pid or "-"),
+            ", ".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
+            ", ".join(s.endpoints.values()) or "-",
+            f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-",
+            f"{s.rss_mb:.0f} MB" if s.rss_mb else "-",
+        )
+    console.print(table)
+
+
+def logs(
+    component: str = typer.Argument(..., help="kafka, redis, ingest, serving, monitor, producer"),
+    lines: int = typer.Option(40, "--lines", "-n", help="How many lines from the end."),
+) -> None:
+    """Print the end of a component's log."""
+    stack = Stack(state.settings())
+    path = stack.run.log_of(component)
+    if not path.exists():
+        raise StackError(f"no log for {component!r} in {stack.run.logs}",
+                         hint="check the name with `gameday status`")
+    print(stack.log_tail(component, lines))
+
+
+def chaos(
+    action: str = typer.Argument(..., help=f"One of: {', '.join(CHAOS_ACTIONS)}."),
+    component: str = typer.Argument(..., help="The component, e.g. kafka."),
+) -> None:
+    """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart."""
+    with progress(f"chaos {action} {component}") as report:
+        message = Stack(state.settings(), report=report).chaos(action, component)
+    console.print(f"[bold magenta]chaos[/] {message}")
+
+
+def config_show(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print the effective configuration (defaults < YAML file < GAMEDAY_* variables)."""
+    import yaml
+
+    data = settings_as_dict(state.settings())
+    if as_json:
+        print_json(data)
+    else:
+        print(yaml.safe_dump(data, sort_keys=False), end="")

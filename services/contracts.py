@@ -1,0 +1,164 @@
+"""Topic and event contracts of TripTime (JSON, versioned, validated at every edge).
+
+Every event carries `event_id` (for idempotency), `event_time` and `schema_version`.
+A consumer that meets a version it does not know dead-letters the event with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = 1
+
+
+class Topics:
+    """The topics of DESIGN.md. Keys: pickup zone for trips, trip id for predictions."""
+
+    TRIPS_REQUESTED = "trips.requested"
+    TRIPS_COMPLETED = "trips.completed"
+    PREDICTIONS = "predictions"
+    ALERTS = "alerts"
+    DLQ = "dlq"
+
+    ALL = (TRIPS_REQUESTED, TRIPS_COMPLETED, PREDICTIONS, ALERTS, DLQ)
+
+
+# The model's features. Zone features come from the Feast online store (written by
+# ingest); request features come from the trip request itself.
+ZONE_FEATURES = ("requests_15m", "completed_30m", "mean_speed_30m")
+REQUEST_FEATURES = ("trip_distance", "passenger_count", "pickup_hour", "pickup_weekday")
+MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
+TARGET = "duration_s"
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Event(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(default_factory=new_event_id, min_length=1)
+    event_time: datetime
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class TripRequested(Event):
+    """A rider asks for a trip: the moment an ETA is needed."""
+
+    trip_id: str = Field(min_length=1)
+    pickup_zone: int = Field(ge=1, le=265)
+    dropoff_zone: int = Field(ge=1, le=265)
+    trip_distance: float = Field(gt=0, le=200, description="miles")
+    passenger_count: int = Field(ge=1, le=9)
+
+
+class TripCompleted(Event):
+    """The trip ended: the label (actual duration) arrives late, at dropoff time."""
+
+    trip_id: str = Field(min_length=1)
+    pickup_zone: int = Field(ge=1, le=265)
+    dropoff_zone: int = Field(ge=1, le=265)
+    pickup_time: datetime
+    trip_distance: float = Field(gt=0, le=200, description="miles")
+    passenger_count: int = Field(ge=1, le=9)
+    duration_s: float = Field(gt=0, le=6 * 3600)
+
+
+class Prediction(Event):
+    """One served ETA, published for monitoring."""
+
+    trip_id: str = Field(min_length=1)
+    pickup_zone: int
+    model_tag: str
+    role: Literal["live", "shadow", "canary"] = "live"
+    features: dict[str, float]
+    prediction_s: float
+    latency_ms: float = Field(ge=0)
+    # Age of the online zone features used (None when they were missing).
+    feature_age_s: float | None = None
+    stale: bool = False
+    missing: list[str] = Field(default_factory=list)
+
+
+class Alert(Event):
+    """A monitoring check failed (after hysteresis)."""
+
+    kind: str
+    column: str | None = None
+    score: float
+    threshold: float
+    window: int
+    evidence_path: str | None = None
+    message: str = ""
+
+
+class DeadLetter(Event):
+    """An event a consumer could not process, with the reason and the original bytes."""
+
+    source_topic: str
+    partition: int | None = None
+    offset: int | None = None
+    consumer: str
+    reason: str
+    original: str = Field(description="the original value, decoded as UTF-8 with replacement")
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    Topics.TRIPS_REQUESTED: TripRequested,
+    Topics.TRIPS_COMPLETED: TripCompleted,
+    Topics.PREDICTIONS: Prediction,
+    Topics.ALERTS: Alert,
+    Topics.DLQ: DeadLetter,
+}
+
+
+class EventRejected(ValueError):
+    """The bytes on a topic are not a valid event of that topic; `reason` names what was wrong."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_event(topic: str, raw: bytes) -> Event:
+    """Validate raw bytes against the topic's contract, or raise EventRejected with the reason."""
+    model = EVENT_TYPES[topic]
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise EventRejected(describe_event_error(exc)) from None
+
+
+def describe_event_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(event)"
+        if err["type"] == "json_invalid":
+            parts.append(f"invalid JSON: {err['msg']}")
+        elif err["type"] == "literal_error" and err["loc"] == ("schema_version",):
+            parts.append(f"unknown schema_version {err.get('input')!r} (supported: {SCHEMA_VERSION})")
+        elif err["type"] == "missing":
+            parts.append(f"{field}: missing")
+        elif err["type"] == "extra_forbidden":
+            parts.append(f"{field}: unexpected field")
+        else:
+            parts.append(f"{field}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(parts)
+
+
+def as_json_dict(event: Event) -> dict[str, Any]:
+    return event.model_dump(mode="json")

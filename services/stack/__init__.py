@@ -1,0 +1,1 @@
+"""The local stack: real infrastructure and services as supervised processes in a run folder."""

@@ -1,0 +1,1 @@
+"""Apache Kafka for the stack: a local KRaft broker (JVM), an external cluster, or testcontainers."""

@@ -1,0 +1,62 @@
+"""Talk to a broker's admin API: wait until it answers, create the topics of the design."""
+
+from __future__ import annotations
+
+import time
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from ...contracts import Topics
+
+
+def admin_client(bootstrap: str, timeout_ms: int = 3000) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="gameday-admin",
+        request_timeout_ms=timeout_ms,
+        api_version_auto_timeout_ms=timeout_ms,
+    )
+
+
+def broker_answers(bootstrap: str) -> bool:
+    """True when the admin API lists topics (the broker is up and has a controller)."""
+    try:
+        client = admin_client(bootstrap, timeout_ms=2000)
+    except (KafkaError, OSError, ValueError):
+        return False
+    try:
+        client.list_topics()
+        return True
+    except (KafkaError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def wait_until_answers(bootstrap: str, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if broker_answers(bootstrap):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = Topics.ALL) -> list[str]:
+    """Create the missing topics (replication 1 on a single broker). Returns the ones created."""
+    client = admin_client(bootstrap)
+    try:
+        existing = set(client.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                client.create_topics(
+                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        client.close()

@@ -1,0 +1,125 @@
+"""Start, inspect and signal one supervised OS process (and its children) by pid."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+# What `status` shows for a component.
+RUNNING, PAUSED, DEAD, STOPPED = "running", "paused", "dead", "stopped"
+
+
+@dataclass
+class ProcessRef:
+    """A pid plus its start time, so a recycled pid is never mistaken for our process."""
+
+    pid: int
+    create_time: float
+
+    def process(self) -> psutil.Process | None:
+        try:
+            proc = psutil.Process(self.pid)
+            if abs(proc.create_time() - self.create_time) > 1.0:
+                return None
+            return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def state(self) -> str:
+        proc = self.process()
+        if proc is None:
+            return DEAD
+        try:
+            status = proc.status()
+        except psutil.NoSuchProcess:
+            return DEAD
+        if status == psutil.STATUS_ZOMBIE:
+            _reap(self.pid)
+            return DEAD
+        if status == psutil.STATUS_STOPPED:
+            return PAUSED
+        return RUNNING
+
+    def alive(self) -> bool:
+        return self.state() in (RUNNING, PAUSED)
+
+    def rss_bytes(self) -> int | None:
+        proc = self.process()
+        try:
+            return proc.memory_info().rss if proc else None
+        except psutil.NoSuchProcess:
+            return None
+
+    def signal_group(self, sig: int) -> bool:
+        """Signal the process group (the process was started as a session leader)."""
+        if self.process() is None:
+            return False
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            os.kill(self.pid, sig)
+        return True
+
+    def terminate(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM, wait, then SIGKILL: no process of the group is left behind."""
+        proc = self.process()
+        if proc is None:
+            return
+        members = _group_members(self.pid)
+        if self.state() == PAUSED:
+            self.signal_group(signal.SIGCONT)
+        self.signal_group(signal.SIGTERM)
+        _, alive = psutil.wait_procs(members, timeout=timeout_s)
+        for leftover in alive:
+            try:
+                leftover.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(alive, timeout=5)
+        _reap(self.pid)
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    members = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            continue
+    return members
+
+
+def _reap(pid: int) -> None:
+    # Only our own children can be reaped; for others this is a harmless no-op.
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def spawn(argv: list[str], *, log_file: Path, env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> ProcessRef:
+    """Start a detached process (own session) whose stdout and stderr append to log_file."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as log:
+        log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} start: {' '.join(argv)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    return ProcessRef(proc.pid, psutil.Process(proc.pid).create_time())

@@ -1,0 +1,31 @@
+"""Which components a stack has, for given settings, in dependency order."""
+
+from __future__ import annotations
+
+from graphlib import TopologicalSorter
+
+from ..config import Settings
+from .component import Component
+from .kafka.container import ContainerKafka
+from .kafka.local import ExternalKafka, LocalKafka
+from .redis import LocalRedis
+
+
+def infrastructure(settings: Settings) -> list[Component]:
+    kafka = {"local": LocalKafka, "external": ExternalKafka, "testcontainers": ContainerKafka}[settings.kafka.mode]
+    parts: list[Component] = [kafka()]
+    if settings.online_store == "redis" and not settings.redis.url:
+        parts.append(LocalRedis())
+    return parts
+
+
+def services(settings: Settings) -> list[Component]:
+    """The TripTime services (ingest, serving, monitor, producer) as they are built."""
+    return []
+
+
+def build_components(settings: Settings, with_services: bool = True) -> list[Component]:
+    parts = infrastructure(settings) + (services(settings) if with_services else [])
+    by_name = {c.name: c for c in parts}
+    graph = {c.name: [d for d in c.depends_on if d in by_name] for c in parts}
+    return [by_name[name] for name in TopologicalSorter(graph).static_order()]

@@ -1,0 +1,268 @@
+"""The supervisor: start components in dependency order, wait for readiness, stop, signal.
+
+State lives in the run folder, so every `gameday` command (and every test) sees the
+same stack: `up` starts detached processes and returns; `down` stops them all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from ..config import Settings
+from ..errors import StackError
+from .component import Component, Reporter, StackContext, silent
+from .ports import port_is_free, reuse_or_pick
+from .process import DEAD, PAUSED, spawn
+from .registry import build_components
+from .state import ComponentRecord, RunFolder
+
+CHAOS_ACTIONS = ("kill", "stop", "start", "pause", "resume", "restart")
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    state: str
+    pid: int | None
+    ports: dict[str, int]
+    endpoints: dict[str, str]
+    uptime_s: float | None
+    rss_mb: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+class Stack:
+    """One stack = one run folder + the components the settings call for."""
+
+    def __init__(self, settings: Settings, components: list[Component] | None = None,
+                 report: Reporter = silent) -> None:
+        self.settings = settings
+        self.run = RunFolder(settings.run_path)
+        self.components = components if components is not None else build_components(settings)
+        self.by_name = {c.name: c for c in self.components}
+        self.report = report
+
+    def _context(self, records: dict[str, ComponentRecord]) -> StackContext:
+        return StackContext(self.settings, self.run, records, self.report)
+
+    # ---- up / down -------------------------------------------------------------------------
+
+    def up(self) -> dict[str, ComponentRecord]:
+        """Start every component, each after its dependencies are ready; undo all on failure."""
+        with self.run.locked():
+            running = self.run.live_components()
+            if running:
+                raise StackError(
+                    f"the stack in {self.run.root} is already running ({', '.join(running)})",
+                    hint="see `gameday status`, or stop it first with `gameday down`",
+                )
+            previous = self.run.load()
+            records: dict[str, ComponentRecord] = {}
+            try:
+                for component in self.components:
+                    records[component.name] = self._start(component, records, previous.get(component.name))
+                return records
+            except BaseException:
+                self.report("stack", "start failed: stopping what was started")
+                self._stop_all(records)
+                self.run.clear()
+                raise
+
+    def _start(self, component: Component, records: dict[str, ComponentRecord],
+               previous: ComponentRecord | None) -> ComponentRecord:
+        ctx = self._context(records)
+        self.report(component.name, "preparing")
+        component.prepare(ctx)
+        ports = self._assign_ports(component, ctx, records, previous)
+        record = ComponentRecord(name=component.name, ports=ports,
+                                 endpoints=component.endpoints(ctx, ports))
+        spec = component.launch(ctx, ports)
+        if spec is not None:
+            self.report(component.name, "starting")
+            ref = spawn(spec.argv, log_file=self.run.log_of(component.name),
+                        env={**ctx.child_env(), **spec.env}, cwd=spec.cwd)
+            record.pid, record.create_time = ref.pid, ref.create_time
+        records[component.name] = record
+        self.run.save(records)
+        self._wait_ready(component, ctx, record)
+        component.after_ready(ctx, record)
+        self.run.save(records)
+        self.report(component.name, "ready")
+        return record
+
+    def _assign_ports(self, component: Component, ctx: StackContext,
+                      records: dict[str, ComponentRecord], previous: ComponentRecord | None) -> dict[str, int]:
+        taken = {p for r in records.values() for p in r.ports.values()}
+        ports = {}
+        for name, port in component.fixed_ports(ctx).items():
+            if not port_is_free(port):
+                raise StackError(
+                    f"port {port} for {component.name} ({name}) is taken{_port_owner(port)}",
+                    hint=f"stop that process, or unset the {component.name} port in the config to use a free one",
+                )
+            ports[name] = port
+        for name in component.port_names:
+            if name not in ports:
+                ports[name] = reuse_or_pick(previous.ports.get(name) if previous else None, taken)
+            taken.add(ports[name])
+        return ports
+
+    def _wait_ready(self, component: Component, ctx: StackContext, record: ComponentRecord) -> None:
+        timeout = self.settings.ready_timeout_s
+        start = time.monotonic()
+        self.report(component.name, "waiting until ready")
+        while True:
+            ref = record.process
+            if ref is not None and ref.state() == DEAD:
+                raise StackError(
+                    f"{component.name} exited while starting; the end of its log:\n{self.log_tail(component.name)}",
+                    hint=f"full log: {self.run.log_of(component.name)}",
+                )
+            if component.is_ready(ctx, record):
+                return
+            waited = time.monotonic() - start
+            if waited > timeout:
+                raise StackError(
+                    f"{component.name} was not ready after {timeout:.0f} s; the end of its log:\n"
+                    f"{self.log_tail(component.name)}",
+                    hint="raise ready_timeout_s in the config if the machine is slow",
+                )
+            self.report(component.name, f"waiting until ready ({waited:.0f}s)")
+            time.sleep(0.25)
+
+    def down(self, wipe: bool = False) -> list[str]:
+        """Stop every component (reverse order). With wipe, delete their data too."""
+        with self.run.locked():
+            records = self.run.load()
+            stopped = self._stop_all(records)
+            self.run.clear()
+            if wipe:
+                ctx = self._context(records)
+                for component in self.components:
+                    for path in component.data_paths(ctx):
+                        shutil.rmtree(path, ignore_errors=True)
+            return stopped
+
+    def _stop_all(self, records: dict[str, ComponentRecord]) -> list[str]:
+        stopped = []
+        order = [c.name for c in self.components] + [n for n in records if n not in self.by_name]
+        for name in reversed(order):
+            record = records.get(name)
+            if record is None or record.process is None:
+                continue
+            self.report(name, "stopping")
+            timeout = self.by_name[name].stop_timeout_s if name in self.by_name else 15.0
+            record.process.terminate(timeout)
+            stopped.append(name)
+        return stopped
+
+    # ---- status / logs ---------------------------------------------------------------------
+
+    def status(self) -> list[ComponentStatus]:
+        records = self.run.load()
+        statuses = []
+        for name in [c.name for c in self.components] + [n for n in records if n not in self.by_name]:
+            record = records.get(name)
+            if record is None:
+                statuses.append(ComponentStatus(name, "not started", None, {}, {}, None, None))
+                continue
+            state = record.state()
+            ref = record.process
+            alive = state in ("running", "paused")
+            rss = ref.rss_bytes() if ref and alive else None
+            statuses.append(ComponentStatus(
+                name=name, state=state, pid=record.pid, ports=record.ports, endpoints=record.endpoints,
+                uptime_s=round(time.time() - record.started_at, 1) if alive else None,
+                rss_mb=round(rss / 2**20, 1) if rss else None,
+            ))
+        return statuses
+
+    def status_json(self) -> dict[str, Any]:
+        records = self.run.load()
+        kafka = records.get("kafka")
+        return {
+            "run_dir": str(self.run.root),
+            "running": any(s.state in ("running", "paused") for s in self.status()),
+            "kafka_bootstrap": kafka.endpoints.get("bootstrap") if kafka else None,
+            "components": [s.as_dict() for s in self.status()],
+        }
+
+    def log_tail(self, component: str, lines: int = 20) -> str:
+        path = self.run.log_of(component)
+        if not path.exists():
+            return "(no log yet)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def endpoint(self, component: str, name: str) -> str | None:
+        record = self.run.load().get(component)
+        return record.endpoints.get(name) if record else None
+
+    # ---- chaos -----------------------------------------------------------------------------
+
+    def chaos(self, action: str, name: str) -> str:
+        """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart."""
+        if action not in CHAOS_ACTIONS:
+            raise StackError(f"unknown chaos action {action!r}", hint=f"use one of: {', '.join(CHAOS_ACTIONS)}")
+        with self.run.locked():
+            records = self.run.load()
+            record = records.get(name)
+            if record is None:
+                known = ", ".join(records) or "none: the stack is not up"
+                raise StackError(f"no component {name!r} in the stack", hint=f"components: {known}")
+            if record.process is None and action != "start":
+                raise StackError(f"{name} is not a process of this stack (it is external); chaos cannot touch it")
+            component = self.by_name.get(name)
+            ref = record.process
+            state = record.state()
+            if action == "kill":
+                if not ref or not ref.signal_group(signal.SIGKILL):
+                    return f"{name} was not running ({state})"
+                _wait_dead(ref)
+                return f"sent SIGKILL to {name} (pid {record.pid})"
+            if action == "pause":
+                if not ref or not ref.signal_group(signal.SIGSTOP):
+                    return f"{name} was not running ({state})"
+                return f"sent SIGSTOP to {name} (pid {record.pid}): paused"
+            if action == "resume":
+                if not ref or state != PAUSED:
+                    return f"{name} was not paused ({state})"
+                ref.signal_group(signal.SIGCONT)
+                return f"sent SIGCONT to {name} (pid {record.pid}): resumed"
+            if action == "stop":
+                if ref:
+                    ref.terminate(component.stop_timeout_s if component else 15.0)
+                record.stopped = True
+                self.run.save(records)
+                return f"stopped {name} (SIGTERM to pid {record.pid})"
+            # start / restart: a new process on the same ports, waited until ready.
+            if component is None:
+                raise StackError(f"{name} is not a component of the current config; cannot start it")
+            if ref and ref.alive():
+                ref.terminate(component.stop_timeout_s)
+            del records[name]
+            new = self._start(component, records, previous=record)
+            return f"restarted {name} (pid {new.pid}) on ports {new.ports or '-'}; ready"
+
+
+def _wait_dead(ref, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and ref.state() != DEAD:
+        time.sleep(0.05)
+
+
+def _port_owner(port: int) -> str:
+    try:
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                return f" by pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        pass
+    return " by another process"
