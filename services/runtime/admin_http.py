@@ -1,0 +1,113 @@
+"""A small admin HTTP server for a service process: /healthz, /ready, /metrics, /faults.
+
+/faults is how scenarios turn a running service's knobs without restarting it:
+GET returns the current knobs, POST merges a JSON object into them (validated by the
+service's pydantic model; a bad knob gets a 400 naming the field), DELETE resets them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Generic, TypeVar
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from pydantic import BaseModel, ValidationError
+
+K = TypeVar("K", bound=BaseModel)
+
+
+class Knobs(Generic[K]):
+    """Thread-safe holder of a service's fault knobs (a pydantic model with 'off' defaults)."""
+
+    def __init__(self, model: type[K]) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self._value = model()
+
+    @property
+    def value(self) -> K:
+        return self._value  # immutable snapshot: readers never see a half-applied change
+
+    def merge(self, changes: dict) -> K:
+        with self._lock:
+            self._value = self._model.model_validate({**self._value.model_dump(), **changes})
+            return self._value
+
+    def reset(self) -> K:
+        with self._lock:
+            self._value = self._model()
+            return self._value
+
+
+class AdminServer:
+    """Serve health, readiness, Prometheus metrics and fault knobs on a loopback port."""
+
+    def __init__(self, port: int, ready: Callable[[], bool], knobs: Knobs | None = None,
+                 registry: CollectorRegistry = REGISTRY, host: str = "127.0.0.1",
+                 status: Callable[[], dict] | None = None) -> None:
+        self.ready, self.knobs, self.registry, self.status = ready, knobs, registry, status
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # access logs would drown the JSON log
+                pass
+
+            def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, code: int, data: object) -> None:
+                self._send(code, json.dumps(data, default=str).encode())
+
+            def do_GET(self) -> None:
+                if self.path == "/healthz":
+                    self._json(200, {"status": "ok"})
+                elif self.path == "/ready":
+                    ok = server.ready()
+                    self._json(200 if ok else 503, {"ready": ok})
+                elif self.path == "/metrics":
+                    self._send(200, generate_latest(server.registry), CONTENT_TYPE_LATEST)
+                elif self.path == "/faults" and server.knobs:
+                    self._json(200, server.knobs.value.model_dump(mode="json"))
+                elif self.path == "/status" and server.status:
+                    self._json(200, server.status())
+                else:
+                    self._json(404, {"error": f"no route {self.path}"})
+
+            def do_POST(self) -> None:
+                if self.path != "/faults" or not server.knobs:
+                    return self._json(404, {"error": f"no route {self.path}"})
+                try:
+                    length = int(self.headers.get("Content-Length", 0))
+                    changes = json.loads(self.rfile.read(length) or b"{}")
+                    if not isinstance(changes, dict):
+                        raise ValueError("body must be a JSON object of knobs")
+                    value = server.knobs.merge(changes)
+                except ValidationError as exc:
+                    return self._json(400, {"error": "invalid knob", "detail": exc.errors(include_url=False)})
+                except ValueError as exc:
+                    return self._json(400, {"error": str(exc)})
+                self._json(200, value.model_dump(mode="json"))
+
+            def do_DELETE(self) -> None:
+                if self.path != "/faults" or not server.knobs:
+                    return self._json(404, {"error": f"no route {self.path}"})
+                self._json(200, server.knobs.reset().model_dump(mode="json"))
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="admin-http", daemon=True)
+
+    def start(self) -> "AdminServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
