@@ -53,6 +53,43 @@ class RedisSettings(BaseModel):
     binary: str = "redis-server"
 
 
+class ProducerSettings(BaseModel):
+    """The trip simulator as a stack component (`python -m mlgameday.producer`)."""
+
+    # Admin HTTP port (/faults); the stack sets it. Unset: a free port.
+    port: int = Field(0, ge=0, le=65535)
+    rate: float = Field(20.0, gt=0, le=100_000, description="trip requests per second")
+    # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request.
+    time_scale: float = Field(1.0, gt=0, le=100_000)
+    seed: int = 42
+    requested_topic: str = "trips.requested"
+    completed_topic: str = "trips.completed"
+
+
+class IngestSettings(BaseModel):
+    """The Kafka → Feast ingest consumer (`python -m mlgameday.ingest`)."""
+
+    port: int = Field(0, ge=0, le=65535)
+    group_id: str = "ingest"
+    requested_topic: str = "trips.requested"
+    completed_topic: str = "trips.completed"
+    dlq_topic: str = "dlq"
+    max_poll_records: int = Field(5000, ge=1, le=100_000)
+    poll_timeout_ms: int = Field(100, ge=1, le=10_000)
+    # State + offsets are checkpointed (and offline rows flushed) at most this often.
+    checkpoint_interval_s: float = Field(2.0, gt=0, le=600)
+    # How many recent event ids are remembered to drop redelivered duplicates.
+    dedup_capacity: int = Field(200_000, ge=1000, le=10_000_000)
+
+
+class FeatureSettings(BaseModel):
+    """Where the Feast definitions are read from (the store's data lives in the run folder)."""
+
+    # The feature_repo/ folder with the definitions; unset: the one in the source tree.
+    repo_path: Path | None = None
+    project: str = "triptime"
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -69,6 +106,9 @@ class Settings(BaseSettings):
     online_store: Literal["sqlite", "redis"] = "sqlite"
     kafka: KafkaSettings = KafkaSettings()
     redis: RedisSettings = RedisSettings()
+    producer: ProducerSettings = ProducerSettings()
+    ingest: IngestSettings = IngestSettings()
+    features: FeatureSettings = FeatureSettings()
     # Seconds a component may take to become ready before `up` gives up.
     ready_timeout_s: float = Field(90, gt=0)
 
