@@ -90,6 +90,101 @@ class FeatureSettings(BaseModel):
     project: str = "triptime"
 
 
+class TrainerSettings(BaseModel):
+    """The one-shot training job (`gameday train`, `python -m mlgameday.trainer`)."""
+
+    # Days of simulated history `gameday train --history-days` creates when none exists yet.
+    history_days: int = Field(3, ge=1, le=90)
+    # The latest share of the labels' time span held out for evaluation (never trained on).
+    holdout_share: float = Field(0.25, gt=0.05, lt=0.9)
+    seed: int = 7
+    # Rows of training features + predictions saved with the model as the monitor's baseline.
+    reference_rows: int = Field(5000, ge=100, le=200_000)
+
+
+class ServingSettings(BaseModel):
+    """The BentoML service (`bentoml serve mlgameday.serving.service:TripTime`)."""
+
+    # HTTP port; the stack sets it. 0: a free port.
+    port: int = Field(0, ge=0, le=65535)
+    # Live model when none was promoted yet: a variant (fast, accurate, worse) or a full tag.
+    model: str = "accurate"
+    # Zone features read from the online store are reused for this long (0: read every request).
+    feature_cache_ms: float = Field(500, ge=0, le=60_000)
+    # Features older than this are stale (the zone_stats TTL); the model's fallback is used.
+    feature_ttl_s: float = Field(3600, gt=0)
+    # Predictions waiting to be published; when full, new ones are dropped and counted.
+    publish_buffer: int = Field(20_000, ge=10, le=1_000_000)
+    predictions_topic: str = "predictions"
+
+
+class MonitorSettings(BaseModel):
+    """The monitor (`python -m mlgameday.monitor`): windows of predictions joined to late labels."""
+
+    # Admin HTTP port (/metrics, /ready); the stack sets it. 0: a free port.
+    port: int = Field(0, ge=0, le=65535)
+    predictions_topic: str = "predictions"
+    labels_topic: str = "trips.completed"
+    alerts_topic: str = "alerts"
+    dlq_topic: str = "dlq"
+    group_id: str = "gameday-monitor"
+    # latest: judge live traffic from now on; earliest: replay what the topics hold.
+    auto_offset_reset: Literal["earliest", "latest"] = "latest"
+    # Which predictions are judged (shadow/canary ones are counted, not windowed).
+    roles: list[Literal["live", "shadow", "canary"]] = ["live"]
+    # A window closes at window_rows predictions or after window_s seconds, whichever comes first.
+    window_rows: int = Field(1000, ge=10, le=1_000_000)
+    window_s: float | None = Field(60.0, gt=0)
+    # Windows with fewer rows are reported as "too few rows", never as drift.
+    min_rows: int = Field(200, ge=1)
+    # A closed window is judged once this share of its predictions has a label, or after
+    # label_wait_s, or when more than max_pending_windows wait (labels are late; never wait forever).
+    label_coverage: float = Field(0.9, ge=0, le=1)
+    label_wait_s: float = Field(30.0, ge=0)
+    max_pending_windows: int = Field(3, ge=1, le=100)
+    # Labels whose prediction is not (yet) seen are kept this long / this many, then counted as unmatched.
+    orphan_label_ttl_s: float = Field(300.0, gt=0)
+    max_orphan_labels: int = Field(100_000, ge=100)
+    # Quality is judged only on windows with at least this many labelled rows.
+    min_labeled_rows: int = Field(100, ge=1)
+    # A parquet reference sample that overrides the model store's (contracts.MODEL_FEATURES +
+    # zone_id + event_timestamp + prediction_s + duration_s).
+    reference_path: Path | None = None
+    # Drift tests (Evidently names): Wasserstein distance (normed) for numbers, Jensen-Shannon for
+    # few-valued columns; None uses each method's default threshold (0.1).
+    # A live window spans minutes, the reference days: the clock columns always "drift".
+    drift_exclude: list[str] = ["pickup_hour", "pickup_weekday"]
+    # Few-valued features judged as categories (the rest as numbers).
+    categorical: list[str] = ["passenger_count", "pickup_weekday"]
+    num_method: str | None = "wasserstein"
+    cat_method: str | None = "jensenshannon"
+    drift_threshold: float | None = None
+    # Quality: MAE above reference MAE by this share; |mean error| above this share of reference MAE.
+    mae_increase: float = Field(0.25, gt=0)
+    bias_share: float = Field(0.25, gt=0)
+    # Freshness: features older than max_feature_age_s (the zone_stats TTL) are stale; alert above stale_share.
+    max_feature_age_s: float = Field(3600.0, gt=0)
+    stale_share: float = Field(0.2, ge=0, le=1)
+    # Training-serving skew: predictions per window compared with the offline store, and the
+    # relative difference of a feature's mean that counts as skew (km/h vs mph is 0.61).
+    skew_sample: int = Field(50, ge=0, le=10_000)
+    skew_threshold: float = Field(0.1, gt=0)
+    # Hysteresis: a check alerts when it failed in k of the last n judged windows.
+    alert_k: int = Field(2, ge=1)
+    alert_n: int = Field(3, ge=1)
+    # Write each window's Evidently HTML (slower than the JSON; the workspace has everything).
+    save_html: bool = True
+    # Also start a real Prometheus scraping the stack (`gameday up --with-prometheus`).
+    prometheus: bool = False
+    prometheus_binary: str = "prometheus"
+
+    @model_validator(mode="after")
+    def _k_of_n(self) -> "MonitorSettings":
+        if self.alert_k > self.alert_n:
+            raise ValueError(f"monitor.alert_k ({self.alert_k}) must not exceed monitor.alert_n ({self.alert_n})")
+        return self
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -109,6 +204,9 @@ class Settings(BaseSettings):
     producer: ProducerSettings = ProducerSettings()
     ingest: IngestSettings = IngestSettings()
     features: FeatureSettings = FeatureSettings()
+    trainer: TrainerSettings = TrainerSettings()
+    serving: ServingSettings = ServingSettings()
+    monitor: MonitorSettings = MonitorSettings()
     # Seconds a component may take to become ready before `up` gives up.
     ready_timeout_s: float = Field(90, gt=0)
 
@@ -116,46 +214,42 @@ class Settings(BaseSettings):
     def run_path(self) -> Path:
         return self.run_dir.expanduser().resolve()
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_file = _active_config_file()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if yaml_file is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
-        return tuple(sources)
 
-
-_explicit_config_file: Path | None = None
-
-
-def _active_config_file() -> Path | None:
-    if _explicit_config_file is not None:
-        return _explicit_config_file
+def _active_config_file(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
     if env := os.environ.get("GAMEDAY_CONFIG"):
         return Path(env)
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
 
 
+def _settings_class(yaml_file: Path | None) -> type[Settings]:
+    """Settings whose sources are: init kwargs > GAMEDAY_* environment > the YAML file > defaults."""
+
+    class _Settings(Settings):
+        @classmethod
+        def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                       dotenv_settings, file_secret_settings):
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if yaml_file is not None:
+                sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+            return tuple(sources)
+
+    _Settings.__name__ = "Settings"
+    return _Settings
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read the settings, failing with the key, the value and what is allowed."""
-    global _explicit_config_file
-    _explicit_config_file = config_file
-    source = _active_config_file()
+    source = _active_config_file(config_file)
     if source is not None and not source.is_file():
         raise ConfigError(
             f"config file {source} does not exist",
             hint="pass an existing YAML file to --config, or unset GAMEDAY_CONFIG",
         )
     try:
-        return Settings(**overrides)
+        return _settings_class(source)(**overrides)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, source)) from None
     except Exception as exc:  # a YAML syntax error surfaces here

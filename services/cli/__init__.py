@@ -30,6 +30,7 @@ def _global_options(
         None, "--config", "-c", help="YAML config file (default: $GAMEDAY_CONFIG or ./gameday.yaml)."),
 ) -> None:
     state.config_file = config
+    state._settings = None  # a fresh read per invocation (tests invoke many in one process)
 
 
 stack_commands.register(app)

@@ -38,7 +38,7 @@ def up(
     started = time.monotonic()
     with progress("starting the stack") as report:
         stack = Stack(settings, report=report)
-        stack.up()
+        stack.up(settings)
     console.print(f"[green]stack is up[/] in {time.monotonic() - started:.1f}s — run folder {stack.run.root}")
     _print_status(stack)
     if foreground:

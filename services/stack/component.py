@@ -47,7 +47,7 @@ class StackContext:
 
     def child_env(self) -> dict[str, str]:
         """Environment for service processes: the stack's addresses, as if they were external."""
-        env = {"GAMEDAY_RUN_DIR": str(self.run.root)}
+        env = {"GAMEDAY_RUN_DIR": str(self.run.root), "GAMEDAY_CONFIG": str(self.run.settings_file)}
         if bootstrap := self.endpoint("kafka", "bootstrap"):
             env["GAMEDAY_KAFKA__MODE"] = "external"
             env["GAMEDAY_KAFKA__BOOTSTRAP"] = bootstrap

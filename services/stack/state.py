@@ -51,6 +51,9 @@ class RunFolder:
         self.logs = root / "logs"
         self.data = root / "data"
         self.state_file = root / "state.json"
+        # The effective settings `up` ran with: later commands and the service processes
+        # read the stack as it was started, whatever the shell's config says now.
+        self.settings_file = root / "settings.yaml"
         self.lock_file = root / ".lock"
 
     def ensure(self) -> None:
@@ -77,6 +80,12 @@ class RunFolder:
 
     def clear(self) -> None:
         self.state_file.unlink(missing_ok=True)
+
+    def save_settings(self, data: dict) -> None:
+        import yaml
+
+        self.ensure()
+        self.settings_file.write_text(yaml.safe_dump(data, sort_keys=False))
 
     def live_components(self) -> list[str]:
         return [name for name, rec in self.load().items()

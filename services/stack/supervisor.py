@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 
-from ..config import Settings
+from ..config import Settings, load_settings, settings_as_dict
 from ..errors import StackError
 from .component import Component, Reporter, StackContext, silent
 from .ports import port_is_free, reuse_or_pick
@@ -44,20 +44,30 @@ class Stack:
 
     def __init__(self, settings: Settings, components: list[Component] | None = None,
                  report: Reporter = silent) -> None:
-        self.settings = settings
         self.run = RunFolder(settings.run_path)
-        self.components = components if components is not None else build_components(settings)
-        self.by_name = {c.name: c for c in self.components}
         self.report = report
+        self._fixed_components = components
+        # A stack that is up is handled with the settings it was started with.
+        if self.run.state_file.exists() and self.run.settings_file.exists():
+            settings = load_settings(self.run.settings_file, run_dir=settings.run_dir)
+        self._use(settings)
+
+    def _use(self, settings: Settings) -> None:
+        self.settings = settings
+        self.components = (self._fixed_components if self._fixed_components is not None
+                           else build_components(settings))
+        self.by_name = {c.name: c for c in self.components}
 
     def _context(self, records: dict[str, ComponentRecord]) -> StackContext:
         return StackContext(self.settings, self.run, records, self.report)
 
     # ---- up / down -------------------------------------------------------------------------
 
-    def up(self) -> dict[str, ComponentRecord]:
+    def up(self, settings: Settings | None = None) -> dict[str, ComponentRecord]:
         """Start every component, each after its dependencies are ready; undo all on failure."""
         with self.run.locked():
+            if settings is not None:
+                self._use(settings)
             running = self.run.live_components()
             if running:
                 raise StackError(
@@ -66,6 +76,7 @@ class Stack:
                 )
             previous = self.run.load()
             records: dict[str, ComponentRecord] = {}
+            self.run.save_settings(settings_as_dict(self.settings))
             try:
                 for component in self.components:
                     records[component.name] = self._start(component, records, previous.get(component.name))

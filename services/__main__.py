@@ -1,0 +1,5 @@
+"""`python -m mlgameday` is the `gameday` command."""
+
+from .cli import main
+
+main()
