@@ -1,0 +1,94 @@
+"""From a judged window to alerts: one finding per check, hysteresis (k of the last n judged
+windows), and the contracts.Alert event for the ones that just started failing.
+
+Alert kinds (INTERFACES.md): drift.detected (per column), prediction.drift,
+quality.mae_increase, quality.bias (score = mean error, signed: positive = over-predicting),
+freshness.stale, skew.detected (per column), labels.missing (info).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ..config import MonitorSettings
+from ..contracts import Alert, utcnow
+from .results import WindowResult
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    column: str | None
+    score: float
+    threshold: float
+    failed: bool
+    message: str
+
+    @property
+    def key(self) -> tuple[str, str | None]:
+        return self.kind, self.column
+
+
+def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
+    """Every check the window could be judged on; checks without enough data are left out."""
+    out: list[Finding] = []
+    if result.status != "ok":
+        return out
+    for d in result.drift:
+        out.append(Finding("drift.detected", d.column, d.score, d.threshold, d.drifted,
+                           f"{d.column}: {d.method} {d.score:.3f} vs threshold {d.threshold:.3f}"))
+    if (p := result.prediction_drift) is not None:
+        out.append(Finding("prediction.drift", p.column, p.score, p.threshold, p.drifted,
+                           f"predictions: {p.method} {p.score:.3f} vs threshold {p.threshold:.3f}"))
+    if (q := result.quality) is not None:
+        out.append(Finding("quality.mae_increase", None, q.mae_increase, cfg.mae_increase,
+                           q.mae_increase > cfg.mae_increase,
+                           f"MAE {q.mae:.0f}s vs reference {q.ref_mae:.0f}s ({q.mae_increase:+.0%}) on {q.n} labelled trips"))
+        limit = cfg.bias_share * q.ref_mae
+        direction = "over-predicts" if q.bias > 0 else "under-predicts"
+        out.append(Finding("quality.bias", None, q.bias, limit, abs(q.bias) > limit,
+                           f"mean error (prediction - actual) {q.bias:+.0f}s: the model {direction}; "
+                           f"limit ±{limit:.0f}s ({cfg.bias_share:.0%} of reference MAE)"))
+    if (f := result.freshness) is not None and f.n:
+        out.append(Finding("freshness.stale", None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
+                           f"{f.stale_share:.0%} of predictions used stale or missing features "
+                           f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
+                           f"limit {cfg.max_feature_age_s:.0f}s)"))
+    for s in result.skew:
+        out.append(Finding("skew.detected", s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
+                           f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
+                           f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
+    out.append(Finding("labels.missing", None, 1 - result.label_coverage, 1 - cfg.label_coverage,
+                       result.label_coverage < cfg.label_coverage,
+                       f"{result.n_labeled}/{result.n_rows} predictions had their label when judged"))
+    return out
+
+
+class Hysteresis:
+    """A check alerts when it failed in k of its last n judged windows, once per episode:
+    it re-arms only after n windows in a row pass."""
+
+    def __init__(self, k: int, n: int) -> None:
+        self.k, self.n = k, n
+        self._history: dict[tuple[str, str | None], deque[bool]] = {}
+        self.active: set[tuple[str, str | None]] = set()
+
+    def update(self, found: list[Finding]) -> list[Finding]:
+        """Record the window's findings; return those that start an alert now."""
+        firing = []
+        for f in found:
+            history = self._history.setdefault(f.key, deque(maxlen=self.n))
+            history.append(f.failed)
+            if f.key not in self.active and sum(history) >= self.k:
+                self.active.add(f.key)
+                firing.append(f)
+            elif f.key in self.active and not any(history) and len(history) == self.n:
+                self.active.discard(f.key)
+        return firing
+
+
+def to_alert(finding: Finding, window: int, evidence_path: str | None) -> Alert:
+    return Alert(event_time=utcnow(), kind=finding.kind, column=finding.column, score=finding.score,
+                 threshold=finding.threshold, window=window, evidence_path=evidence_path,
+                 message=finding.message)

@@ -1,0 +1,68 @@
+"""The monitor's Prometheus figures (gameday_monitor_*), updated after every judged window."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from .results import WindowResult
+
+
+class MonitorMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        def g(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+            return Gauge(f"gameday_monitor_{name}", doc, labels, registry=registry)
+
+        self.events = Counter("gameday_monitor_events_total", "Events read, by topic and outcome",
+                              ("topic", "outcome"), registry=registry)
+        self.windows = Counter("gameday_monitor_windows_total", "Windows judged, by status", ("status",),
+                               registry=registry)
+        self.alerts = Counter("gameday_monitor_alerts_total", "Alerts published, by kind", ("kind",),
+                              registry=registry)
+        self.eval_seconds = Histogram("gameday_monitor_window_eval_seconds", "Seconds to judge a window",
+                                      buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=registry)
+        self.last_window = g("last_window", "Index of the last judged window")
+        self.window_rows = g("window_rows", "Predictions in the last judged window")
+        self.label_coverage = g("label_coverage", "Share of the last window's predictions with a label")
+        self.drift_share = g("drift_share", "Share of drifted feature columns in the last window")
+        self.drift_score = g("drift_score", "Drift score per feature column (Evidently)", ("column",))
+        self.column_drifted = g("column_drifted", "1 when the column drifted in the last window", ("column",))
+        self.prediction_drift = g("prediction_drift_score", "Drift score of the predictions")
+        self.mae = g("mae_seconds", "MAE of the labelled predictions of the last window")
+        self.rmse = g("rmse_seconds", "RMSE of the labelled predictions of the last window")
+        self.bias = g("bias_seconds", "Mean error (prediction - actual), signed: positive = over-predicting")
+        self.ref_mae = g("reference_mae_seconds", "MAE on the model's reference sample")
+        self.feature_age = g("feature_age_seconds", "Age of the online features used", ("quantile",))
+        self.stale_share = g("stale_feature_share", "Share of predictions with stale or missing features")
+        self.skew = g("skew_relative_difference", "Served vs offline feature mean, relative", ("column",))
+        self.active = g("alert_active", "1 while a check is in alert (after hysteresis)", ("kind", "column"))
+        self.pending = g("pending_predictions", "Predictions in windows not judged yet")
+        self.labels = Counter("gameday_monitor_labels_total", "Labels and predictions by join outcome",
+                              ("outcome",), registry=registry)
+
+    def observe(self, r: WindowResult) -> None:
+        self.windows.labels(r.status).inc()
+        self.last_window.set(r.index)
+        self.window_rows.set(r.n_rows)
+        self.label_coverage.set(r.label_coverage)
+        if r.status != "ok":
+            return
+        self.eval_seconds.observe(r.eval_s)
+        if r.drift_share is not None:
+            self.drift_share.set(r.drift_share)
+        for d in r.drift:
+            self.drift_score.labels(d.column).set(d.score)
+            self.column_drifted.labels(d.column).set(int(d.drifted))
+        if r.prediction_drift:
+            self.prediction_drift.set(r.prediction_drift.score)
+        if q := r.quality:
+            self.mae.set(q.mae)
+            self.rmse.set(q.rmse)
+            self.bias.set(q.bias)
+            self.ref_mae.set(q.ref_mae)
+        if (f := r.freshness) is not None:
+            for name, value in (("0.5", f.p50_s), ("0.95", f.p95_s), ("1", f.max_s)):
+                if value is not None:
+                    self.feature_age.labels(name).set(value)
+            self.stale_share.set(f.stale_share)
+        for s in r.skew:
+            self.skew.labels(s.column).set(s.relative_difference)

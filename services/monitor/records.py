@@ -1,0 +1,93 @@
+"""Where the monitor keeps its evidence, under <run>/data/monitor/:
+
+- workspace/        an Evidently workspace, one project per stack, one run per judged window
+                    (`evidently ui --workspace <run>/data/monitor/workspace` browses it)
+- reports/          window-000001.html / .json (Evidently's HTML and snapshot JSON)
+- windows.jsonl     one summary line per judged window (what `gameday monitor` shows)
+- alerts.jsonl      every alert published (what `gameday alerts` shows without a broker)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..contracts import Alert
+
+
+def monitor_dir(settings: Settings) -> Path:
+    return settings.run_path / "data" / "monitor"
+
+
+def workspace_dir(settings: Settings) -> Path:
+    return monitor_dir(settings) / "workspace"
+
+
+def reports_dir(settings: Settings) -> Path:
+    return monitor_dir(settings) / "reports"
+
+
+def windows_file(settings: Settings) -> Path:
+    return monitor_dir(settings) / "windows.jsonl"
+
+
+def alerts_file(settings: Settings) -> Path:
+    return monitor_dir(settings) / "alerts.jsonl"
+
+
+def project_name(settings: Settings) -> str:
+    return f"mlgameday {settings.run_path.name}"
+
+
+class Evidence:
+    """Writes a window's report (workspace run + HTML + JSON) and the local records."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.reports = reports_dir(settings)
+        self.reports.mkdir(parents=True, exist_ok=True)
+        from evidently.ui.workspace import Workspace
+
+        self.workspace = Workspace.create(str(workspace_dir(settings)))
+        name = project_name(settings)
+        found = self.workspace.search_project(name)
+        self.project = found[0] if found else self.workspace.create_project(
+            name, description=f"TripTime live windows of the stack in {settings.run_path}")
+
+    def save_report(self, window: int, snapshot: Any, html: bool) -> tuple[str, str | None, str]:
+        """(json path, html path or None, workspace run id)."""
+        stem = self.reports / f"window-{window:06d}"
+        snapshot.save_json(str(stem.with_suffix(".json")))
+        html_path = None
+        if html:
+            snapshot.save_html(str(stem.with_suffix(".html")))
+            html_path = str(stem.with_suffix(".html"))
+        ref = self.workspace.add_run(self.project.id, snapshot, name=f"window {window}")
+        return str(stem.with_suffix(".json")), html_path, str(ref.id)
+
+    def record_window(self, summary: dict[str, Any]) -> None:
+        _append(windows_file(self.settings), summary)
+
+    def record_alert(self, alert: Alert) -> None:
+        _append(alerts_file(self.settings), alert.model_dump(mode="json"))
+
+
+def _append(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(data, default=str) + "\n")
+
+
+def read_jsonl(path: Path, last: int | None = None) -> list[dict[str, Any]]:
+    """The records of a .jsonl file (a torn last line, from a crash mid-write, is skipped)."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows[-last:] if last else rows

@@ -1,0 +1,196 @@
+"""The monitor process: read predictions and labels, cut windows, judge them, publish alerts.
+
+Every event is accounted for: a prediction or label that is not a valid event of its topic
+goes to the dead-letter topic with the reason; predictions of roles that are not monitored
+are counted as skipped; the join's outcomes are counted (see windows.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Callable
+
+from kafka import KafkaConsumer, KafkaProducer
+from prometheus_client import CollectorRegistry
+
+from ..config import Settings
+from ..contracts import DeadLetter, EventRejected, Prediction, TripCompleted, parse_event, utcnow
+from ..contracts import Topics
+from ..runtime.logs import log_event
+from .alerts import Hysteresis, findings, to_alert
+from .errors import MonitorError, ReferenceError_
+from .evaluate import judge
+from .metrics import MonitorMetrics
+from .records import Evidence
+from .reference import References
+from .results import WindowResult
+from .skew import OfflineLookup, check_skew, feast_offline_lookup
+from .windows import Window, WindowBook
+
+log = logging.getLogger("monitor")
+CONSUMER_NAME = "monitor"
+
+
+def require_bootstrap(settings: Settings) -> str:
+    if settings.kafka.bootstrap:
+        return settings.kafka.bootstrap
+    raise MonitorError("the monitor needs a broker address (kafka.bootstrap)",
+                       hint="run it under `gameday up`, or set GAMEDAY_KAFKA__MODE=external and GAMEDAY_KAFKA__BOOTSTRAP")
+
+
+def default_lookup(settings: Settings) -> OfflineLookup | None:
+    """The pipeline's Feast offline store, when this install has it."""
+    try:
+        import mlgameday.features.store  # noqa: F401
+    except ImportError:
+        return None
+    return feast_offline_lookup(settings)
+
+
+class MonitorService:
+    def __init__(self, settings: Settings, registry: CollectorRegistry | None = None,
+                 lookup: OfflineLookup | None | str = "default", clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.cfg = settings.monitor
+        # Fails here, at start, when the configured reference lacks a column.
+        self.references = References(settings)
+        self.registry = registry or CollectorRegistry()
+        self.metrics = MonitorMetrics(self.registry)
+        self.book = WindowBook(self.cfg, clock)
+        self.hysteresis = Hysteresis(self.cfg.alert_k, self.cfg.alert_n)
+        self.evidence = Evidence(settings)
+        self.lookup = default_lookup(settings) if lookup == "default" else lookup
+        self.results: deque[WindowResult] = deque(maxlen=50)
+        self._consumer: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+        self._alert_keys: set[tuple[str, str | None]] = set()
+        self._exported: dict[str, int] = {}
+
+    # ---- Kafka ---------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        bootstrap = require_bootstrap(self.settings)
+        self._consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=self.cfg.group_id, client_id="gameday-monitor",
+            auto_offset_reset=self.cfg.auto_offset_reset, enable_auto_commit=True,
+            max_poll_records=2000)
+        self._consumer.subscribe([self.cfg.predictions_topic, self.cfg.labels_topic])
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-monitor", acks="all",
+                                       linger_ms=5)
+
+    def ready(self) -> bool:
+        return self._consumer is not None and bool(self._consumer.assignment())
+
+    def run(self, stopping: threading.Event, poll_ms: int = 500) -> None:
+        """Until stopping is set: read a batch, join, judge the windows that are due."""
+        if self._consumer is None:
+            self.connect()
+        assert self._consumer is not None
+        while not stopping.is_set():
+            batches = self._consumer.poll(timeout_ms=poll_ms)
+            for records in batches.values():
+                for record in records:
+                    self.handle(record.topic, record.value, record.partition, record.offset)
+            for window in self.book.due():
+                self.judge_window(window)
+            self.metrics.pending.set(self.book.pending_predictions())
+
+    def close(self) -> None:
+        left = self.book.pending_predictions()
+        if left:
+            log_event(log, "stopping with windows not judged", predictions=left)
+        if self._consumer is not None:
+            self._consumer.close()
+        if self._producer is not None:
+            self._producer.flush(10)
+            self._producer.close(10)
+
+    # ---- events --------------------------------------------------------------------------
+
+    def handle(self, topic: str, raw: bytes | None, partition: int | None = None, offset: int | None = None) -> None:
+        contract = Topics.PREDICTIONS if topic == self.cfg.predictions_topic else Topics.TRIPS_COMPLETED
+        try:
+            if raw is None:
+                raise EventRejected("empty message (tombstone)")
+            event = parse_event(contract, raw)
+        except EventRejected as exc:
+            self.dead_letter(topic, raw or b"", exc.reason, partition, offset)
+            return
+        if isinstance(event, Prediction):
+            if event.role not in self.cfg.roles:
+                self.metrics.events.labels(topic, f"skipped_{event.role}").inc()
+                return
+            self.book.add_prediction(event)
+        elif isinstance(event, TripCompleted):
+            self.book.add_label(event)
+        self.metrics.events.labels(topic, "processed").inc()
+
+    def dead_letter(self, topic: str, raw: bytes, reason: str, partition: int | None, offset: int | None) -> None:
+        letter = DeadLetter(event_time=utcnow(), source_topic=topic, partition=partition, offset=offset,
+                            consumer=CONSUMER_NAME, reason=reason, original=raw.decode("utf-8", "replace"))
+        if self._producer is not None:
+            self._producer.send(self.cfg.dlq_topic, value=letter.to_bytes())
+        self.metrics.events.labels(topic, "dead_lettered").inc()
+        log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
+
+    # ---- windows -------------------------------------------------------------------------
+
+    def judge_window(self, window: Window) -> WindowResult:
+        """Judge one window: Evidently report, freshness, skew; alerts; evidence; metrics."""
+        result = WindowResult(index=window.index, model_tag=window.model_tag, status="ok",
+                              close_reason=window.close_reason, judged_at=utcnow().isoformat(),
+                              first_event=window.first_event.isoformat() if window.first_event else None,
+                              last_event=window.last_event.isoformat() if window.last_event else None)
+        frame = window.frame()
+        snapshot = None
+        try:
+            reference = self.references.for_model(window.model_tag)
+        except ReferenceError_ as exc:
+            result.status, result.reason, result.n_rows = "no_reference", str(exc), len(frame)
+        else:
+            snapshot = judge(frame, reference, self.cfg, result)
+        if result.status == "ok":
+            result.skew_status, result.skew = check_skew(frame, self.lookup, self.cfg, seed=window.index)
+        evidence = None
+        if snapshot is not None:
+            result.report_json, result.report_html, result.workspace_run = self.evidence.save_report(
+                window.index, snapshot, html=self.cfg.save_html)
+            evidence = result.report_html or result.report_json
+        for finding in self.hysteresis.update(findings(result, self.cfg)):
+            alert = to_alert(finding, window.index, evidence)
+            self.publish(alert)
+            result.alerts.append(f"{finding.kind}" + (f"[{finding.column}]" if finding.column else ""))
+        self._export_join_state()
+        self.metrics.observe(result)
+        self.evidence.record_window(result.as_dict())
+        self.results.append(result)
+        log_event(log, "window judged", window=result.index, status=result.status, rows=result.n_rows,
+                  labeled=result.n_labeled, drift_share=result.drift_share,
+                  mae=result.quality.mae if result.quality else None, alerts=result.alerts,
+                  eval_s=round(result.eval_s, 3), reason=result.reason or None)
+        return result
+
+    def _export_join_state(self) -> None:
+        """Alert states as 1/0 gauges; the join's running counts as counters (by their increase)."""
+        self._alert_keys |= self.hysteresis.active
+        for kind, column in self._alert_keys:
+            self.metrics.active.labels(kind, column or "").set(int((kind, column) in self.hysteresis.active))
+        for outcome, value in self.book.counts.__dict__.items():
+            self.metrics.labels.labels(outcome).inc(value - self._exported.get(outcome, 0))
+            self._exported[outcome] = value
+
+    def publish(self, alert) -> None:
+        if self._producer is not None:
+            self._producer.send(self.cfg.alerts_topic, key=alert.kind.encode(), value=alert.to_bytes())
+            self._producer.flush(10)
+        self.evidence.record_alert(alert)
+        self.metrics.alerts.labels(alert.kind).inc()
+        log.warning("alert", extra={"fields": alert.model_dump(mode="json")})
+
+    def status(self) -> dict:
+        last = self.results[-1].as_dict() if self.results else None
+        return {"pending_predictions": self.book.pending_predictions(), "counts": self.book.counts.__dict__,
+                "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active), "last_window": last}
