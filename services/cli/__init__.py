@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from ..errors import GamedayError
+from . import monitor as monitor_commands
 from . import stack as stack_commands
 from .common import console, state
 
@@ -34,6 +35,7 @@ def _global_options(
 
 
 stack_commands.register(app)
+monitor_commands.register(app)
 
 
 def main() -> None:
