@@ -1,0 +1,27 @@
+#!/bin/sh
+# The image's entry point: the first argument picks the service, the rest are its arguments.
+# Each service is `python -m mlgameday.<service>`; serving is BentoML's server of the same code.
+set -eu
+
+usage() {
+  echo "usage: <producer|ingest|serving|monitor|trainer> [args...]  (or any command)" >&2
+}
+
+service="${1:-}"
+case "$service" in
+  producer|ingest|monitor|trainer)
+    shift
+    exec python -m "mlgameday.$service" "$@"
+    ;;
+  serving)
+    shift
+    exec bentoml serve mlgameday.serving.service:TripTime --port "${GAMEDAY_SERVING__PORT:-3000}" "$@"
+    ;;
+  ""|-h|--help)
+    usage
+    exit 2
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
