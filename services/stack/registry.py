@@ -21,7 +21,10 @@ def infrastructure(settings: Settings) -> list[Component]:
 
 def services(settings: Settings) -> list[Component]:
     """The TripTime services (ingest, serving, monitor, producer) as they are built."""
-    return []
+    from ..ingest.component import IngestComponent
+    from ..producer.component import producer_component
+
+    return [IngestComponent(), producer_component()]
 
 
 def build_components(settings: Settings, with_services: bool = True) -> list[Component]:

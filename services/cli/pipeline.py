@@ -1,0 +1,83 @@
+"""Pipeline commands: `produce` (trip events to Kafka) and `features get` (a zone's online features)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from ..producer.run import ProduceOptions, produce as run_produce
+from ..producer.sink import ProducerError
+from .common import console, print_json, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(produce)
+    features_app = typer.Typer(help="Read the feature store.", no_args_is_help=True)
+    features_app.command("get")(features_get)
+    app.add_typer(features_app, name="features")
+
+
+def produce(
+    rate: Optional[float] = typer.Option(None, "--rate", help="Trip requests per second (live; paces a replay). Default: producer.rate."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Seconds of live traffic."),
+    events: Optional[int] = typer.Option(None, "--events", help="Number of trips (each: a request, later its label)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Simulator seed. Default: producer.seed."),
+    history_days: Optional[float] = typer.Option(None, "--history-days", help="Fast-forward: N days of past trips, as fast as possible."),
+    trips_per_day: float = typer.Option(10_000, "--trips-per-day", help="Volume of --history-days."),
+    replay: Optional[Path] = typer.Option(None, "--replay", help="Replay a TLC yellow-taxi parquet file."),
+    time_scale: Optional[float] = typer.Option(None, "--time-scale", help="Live: labels come duration/time_scale s after the request."),
+    label_wait: float = typer.Option(60.0, "--label-wait", help="Live: seconds to wait for outstanding labels at the end."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Send trip events (trips.requested, then trips.completed) to Kafka."""
+    if rate is not None and rate <= 0:
+        raise ProducerError(f"--rate must be > 0 (got {rate})")
+    options = ProduceOptions(rate=rate, duration_s=duration, trips=events, seed=seed, history_days=history_days,
+                             trips_per_day=trips_per_day, replay=replay, time_scale=time_scale, label_wait_s=label_wait)
+    report = run_produce(state.settings(), options).as_dict()
+    if as_json:
+        print_json(report)
+        return
+    console.print(f"sent [bold]{report['events']}[/] events ({report['trips']} trips) in {report['elapsed_s']} s"
+                  f" — {report['events_per_s']} events/s")
+    for topic, count in report["by_topic"].items():
+        console.print(f"  {topic}: {count}")
+    for kind, count in report["faults"].items():
+        console.print(f"  [yellow]{kind}[/]: {count}")
+    if report["labels_not_emitted"]:
+        console.print(f"  [dim]labels not yet due (not sent): {report['labels_not_emitted']}[/]")
+
+
+def features_get(
+    zone: list[int] = typer.Option(..., "--zone", "-z", help="Pickup zone id (1..265); repeat for several."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """A zone's online features and their age."""
+    bad = [z for z in zone if not 1 <= z <= 265]
+    if bad:
+        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint="zones are 1..265")
+    # Imported here: importing feast sets process-wide env (metrics dirs) that `gameday up` must not pass on.
+    from ..features.online import read_zone_features
+    from ..features.store import open_store
+
+    now = datetime.now(timezone.utc)
+    found = read_zone_features(open_store(state.settings()), zone)
+    if as_json:
+        print_json([{"zone_id": z, "values": f.values, "event_time": f.event_time, "age_s": f.age_s(now)}
+                    for z, f in found.items()])
+        return
+    table = Table("zone", "requests_15m", "completed_30m", "mean_speed_30m (mph)", "event time", "age")
+    for z, f in found.items():
+        v = f.values
+        age = f.age_s(now)
+        table.add_row(str(z), _fmt(v["requests_15m"], 0), _fmt(v["completed_30m"], 0), _fmt(v["mean_speed_30m"], 2),
+                      f.event_time.isoformat() if f.event_time else "-", f"{age:.1f} s" if age is not None else "no row")
+    console.print(table)
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,1 @@
+"""Kafka → Feast ingest: streaming zone features, labels history, dead letters."""

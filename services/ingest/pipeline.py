@@ -1,0 +1,317 @@
+"""The ingest loop: poll a batch → validate → windows → one online row per affected zone →
+(buffered) offline history and labels → checkpoint → commit offsets.
+
+Delivery: offsets are committed only after the rows are written and the checkpoint
+(state + offsets) is saved; a restart resumes from the checkpoint, replaying events after
+it onto the state they first met, so online features end exactly as without the crash.
+A checkpoint is taken every `ingest.checkpoint_interval_s`; offline/labels part files
+written after the last checkpoint of a killed process are deleted on start.
+Bad events go to the dlq topic with the reason and the original bytes; redelivered
+events (an event_id already seen) are counted and change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Literal
+
+import numpy as np
+import pandas as pd
+from feast import FeatureStore
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.structs import OffsetAndMetadata
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..config import Settings
+from ..contracts import DeadLetter, TripCompleted, TripRequested, describe_event_error
+from ..features.history import LABEL_COLUMNS, LABELS_SCHEMA
+from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
+from ..features.online import ROW_COLUMNS, push_online, rows_frame
+from ..features.store import labels_dir, offline_dir, open_store
+from ..producer.sink import resolve_bootstrap
+from ..runtime.admin_http import Knobs
+from ..runtime.logs import log_event
+from . import checkpoint as ckpt
+from .dedup import SeenIds
+from .metrics import IngestMetrics
+from .windows import ZoneWindows, speed_micro_mph
+
+log = logging.getLogger("ingest")
+KMH_PER_MPH = 1.609344
+
+
+class IngestFaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # The units bug: online mean_speed_30m written in km/h (offline history stays in mph).
+    speed_unit: Literal["mph", "kmh"] = "mph"
+
+
+@dataclass
+class BatchResult:
+    received: int
+    written: int
+    dead_lettered: int
+    duplicates: int
+    late: int
+    rows: int
+    latency_s: float
+    freshness_s: np.ndarray  # per written event: online write time - event time
+
+
+def _epoch(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+class IngestPipeline:
+    def __init__(self, settings: Settings, *, store: FeatureStore | None = None,
+                 knobs: Knobs | None = None, metrics: IngestMetrics | None = None,
+                 on_batch: Callable[[BatchResult], None] | None = None) -> None:
+        self.settings = settings
+        self.cfg = settings.ingest
+        self.store = store
+        self.knobs = knobs or Knobs(IngestFaults)
+        self.metrics = metrics or IngestMetrics()
+        self.on_batch = on_batch
+        self.identity = {"group": self.cfg.group_id, "topics": [self.cfg.requested_topic, self.cfg.completed_topic]}
+        self.checkpoint_path = settings.run_path / "data" / "ingest" / f"checkpoint-{self.cfg.group_id}.pkl"
+        self.consumer: KafkaConsumer | None = None
+        self.dlq: KafkaProducer | None = None
+        self.assigned: set[TopicPartition] = set()
+        self.started = False
+        self._dirty = False
+        self._last_checkpoint = time.monotonic()
+        self._offline_rows: list[tuple] = []
+        self._labels: list[tuple] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "IngestPipeline":
+        """Open the store, restore the checkpoint, join the consumer group."""
+        if self.store is None:
+            self.store = open_store(self.settings)
+        saved = ckpt.load(self.checkpoint_path, self.identity)
+        self.seq = saved.seq if saved else 0
+        self.offsets: dict[tuple[str, int], int] = dict(saved.offsets) if saved else {}
+        self.windows = saved.windows if saved else ZoneWindows()
+        self.seen = SeenIds(self.cfg.dedup_capacity, saved.seen_ids if saved else None)
+        # Part files newer than the checkpoint come from a process killed before it checkpointed.
+        removed = drop_parts_after(offline_dir(self.settings), self.seq) + drop_parts_after(labels_dir(self.settings), self.seq)
+        log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
+                  seq=self.seq, zones=len(self.windows.zones), partitions=len(self.offsets), orphan_parts=len(removed))
+        bootstrap = resolve_bootstrap(self.settings)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
+        )
+        self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
+        self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5)
+        self.started = True
+        return self
+
+    @property
+    def ready(self) -> bool:
+        return self.started and bool(self.assigned)
+
+    def run(self, stopping: threading.Event, max_seconds: float | None = None) -> None:
+        """Poll until stopped; a final checkpoint on the way out."""
+        deadline = time.monotonic() + max_seconds if max_seconds else None
+        try:
+            while not stopping.is_set() and (deadline is None or time.monotonic() < deadline):
+                self.poll_once()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.consumer is None:
+            return
+        try:
+            self.checkpoint(force=True)
+        finally:
+            self.consumer.close(autocommit=False)
+            self.consumer = None
+            if self.dlq is not None:
+                self.dlq.close(timeout=5)
+
+    # ---- one batch -------------------------------------------------------------------------
+
+    def poll_once(self) -> BatchResult | None:
+        assert self.consumer is not None, "start() first"
+        polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
+        result = self._process(polled) if polled else None
+        self._update_lag()
+        if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
+            self.checkpoint()
+        return result
+
+    def _process(self, polled: dict) -> BatchResult:
+        started = time.perf_counter()
+        m = self.metrics
+        affected: set[int] = set()
+        event_times: list[float] = []
+        received = dead = dups = late = 0
+        for tp, records in polled.items():
+            is_request = tp.topic == self.cfg.requested_topic
+            model = TripRequested if is_request else TripCompleted
+            topic_written = 0
+            for record in records:
+                received += 1
+                try:
+                    if record.value is None:
+                        raise _Rejected("empty value (tombstone)")
+                    event = model.model_validate_json(record.value)
+                except ValidationError as exc:
+                    self._dead_letter(record, describe_event_error(exc))
+                    dead += 1
+                    continue
+                except _Rejected as exc:
+                    self._dead_letter(record, str(exc))
+                    dead += 1
+                    continue
+                if not self.seen.add(event.event_id):
+                    dups += 1
+                    continue
+                t = _epoch(event.event_time)
+                window = self.windows.zone(event.pickup_zone)
+                if is_request:
+                    counted = window.add_request(t)
+                else:
+                    counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
+                    self._labels.append(_label_row(event))
+                if counted:
+                    affected.add(event.pickup_zone)
+                    event_times.append(t)
+                    topic_written += 1
+                else:
+                    late += 1
+            self.offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
+            m.events.labels(tp.topic, "received").inc(len(records))
+            m.events.labels(tp.topic, "written").inc(topic_written)
+        m.events.labels("all", "dead_lettered").inc(dead)
+        m.events.labels("all", "duplicate").inc(dups)
+        m.events.labels("all", "late").inc(late)
+
+        now = time.time()
+        rows = [(z, *self.windows.zones[z].features(), _utc(self.windows.zones[z].clock), _utc(now)) for z in sorted(affected)]
+        if rows:
+            self._write_online(rows)
+            self._offline_rows.extend(rows)
+        written_at = time.time()
+        freshness = written_at - np.asarray(event_times) if event_times else np.empty(0)
+        for value in freshness:
+            m.freshness.observe(value)
+        latency = time.perf_counter() - started
+        m.batch_latency.observe(latency)
+        m.rows.inc(len(rows))
+        self._dirty = True
+        result = BatchResult(received, len(event_times), dead, dups, late, len(rows), latency, freshness)
+        if self.on_batch:
+            self.on_batch(result)
+        return result
+
+    def _write_online(self, rows: list[tuple]) -> None:
+        frame = rows_frame(rows)
+        if self.knobs.value.speed_unit == "kmh":
+            frame["mean_speed_30m"] = frame["mean_speed_30m"] * KMH_PER_MPH
+        for attempt in range(5):
+            try:
+                push_online(self.store, frame)
+                break
+            except Exception as exc:  # the online store is briefly away: retry, then crash (the checkpoint replays)
+                if attempt == 4:
+                    raise
+                log.warning("online write failed (%s), retrying", exc)
+                time.sleep(0.2 * 2 ** attempt)
+        self.metrics.last_write.set(time.time())
+
+    def _dead_letter(self, record, reason: str) -> None:
+        letter = DeadLetter(
+            # Deterministic id: a dead letter re-sent after a restart is recognisably the same.
+            event_id=f"{record.topic}:{record.partition}:{record.offset}",
+            event_time=datetime.now(timezone.utc), source_topic=record.topic, partition=record.partition,
+            offset=record.offset, consumer=self.cfg.group_id, reason=reason,
+            original=(record.value or b"").decode("utf-8", errors="replace"))
+        self.dlq.send(self.cfg.dlq_topic, key=record.key, value=letter.to_bytes())
+
+    # ---- checkpoint ------------------------------------------------------------------------
+
+    def checkpoint(self, force: bool = False) -> bool:
+        """Flush buffered history, save state + offsets atomically, then commit the offsets."""
+        self._last_checkpoint = time.monotonic()
+        if not self._dirty and not force:
+            return False
+        if not self._dirty:
+            return False
+        self.dlq.flush(timeout=30)  # dead letters are durable before their offsets are committed
+        seq = self.seq + 1
+        if self._offline_rows:
+            write_part(offline_dir(self.settings), seq, rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
+        if self._labels:
+            write_part(labels_dir(self.settings), seq, pd.DataFrame.from_records(self._labels, columns=LABEL_COLUMNS + ["completed_at"]), LABELS_SCHEMA)
+        ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows, self.seen.snapshot()))
+        self.seq = seq
+        self._offline_rows, self._labels, self._dirty = [], [], False
+        commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
+                  if TopicPartition(t, p) in self.assigned}
+        if commit:
+            try:
+                self.consumer.commit(commit)
+            except Exception as exc:  # the checkpoint is the source of truth; a failed commit only delays lag metrics
+                log.warning("offset commit failed: %s", exc)
+        self.metrics.checkpoints.inc()
+        return True
+
+    def _update_lag(self) -> None:
+        lag = 0
+        for tp in self.assigned:
+            high = self.consumer.highwater(tp)
+            if high is not None:
+                lag += max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
+        self.metrics.lag.set(lag)
+
+    def status(self) -> dict:
+        return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
+                "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen)}
+
+
+class _Rejected(Exception):
+    pass
+
+
+def _label_row(event: TripCompleted) -> tuple:
+    pickup = event.pickup_time if event.pickup_time.tzinfo else event.pickup_time.replace(tzinfo=timezone.utc)
+    pickup = pickup.astimezone(timezone.utc)
+    return (event.trip_id, event.pickup_zone, pickup, event.dropoff_zone, event.trip_distance,
+            event.passenger_count, pickup.hour, pickup.weekday(), event.duration_s, event.event_time)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    """Resume each assigned partition where the checkpointed state is, not where the group committed."""
+
+    def __init__(self, pipeline: IngestPipeline) -> None:
+        self.pipeline = pipeline
+
+    def on_partitions_revoked(self, revoked) -> None:
+        if revoked and self.pipeline._dirty:
+            self.pipeline.checkpoint(force=True)
+        self.pipeline.assigned -= set(revoked)
+
+    def on_partitions_assigned(self, assigned) -> None:
+        p = self.pipeline
+        for tp in assigned:
+            offset = p.offsets.get((tp.topic, tp.partition))
+            if offset is None:
+                p.consumer.seek_to_beginning(tp)
+            else:
+                p.consumer.seek(tp, offset)
+        p.assigned |= set(assigned)

@@ -1,0 +1,55 @@
+"""The producer as a stack component: live trips at settings.producer.rate until SIGTERM,
+with its fault knobs on the admin server (POST /faults)."""
+
+from __future__ import annotations
+
+import os
+
+# A parent that imported feast (e.g. the `gameday` CLI) leaves PROMETHEUS_MULTIPROC*_DIR pointing at
+# a temp folder it deletes on exit; inherited, it breaks every metric of this process. Drop it
+# before prometheus_client is imported: this process keeps its metrics in memory.
+for _name in ("PROMETHEUS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"):
+    os.environ.pop(_name, None)
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from ..config import load_settings
+from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.logs import log_event, setup_logging
+from ..runtime.shutdown import install_stop_handlers
+from .faults import ProducerFaults
+from .simulator import TripSimulator
+from .sink import KafkaSink, resolve_bootstrap
+from .stream import Emitter, Topics, run_live
+
+
+def main() -> None:
+    log = setup_logging("producer")
+    settings = load_settings()
+    cfg = settings.producer
+    stopping = install_stop_handlers()
+    knobs = Knobs(ProducerFaults)
+    registry = CollectorRegistry()
+    events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
+    rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
+    sink = KafkaSink(resolve_bootstrap(settings))
+
+    def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
+        events.labels(topic, kind or "none").inc()
+
+    emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), cfg.seed, lambda: knobs.value, count)
+    rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
+    admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
+                        status=lambda: emitter.report.as_dict()).start()
+    log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed)
+    try:
+        report = run_live(TripSimulator(cfg.seed), emitter, cfg.rate, time_scale=cfg.time_scale,
+                          label_wait_s=0, stopping=stopping)
+        log_event(log, "producer stopped", **report.as_dict())
+    finally:
+        sink.close()
+        admin.stop()
+
+
+if __name__ == "__main__":
+    main()
