@@ -111,8 +111,6 @@ class ServingSettings(BaseModel):
     model: str = "accurate"
     # Zone features read from the online store are reused for this long (0: read every request).
     feature_cache_ms: float = Field(500, ge=0, le=60_000)
-    # Features older than this are stale (the zone_stats TTL); the model's fallback is used.
-    feature_ttl_s: float = Field(3600, gt=0)
     # Predictions waiting to be published; when full, new ones are dropped and counted.
     publish_buffer: int = Field(20_000, ge=10, le=1_000_000)
     predictions_topic: str = "predictions"

@@ -1,0 +1,116 @@
+"""Model commands: `gameday train`, `gameday model list`, `gameday model promote`, `gameday model clear`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from .common import console, err_console, print_json, state
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    model_app = typer.Typer(help="Trained models and which one serves (live, canary, shadow).", no_args_is_help=True)
+    model_app.command("list")(model_list)
+    model_app.command("promote")(model_promote)
+    model_app.command("clear")(model_clear)
+    app.add_typer(model_app, name="model")
+
+
+def train(
+    variant: str = typer.Option("all", "--variant", "-v", help="fast, accurate, worse, or all."),
+    history_days: Optional[float] = typer.Option(
+        None, "--history-days", help="Create this many days of history first if there is none "
+                                     "(fast-forwards the producer into the stack's broker and ingests it)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Train ETA models on the labels history (point-in-time features from Feast) into the model store."""
+    from ..trainer.history import ensure_history
+    from ..trainer.train import VARIANTS, train as run_training
+
+    settings = state.settings()
+    variants = tuple(VARIANTS) if variant == "all" else (variant,)
+    with err_console.status("training") as status:
+        def report(message: str) -> None:
+            err_console.print(f"  [dim]·[/] {message}")
+            status.update(f"training — {message}")
+
+        ensure_history(settings, history_days, report)
+        trained = run_training(settings, variants, report)
+    if as_json:
+        print_json([t.as_dict() for t in trained])
+        return
+    table = Table(title="trained models (metrics on the held-out later period)")
+    for column in ("tag", "variant", "MAE s", "RMSE s", "p90 |err| s", "mean baseline MAE s", "µs/row (1 row)"):
+        table.add_column(column)
+    for t in trained:
+        m = t.metrics
+        table.add_row(t.tag, t.variant, f"{m['mae_s']:.1f}", f"{m['rmse_s']:.1f}", f"{m['p90_abs_error_s']:.1f}",
+                      f"{m['baseline_mae_s']:.1f}", f"{m['latency_us_single_row']:.0f}")
+    console.print(table)
+    console.print(f"model cards and plots: {trained[0].path.parent}/<version>/model_card.md, evaluation.html")
+
+
+def model_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Every trained model, newest first, with its metrics and its role in serving."""
+    from ..serving.control import current_routing
+    from ..trainer.model_store import list_models, use_model_store
+
+    settings = state.settings()
+    use_model_store(settings)
+    models = list_models()
+    roles = current_routing(settings)
+    if as_json:
+        print_json([{**m.as_dict(), "role": roles.get(m.tag)} for m in models])
+        return
+    if not models:
+        console.print("no trained model yet — run `gameday train`")
+        return
+    table = Table(title=f"models in {models[0].path.parent.parent}")
+    for column in ("tag", "variant", "role", "created", "MAE s", "p90 |err| s", "feature service"):
+        table.add_column(column)
+    for m in models:
+        role = roles.get(m.tag, "")
+        table.add_row(m.tag, m.variant, f"[bold green]{role}[/]" if role else "", m.created.strftime("%Y-%m-%d %H:%M:%S"),
+                      f"{m.metrics.get('mae_s', float('nan')):.1f}", f"{m.metrics.get('p90_abs_error_s', float('nan')):.1f}",
+                      m.feature_service)
+    console.print(table)
+
+
+def model_promote(
+    tag: str = typer.Argument(..., help="A tag from `gameday model list`, or a variant name (its newest model)."),
+    canary: Optional[float] = typer.Option(None, "--canary", min=0.0, max=1.0,
+                                           help="Serve this share of traffic with it (role=canary); 0 removes the canary."),
+    shadow: bool = typer.Option(False, "--shadow", help="Score it on every request too, publish role=shadow, return nothing."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Switch the live model without downtime (or start a canary / shadow)."""
+    from ..serving.control import change_models
+
+    result = change_models(state.settings(), tag, canary=canary, shadow=shadow)
+    _print_change(result, as_json)
+
+
+def model_clear(
+    role: str = typer.Argument(..., help="canary or shadow"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Stop the canary or the shadow model (the live one keeps serving)."""
+    from ..errors import GamedayError
+    from ..serving.control import change_models
+
+    if role not in ("canary", "shadow"):
+        raise GamedayError(f"cannot clear {role!r}", hint="clear canary, or clear shadow")
+    _print_change(change_models(state.settings(), None, clear=role), as_json)
+
+
+def _print_change(result: dict, as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"[green]{result.pop('applied')}[/]")
+    for role, value in result.items():
+        shown = value["tag"] if isinstance(value, dict) else value
+        console.print(f"  {role}: {shown if shown not in (None, 0.0) else '-'}")

@@ -1,0 +1,1 @@
+"""The TripTime ETA service (BentoML): online features + promoted model → ETA, predictions to Kafka."""

@@ -1,0 +1,42 @@
+"""Build the service's Predictor from the typed config (the heavy part of TripTime.__init__)."""
+
+from __future__ import annotations
+
+import logging
+
+from ..config import Settings, load_settings
+from ..runtime.logs import log_event, setup_logging
+from ..stack.state import RunFolder
+from .engine import Predictor
+
+log = logging.getLogger("serving")
+
+
+def kafka_bootstrap(settings: Settings) -> str | None:
+    """The broker to publish to: the configured one, or the one of the stack in the run folder."""
+    if settings.kafka.bootstrap:
+        return settings.kafka.bootstrap
+    record = RunFolder(settings.run_path).load().get("kafka")
+    return record.endpoints.get("bootstrap") if record else None
+
+
+def build_predictor(settings: Settings | None = None) -> Predictor:
+    """Load the models and open the feature store; raises a GamedayError saying what to do if not possible."""
+    from ..features.definitions import FEATURE_VIEW
+    from ..features.store import open_store
+    from ..trainer.model_store import use_model_store
+
+    setup_logging("serving")
+    # One access-log line per request would cost more than the prediction; metrics count them.
+    for access in ("uvicorn.access", "bentoml.access"):
+        logging.getLogger(access).setLevel(logging.WARNING)
+    settings = settings or load_settings()
+    use_model_store(settings)
+    store = open_store(settings)
+    ttl = store.get_feature_view(FEATURE_VIEW).ttl
+    ttl_s = ttl.total_seconds() if ttl else float("inf")
+    bootstrap = kafka_bootstrap(settings)
+    predictor = Predictor(settings, store, ttl_s=ttl_s, bootstrap=bootstrap)
+    log_event(log, "serving ready", run_dir=str(settings.run_path), kafka=bootstrap, feature_ttl_s=ttl_s,
+              models=predictor.models.describe())
+    return predictor

@@ -1,0 +1,85 @@
+"""Prometheus metrics of the service, served on BentoML's own /metrics.
+
+Created at service start (not at import): BentoML workers set PROMETHEUS_MULTIPROC_DIR
+after importing the service module, and prometheus_client picks its storage on import.
+The stale-feature rate is gameday_serving_feature_fallback_total / gameday_serving_rows_total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass
+class ServingMetrics:
+    request_latency: Any
+    requests: Any
+    rows: Any
+    fallbacks: Any
+    published: Any
+    publish_drops: Any
+
+    @classmethod
+    def instance(cls) -> "ServingMetrics":
+        """The process's metrics (Prometheus metrics are per process: created once, on first use)."""
+        global _instance
+        if _instance is None:
+            _instance = cls._create()
+        return _instance
+
+    @classmethod
+    def _create(cls) -> "ServingMetrics":
+        from prometheus_client import Counter, Histogram
+
+        return cls(
+            request_latency=Histogram("gameday_serving_request_latency_seconds",
+                                      "Time to answer a request (features + model), by endpoint",
+                                      ["endpoint"], buckets=LATENCY_BUCKETS),
+            requests=Counter("gameday_serving_requests_total", "Requests by endpoint and HTTP status",
+                             ["endpoint", "status"]),
+            rows=Counter("gameday_serving_rows_total", "Predictions made, by role", ["role"]),
+            fallbacks=Counter("gameday_serving_feature_fallback_total",
+                              "Predictions that used fallback features, by reason (missing, stale, timeout, unavailable)",
+                              ["reason"]),
+            published=Counter("gameday_serving_predictions_published_total", "Prediction events acknowledged by Kafka"),
+            publish_drops=Counter("gameday_serving_prediction_publish_drops_total",
+                                  "Prediction events not published, by reason (buffer_full, kafka_error, shutdown)",
+                                  ["reason"]),
+        )
+
+
+_instance: ServingMetrics | None = None
+
+# The endpoints whose requests are timed and counted (admin and probes are not).
+MEASURED = {"/predict": "predict", "/predict_batch": "predict_batch"}
+
+
+class RequestMetricsMiddleware:
+    """ASGI middleware: latency and status of every prediction request, rejected ones included."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        endpoint = MEASURED.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if endpoint is None:
+            return await self.app(scope, receive, send)
+        import time
+
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_and_watch(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            metrics = ServingMetrics.instance()
+            metrics.request_latency.labels(endpoint).observe(time.perf_counter() - started)
+            metrics.requests.labels(endpoint, str(status[0])).inc()

@@ -1,0 +1,60 @@
+"""TripTime: the ETA service. `bentoml serve mlgameday.serving.service:TripTime --port 3000`
+
+POST /predict        one trip → ETA (seconds), model tag, role, feature freshness flags
+POST /predict_batch  {"trips": [...]} → one answer per trip
+GET  /readyz         200 once the model(s) and the feature store are loaded
+GET  /metrics        Prometheus (gameday_serving_* plus BentoML's own)
+/admin/faults        GET / POST (merge) / DELETE (reset) the runtime fault knobs
+/admin/models        GET the live / canary / shadow models; POST /admin/promote changes them
+
+Settings come from the typed config (GAMEDAY_* variables; the stack sets the run folder,
+the broker and the model store). Nothing a client sends makes a 5xx: a bad request is a
+400 naming the field, a feature store problem is a flagged fallback.
+"""
+
+from __future__ import annotations
+
+import bentoml
+from pydantic import Field
+
+from mlgameday.serving.admin import admin_app
+from mlgameday.serving.metrics import RequestMetricsMiddleware
+from mlgameday.serving.schemas import EXAMPLE_TRIP, BatchResponse, EtaResponse, TripRequest
+
+MAX_BATCH = 10_000
+
+
+# One worker: fault knobs and hot swaps live in the process (2 cores: the rest is for the stack).
+@bentoml.service(name="triptime", workers=1, traffic={"timeout": 30}, logging={"access": {"enabled": False}})
+class TripTime:
+    """ETA for taxi trips from online zone features (Feast) and the promoted model."""
+
+    def __init__(self) -> None:
+        # Imported here: prometheus_client must load after BentoML set up its worker.
+        from mlgameday.serving.app import build_predictor
+
+        self.predictor = build_predictor()
+
+    def __is_ready__(self) -> bool:
+        return self.predictor.models is not None and self.predictor.reader is not None
+
+    @bentoml.api(route="/predict")
+    async def predict(self, trip: TripRequest, /) -> EtaResponse:
+        """The ETA of one trip."""
+        return (await self.predictor.predict([trip]))[0]
+
+    @bentoml.api(route="/predict_batch")
+    async def predict_batch(
+        self,
+        trips: list[TripRequest] = Field(min_length=1, max_length=MAX_BATCH, examples=[[EXAMPLE_TRIP]]),
+    ) -> BatchResponse:
+        """ETAs of many trips in one call (one online read per distinct pickup zone)."""
+        return BatchResponse.model_construct(predictions=await self.predictor.predict(trips))
+
+    @bentoml.on_shutdown
+    def close(self) -> None:
+        self.predictor.close()
+
+
+TripTime.add_asgi_middleware(RequestMetricsMiddleware)
+TripTime.mount_asgi_app(admin_app, path="/admin")

@@ -1,0 +1,76 @@
+"""The training set: completed-trip labels with the zone features *as they were* at request time.
+
+Feast's `get_historical_features` does the point-in-time join: for each trip (zone_id,
+event_timestamp = request time) it takes the latest zone_stats row at or before that
+time and within the view's TTL — never a row from the trip's future. The later part of
+the time span is held out for evaluation (a time split, like production: train on the
+past, judge on what came after).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import Settings
+from ..contracts import MODEL_FEATURES, TARGET, ZONE_FEATURES
+from ..errors import GamedayError
+from .model_store import FEATURE_SERVICE
+
+
+class TrainerError(GamedayError):
+    kind = "TrainerError"
+
+
+NO_HISTORY_HINT = ("create history first: with the stack up (`gameday up`), run "
+                   "`gameday train --history-days 3` (fast-forwards the producer and ingests it)")
+
+
+@dataclass
+class TrainingData:
+    train: pd.DataFrame
+    test: pd.DataFrame
+    cutoff: pd.Timestamp
+    # Training medians of every model feature: the fallback for missing or stale features.
+    fallback: dict[str, float]
+    # Share of rows per zone feature with no zone_stats row in the TTL before the trip.
+    missing_share: dict[str, float]
+
+    def window(self) -> dict[str, str | int]:
+        return {"train_start": str(self.train.event_timestamp.min()), "train_end": str(self.train.event_timestamp.max()),
+                "test_start": str(self.test.event_timestamp.min()), "test_end": str(self.test.event_timestamp.max()),
+                "train_rows": int(len(self.train)), "test_rows": int(len(self.test))}
+
+
+def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame) -> pd.DataFrame:
+    """Labels joined with the triptime_v1 zone features as of each trip's request time."""
+    entity_df = labels.copy()
+    entity_df["event_timestamp"] = pd.to_datetime(entity_df["event_timestamp"], utc=True)
+    service = store.get_feature_service(FEATURE_SERVICE)
+    joined = store.get_historical_features(entity_df=entity_df, features=service).to_df()
+    joined["event_timestamp"] = pd.to_datetime(joined["event_timestamp"], utc=True)
+    return joined.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
+
+
+def build_training_data(settings: Settings, store: object, labels: pd.DataFrame) -> TrainingData:
+    """Point-in-time join, then a time split; missing zone features filled with training medians."""
+    if len(labels) < 200:
+        raise TrainerError(f"only {len(labels)} completed trips in the labels history; at least 200 are needed",
+                           hint=NO_HISTORY_HINT)
+    frame = point_in_time_frame(settings, store, labels)
+    for name in MODEL_FEATURES + (TARGET,):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
+    start, end = frame.event_timestamp.min(), frame.event_timestamp.max()
+    cutoff = start + (end - start) * (1 - settings.trainer.holdout_share)
+    train, test = frame[frame.event_timestamp < cutoff], frame[frame.event_timestamp >= cutoff]
+    if len(train) < 100 or len(test) < 50:
+        raise TrainerError(f"time split left {len(train)} training and {len(test)} test rows",
+                           hint="create more history (`gameday train --history-days N` with a larger N)")
+    missing_share = {name: round(float(train[name].isna().mean()), 4) for name in ZONE_FEATURES}
+    fallback = {name: float(np.nanmedian(train[name])) if train[name].notna().any() else 0.0
+                for name in MODEL_FEATURES}
+    train, test = train.fillna(fallback), test.fillna(fallback)
+    return TrainingData(train=train.reset_index(drop=True), test=test.reset_index(drop=True), cutoff=cutoff,
+                        fallback=fallback, missing_share=missing_share)
