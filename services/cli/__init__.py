@@ -16,6 +16,7 @@ from . import monitor as monitor_commands
 from . import k8s as k8s_commands
 from . import pipeline as pipeline_commands
 from . import model as model_commands
+from . import drill as drill_commands
 from . import stack as stack_commands
 from .common import console, state
 
@@ -38,6 +39,7 @@ def _global_options(
 
 
 stack_commands.register(app)
+drill_commands.register(app)
 model_commands.register(app)
 k8s_commands.register(app)
 monitor_commands.register(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from typing import Optional
 
 import typer
 from rich.table import Table
@@ -108,10 +109,18 @@ def logs(
 
 
 def chaos(
-    action: str = typer.Argument(..., help=f"One of: {', '.join(CHAOS_ACTIONS)}."),
-    component: str = typer.Argument(..., help="The component, e.g. kafka."),
+    action: str = typer.Argument(..., help=f"One of: {', '.join(CHAOS_ACTIONS)}; or inject, recover, kinds."),
+    component: Optional[str] = typer.Argument(None, help="The component, e.g. kafka (for inject/recover: the fault kind)."),
+    param: list[str] = typer.Option([], "--param", "-p", help="inject/recover: a fault param key=value (repeatable)."),
 ) -> None:
-    """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart."""
+    """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
+    Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
+    from .drill import FAULT_ACTIONS, fault_chaos
+
+    if action in FAULT_ACTIONS:
+        return fault_chaos(action, component, param)
+    if component is None:
+        raise typer.BadParameter(f"chaos {action} needs a component, e.g. `gameday chaos {action} kafka`")
     with progress(f"chaos {action} {component}") as report:
         message = Stack(state.settings(), report=report).chaos(action, component)
     console.print(f"[bold magenta]chaos[/] {message}")

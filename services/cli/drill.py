@@ -1,0 +1,235 @@
+"""Drill commands: drill, scenarios, answer, dlq replay — and the fault kinds of `gameday chaos`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.markdown import Markdown
+from rich.table import Table
+
+from ..drill.answer import Answer, finish_blind_drill
+from ..drill.brief import blind_view
+from ..drill.catalog import Catalog, render_markdown, scenario_summary
+from ..drill.units import format_duration
+from .common import console, err_console, print_json, progress, state
+
+FAULT_ACTIONS = ("inject", "recover", "kinds")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(drill)
+    app.command()(scenarios)
+    app.command()(answer)
+    dlq_app = typer.Typer(help="The dead-letter topic.", no_args_is_help=True)
+    dlq_app.command("replay")(dlq_replay)
+    app.add_typer(dlq_app, name="dlq")
+
+
+def drill(
+    name: Optional[str] = typer.Argument(None, help="A scenario from `gameday scenarios`."),
+    fast: bool = typer.Option(False, "--fast", help="Accelerated: short warm-up and bounds (about 90 s)."),
+    blind: bool = typer.Option(False, "--blind", help="Hide the scenario; investigate, then `gameday answer`."),
+    random_pick: bool = typer.Option(False, "--random", help="Pick a scenario at random (with --blind: practice)."),
+    control: bool = typer.Option(False, "--control", help="Same traffic and seed, no fault: nothing may fire."),
+    seed: int = typer.Option(42, "--seed", help="Traffic seed (same seed, same trips)."),
+    scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
+) -> None:
+    """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
+
+    Exits 1 when an expected signal did not fire (and says which)."""
+    from ..drill.runner import Drill
+
+    catalog = Catalog(scenarios_dir)
+    if random_pick == bool(name):
+        raise typer.BadParameter("give a scenario NAME, or --random (not both)")
+    scenario = catalog.pick_random() if random_pick else catalog.get(name)
+    settings = state.settings()
+    label = "a hidden scenario" if blind else scenario.name
+    with progress(f"drill: {label}") as report:
+        result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed).run()
+    if as_json and not blind:
+        print_json(result.as_dict())
+    elif blind:
+        console.print("[bold]Production is degraded.[/] Your interviewer reads:\n")
+        console.print(Markdown(blind_view(scenario.brief_path)))
+        console.print("\nInvestigate with `gameday status`, `gameday logs NAME`, the monitor's and the pipeline's"
+                      " commands; fix what you can; then answer with\n  `gameday answer --signal S --component C"
+                      " --root-cause R --fix F` (the choices: `gameday answer --choices`).")
+        return
+    else:
+        _print_result(result)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+def _print_result(result: Any) -> None:
+    table = Table(title=f"{result.scenario.name}{' (control)' if result.control else ''}: "
+                        f"{'passed' if result.passed else 'FAILED'} in {result.wall_s:.0f}s")
+    for column in ("signal", "expected", "fired", "after", "why not"):
+        table.add_column(column)
+    for o in result.outcomes:
+        ok = o.fired != result.control
+        table.add_row(o.expectation.signal, o.expectation.describe(),
+                      f"[{'green' if ok else 'red'}]{'yes' if o.fired else 'no'}[/]",
+                      "" if o.after_s is None else f"{o.after_s:.0f}s", o.reason)
+    console.print(table)
+    for kind, path in result.debrief.items():
+        console.print(f"  {kind}: {path}")
+    for o in result.missing():
+        what = "fired without a fault" if result.control else "did not fire"
+        err_console.print(f"[red]✗ {o.expectation.signal} {what}[/]: {o.reason or o.expectation.describe()}")
+
+
+def scenarios(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable list."),
+    markdown: bool = typer.Option(False, "--markdown", help="The catalog README (scenarios/README.md)."),
+    scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
+) -> None:
+    """The scenario catalog: name, title, duration and what each one teaches."""
+    catalog = Catalog(scenarios_dir)
+    if markdown:
+        print(render_markdown(catalog), end="")
+        return
+    items = [scenario_summary(s) for s in catalog.all()]
+    if as_json:
+        print_json(items)
+        return
+    table = Table(title=f"scenarios in {catalog.root}")
+    for column in ("name", "title", "duration", "fast", "what it teaches"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(item["name"], item["title"], format_duration(item["duration_s"]),
+                      format_duration(item["fast_duration_s"]), item["teaches"])
+    console.print(table)
+
+
+def answer(
+    component: Optional[str] = typer.Option(None, "--component", help="Which component is at fault."),
+    root_cause: Optional[str] = typer.Option(None, "--root-cause", help="Which root cause (see --choices)."),
+    fix: Optional[str] = typer.Option(None, "--fix", help="Which fix (see --choices)."),
+    signal: Optional[str] = typer.Option(None, "--signal", help="The signal or alert that showed it."),
+    choices: bool = typer.Option(False, "--choices", help="List the possible answers and exit."),
+    check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for the signals to recover."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Answer the active blind drill; get a score per level (detection, localization, root cause, mitigation)."""
+    catalog = Catalog()
+    if choices:
+        _print_choices(catalog, as_json)
+        return
+    missing = [flag for flag, value in (("--component", component), ("--root-cause", root_cause), ("--fix", fix))
+               if not value]
+    if missing:
+        raise typer.BadParameter(f"give {', '.join(missing)} (see `gameday answer --choices`)")
+    given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal)
+    with progress("scoring the answer") as report:
+        score, folder = finish_blind_drill(state.settings(), given, catalog, check_timeout, report)
+    if as_json:
+        print_json({**score.as_dict(), "folder": str(folder)})
+        return
+    table = Table(title=f"the scenario was: {score.scenario} — score {score.total:.0%}")
+    for column in ("level", "score", "your answer", "expected", "note"):
+        table.add_column(column)
+    for level in score.levels:
+        table.add_row(level.level, f"{level.score:.0%}", level.given or "-", level.expected, level.note)
+    console.print(table)
+    for check in score.mitigation_checks:
+        console.print(f"  mitigation check: {check}")
+    console.print(f"debrief (with the brief: root cause and fix): {folder / 'debrief.html'}")
+
+
+def _print_choices(catalog: Catalog, as_json: bool) -> None:
+    from ..drill.signals import ALL_SIGNALS
+
+    c = catalog.choices
+    data = {"signals": ALL_SIGNALS, "components": c.components, "root_causes": c.root_causes, "fixes": c.fixes}
+    if as_json:
+        print_json(data)
+        return
+    for title, items in data.items():
+        table = Table(title=title)
+        table.add_column("id")
+        table.add_column("meaning")
+        for key, text in items.items():
+            table.add_row(key, text)
+        console.print(table)
+
+
+def dlq_replay(
+    rename: list[str] = typer.Option([], "--rename", help="Map a field on the way: OLD=NEW (repeatable)."),
+    source_topic: Optional[str] = typer.Option(None, "--source-topic", help="Only events from this topic."),
+    reason_contains: Optional[str] = typer.Option(None, "--reason", help="Only events whose reason contains this."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be replayed; send nothing."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-publish dead-lettered originals to their source topic (after fixing the cause)."""
+    from ..drill.dlq import parse_renames, replay
+
+    renames = parse_renames(rename)
+    with err_console.status("replaying the DLQ") as status:
+        report = replay(state.settings(), renames=renames, source_topic=source_topic, reason_contains=reason_contains,
+                        dry_run=dry_run, progress=lambda r: status.update(f"replaying the DLQ — {r.replayed} sent"))
+    if as_json:
+        print_json(report.as_dict())
+        return
+    verb = "would replay" if dry_run else "replayed"
+    console.print(f"read {report.read} dead letters; {verb} {report.replayed} "
+                  f"({', '.join(f'{t}: {n}' for t, n in report.by_topic.items()) or 'none'})")
+    for why, count in report.skipped.items():
+        console.print(f"  skipped {count}: {why}")
+
+
+def fault_chaos(action: str, kind: Optional[str], params: list[str]) -> None:
+    """`gameday chaos inject KIND --param k=v`, `gameday chaos recover KIND`, `gameday chaos kinds`."""
+    import time
+
+    from ..drill.faults import REGISTRY, FaultContext, injector
+    from ..drill.target import LocalTarget
+
+    if action == "kinds" or not kind:
+        table = Table(title="fault kinds (gameday chaos inject KIND --param key=value)")
+        for column in ("kind", "family", "what it does", "params"):
+            table.add_column(column)
+        for name, inj in REGISTRY.items():
+            table.add_row(name, inj.family, inj.summary, ", ".join(inj.Params.model_fields) or "-")
+        console.print(table)
+        return
+    fault = injector(kind)
+    try:
+        parsed = fault.parse(_parse_params(params))
+    except ValidationError as exc:
+        from ..drill.scenario import ScenarioError, describe_error
+
+        problems = "; ".join(describe_error(err, kind) for err in exc.errors())
+        raise ScenarioError(f"params of {kind}: {problems}",
+                            hint="see the params with `gameday chaos kinds`") from None
+    settings = state.settings()
+    with progress(f"chaos {action} {kind}") as report:
+        ctx = FaultContext(target=LocalTarget(settings), settings=settings, report=report)
+        message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
+        console.print(f"[bold magenta]chaos[/] {message}")
+        seconds = fault.recover_after_s(parsed) if action == "inject" else None
+        if seconds:
+            report("chaos", f"holding the {kind} for {seconds:.0f}s")
+            time.sleep(seconds)
+            console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    """k=v pairs; values parsed as YAML scalars/lists (2.5 -> float, [1,2] -> list, none -> None)."""
+    import yaml
+
+    from ..drill.scenario import ScenarioError
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ScenarioError(f"--param {pair!r}: expected key=value, e.g. --param multiply=2.5")
+        value = yaml.safe_load(raw)
+        params[key] = None if isinstance(value, str) and value.lower() == "none" else value
+    return params

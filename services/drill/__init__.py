@@ -1,0 +1,1 @@
+"""The drill engine: scenarios on the live stack — deploy, break, explain (see README.md)."""

@@ -1,0 +1,90 @@
+"""Check a scenario's expectations against a recorded timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .scenario import Condition, Expectation
+from .signals import is_alert
+from .timeline import Timeline
+
+
+@dataclass
+class Outcome:
+    """One expectation's verdict: fired or not, when (seconds after its reference moment)."""
+
+    expectation: Expectation
+    fired: bool
+    after_s: float | None = None
+    value: float | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"signal": self.expectation.signal, "expected": self.expectation.describe(),
+                "fired": self.fired, "after_s": self.after_s, "value": self.value, "reason": self.reason}
+
+
+def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],
+          time_factor: float = 1.0) -> Outcome:
+    """Did the signal fire in [ref, ref + within * time_factor]?"""
+    ref = refs.get(expectation.after)
+    if ref is None:
+        return Outcome(expectation, False, reason=f"the {expectation.after} never happened")
+    bound = expectation.within * time_factor
+    if is_alert(expectation.signal):
+        for mark in timeline.marks_of("alert"):
+            if mark.name != expectation.signal or not (ref <= mark.t <= ref + bound):
+                continue
+            if expectation.columns and mark.detail.get("column") not in expectation.columns:
+                continue
+            score = mark.detail.get("score")
+            if expectation.min_score is not None and (score is None or score < expectation.min_score):
+                continue
+            return Outcome(expectation, True, round(mark.t - ref, 1), score)
+        seen = [m for m in timeline.marks_of("alert") if m.name == expectation.signal]
+        reason = (f"no {expectation.signal} alert within {bound:.0f}s"
+                  + (f" ({len(seen)} outside the bound or on other columns)" if seen else ""))
+        return Outcome(expectation, False, reason=reason)
+    points = [(t, v) for t, v in timeline.series(expectation.signal) if ref <= t <= ref + bound]
+    for t, value in points:
+        if _crosses(value, expectation.above, expectation.below):
+            return Outcome(expectation, True, round(t - ref, 1), value)
+    if not points:
+        return Outcome(expectation, False, reason=f"no {expectation.signal} samples within {bound:.0f}s")
+    extreme = max(v for _, v in points) if expectation.above is not None else min(v for _, v in points)
+    return Outcome(expectation, False, value=extreme,
+                   reason=f"{expectation.signal} reached {extreme:.3g}, never "
+                          + (f"above {expectation.above:g}" if expectation.above is not None else f"below {expectation.below:g}"))
+
+
+def check_all(expectations: list[Expectation], timeline: Timeline, refs: dict[str, float],
+              time_factor: float = 1.0) -> list[Outcome]:
+    return [check(e, timeline, refs, time_factor) for e in expectations]
+
+
+def holds(condition: Condition, timeline: Timeline, since: float) -> tuple[bool, str]:
+    """Did the series stay on the right side of its threshold for `hold` seconds, from `since` on?
+
+    True as soon as the samples of any window of `hold` seconds after `since` all pass.
+    """
+    points = [(t, v) for t, v in timeline.series(condition.signal) if t >= since]
+    run_start = None
+    for t, value in points:
+        if _crosses(value, condition.above, condition.below):
+            run_start = t if run_start is None else run_start
+            if t - run_start >= condition.hold:
+                return True, f"{condition.signal} held {_side(condition)} for {condition.hold:.0f}s"
+        else:
+            run_start = None
+    last = points[-1][1] if points else None
+    return False, (f"{condition.signal} did not stay {_side(condition)} for {condition.hold:.0f}s"
+                   + (f" (last value {last:.3g})" if last is not None else " (no samples)"))
+
+
+def _side(condition: Condition) -> str:
+    return f"above {condition.above:g}" if condition.above is not None else f"below {condition.below:g}"
+
+
+def _crosses(value: float, above: float | None, below: float | None) -> bool:
+    return (above is not None and value > above) or (below is not None and value < below)

@@ -1,0 +1,89 @@
+"""Model faults: a slower model (latency knob on serving), a promotion, a canary with a share."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import models
+from .base import FaultContext, Injector
+from .knobs import KnobFault
+
+Variant = Literal["fast", "accurate", "worse"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelLatencyParams(_Strict):
+    latency_ms: float = Field(gt=0, le=10_000, description="added to every model call")
+
+
+class SlowModelParams(_Strict):
+    variant: Variant = "accurate"
+    latency_ms: float = Field(200, gt=0, le=10_000, description="the heavier model's extra inference time")
+
+
+class PromoteParams(_Strict):
+    variant: Variant
+
+
+class CanaryParams(_Strict):
+    variant: Variant = "worse"
+    share: float = Field(0.3, gt=0, lt=1, description="share of requests the canary answers")
+
+
+class ModelLatency(KnobFault):
+    kind, family, component = "model_latency", "model", "serving"
+    summary = "add latency to every model call in serving"
+    Params = ModelLatencyParams
+    off = {"model_latency_ms": 0.0}
+
+    def knobs(self, params: ModelLatencyParams) -> dict:
+        return {"model_latency_ms": params.latency_ms}
+
+
+class Promote(Injector):
+    kind, family = "promote", "model"
+    summary = "promote a model variant to live (recover: roll back to the previous live model)"
+    Params = PromoteParams
+
+    def inject(self, ctx: FaultContext, params: PromoteParams) -> str:
+        ctx.memory.setdefault("previous_live", models.live_model(ctx.settings))
+        return models.promote(ctx.settings, params.variant, role="live", report=ctx.report)
+
+    def recover(self, ctx: FaultContext, params: PromoteParams) -> str:
+        previous = ctx.memory.pop("previous_live", None)
+        return models.rollback(ctx.settings, previous, report=ctx.report)
+
+
+class SlowModel(Promote):
+    kind = "slow_model"
+    summary = "promote a heavier model that breaks the latency SLO (accurate + model latency)"
+    Params = SlowModelParams
+
+    def inject(self, ctx: FaultContext, params: SlowModelParams) -> str:
+        done = super().inject(ctx, PromoteParams(variant=params.variant))
+        ModelLatency().inject(ctx, ModelLatencyParams(latency_ms=params.latency_ms))
+        return f"{done}; model latency +{params.latency_ms:.0f} ms"
+
+    def recover(self, ctx: FaultContext, params: SlowModelParams) -> str:
+        ModelLatency().recover(ctx, None)
+        return super().recover(ctx, params)
+
+
+class Canary(Injector):
+    kind, family = "canary", "model"
+    summary = "send a share of requests to another model variant as a canary (recover: no canary)"
+    Params = CanaryParams
+
+    def inject(self, ctx: FaultContext, params: CanaryParams) -> str:
+        return models.promote(ctx.settings, params.variant, role="canary", share=params.share, report=ctx.report)
+
+    def recover(self, ctx: FaultContext, params: CanaryParams) -> str:
+        return models.clear_canary(ctx.settings, report=ctx.report)
+
+
+INJECTORS = (ModelLatency, Promote, SlowModel, Canary)

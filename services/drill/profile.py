@@ -1,0 +1,50 @@
+"""The stack settings a drill needs, applied when the drill (or its test fixture) starts the stack.
+
+Labels must arrive within seconds (the producer's time_scale) and the monitor must judge
+short windows, or no quality or drift signal could fire inside a few minutes. Services
+read their settings from GAMEDAY_* variables, so the profile is a set of variables for
+the processes the stack starts.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from .scenario import Scenario
+
+
+def drill_profile(scenario: Scenario | None = None, fast: bool = False, seed: int = 42) -> dict[str, str]:
+    """GAMEDAY_* variables for the stack's processes during drills."""
+    traffic = scenario.traffic if scenario else None
+    window_s = 8 if fast else 15
+    return {
+        "GAMEDAY_PRODUCER__RATE": f"{traffic.rate if traffic else 20.0:g}",
+        "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 60.0:g}",
+        "GAMEDAY_PRODUCER__SEED": str(seed),
+        # Short windows judged soon: a drill is minutes, not hours.
+        "GAMEDAY_MONITOR__WINDOW_S": str(window_s),
+        "GAMEDAY_MONITOR__WINDOW_ROWS": "400",
+        "GAMEDAY_MONITOR__MIN_ROWS": "60",
+        "GAMEDAY_MONITOR__MIN_LABELED_ROWS": "40",
+        "GAMEDAY_MONITOR__LABEL_WAIT_S": str(window_s),
+        "GAMEDAY_MONITOR__ALERT_K": "2",
+        "GAMEDAY_MONITOR__ALERT_N": "3",
+        "GAMEDAY_MONITOR__SAVE_HTML": "true",
+    }
+
+
+@contextmanager
+def applied(profile: dict[str, str]) -> Iterator[None]:
+    """Set the variables for processes started inside the block (the stack copies os.environ)."""
+    saved = {key: os.environ.get(key) for key in profile}
+    os.environ.update(profile)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,313 @@
+"""`gameday drill NAME`: deploy → warm up → break → watch → check → debrief.
+
+Phases, as AIOpsLab's orchestrator prints them: the stack is brought up if needed and a
+model trained if none exists; warm-up traffic runs; the faults fire on schedule (and
+recover after their `for`); the watcher samples every signal; each expectation is
+checked against its time bound; the run folder gets the timeline, the result and the
+debrief. In blind mode the faults stay on for the candidate to find and fix.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import GamedayError
+from ..stack.component import Reporter, silent
+from ..stack.supervisor import Stack
+from . import models
+from .expect import Outcome, check_all
+from .faults import REGISTRY, FaultContext
+from .profile import applied, drill_profile
+from .scenario import FaultStep, Scenario
+from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
+from .timeline import Timeline
+from .watch import Watcher
+
+# Services the drill drives; each is another part of the project (see INTERFACES.md).
+REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "monitor")
+KNOB_COMPONENTS = ("producer", "ingest", "serving")
+TICK_S = 0.5
+# After every expectation fired, keep watching this long (context for the plots), then stop early.
+SETTLE_S = 6.0
+
+
+class DrillError(GamedayError):
+    kind = "DrillError"
+
+
+@dataclass
+class Timing:
+    """The scenario's clock, plain or accelerated (--fast)."""
+
+    warmup: float
+    duration: float
+    factor: float
+
+    @classmethod
+    def of(cls, scenario: Scenario, fast: bool) -> "Timing":
+        if fast:
+            return cls(scenario.fast.warmup, scenario.fast.duration, scenario.fast.time_factor)
+        return cls(scenario.traffic.warmup, scenario.traffic.duration, 1.0)
+
+
+@dataclass
+class DrillResult:
+    scenario: Scenario
+    folder: Path
+    outcomes: list[Outcome]
+    refs: dict[str, float]
+    wall_s: float
+    fast: bool = False
+    blind: bool = False
+    control: bool = False
+    stack_started: bool = False
+    trained: bool = False
+    debrief: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Drill: every expected signal fired. Control run: none did."""
+        fired = [o.fired for o in self.outcomes]
+        return not any(fired) if self.control else all(fired)
+
+    def missing(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.fired == self.control]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
+                "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
+                "stack_started": self.stack_started, "trained": self.trained, "refs": self.refs,
+                "outcomes": [o.as_dict() for o in self.outcomes],
+                "debrief": {k: str(v) for k, v in self.debrief.items()}}
+
+
+def drills_dir(settings: Settings) -> Path:
+    return settings.run_path / "drills"
+
+
+def new_run_folder(settings: Settings, label: str) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    folder = drills_dir(settings) / f"{stamp}-{label}"
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = drills_dir(settings) / f"{stamp}-{label}-{suffix}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+# ---- deploy ----------------------------------------------------------------------------------
+
+def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, bool]:
+    """The running stack of the settings' run folder, started now if nothing runs. (stack, started?)"""
+    stack = Stack(settings, report=report)
+    states = {s.name: s.state for s in stack.status()}
+    if any(state in ("running", "paused") for state in states.values()):
+        return stack, False
+    stack.up()
+    return stack, True
+
+
+def check_components(target: Target) -> None:
+    states = target.components()
+    missing = [c for c in REQUIRED_COMPONENTS if c not in states]
+    if missing:
+        raise DrillError(f"the stack has no {', '.join(missing)}: a drill needs {', '.join(REQUIRED_COMPONENTS)}",
+                         hint="those parts register in services/stack/registry.py; see `gameday status`")
+    down = [c for c in REQUIRED_COMPONENTS if states[c] not in ("running", "external")]
+    if down:
+        raise DrillError(f"{', '.join(f'{c} is {states[c]}' for c in down)}: the drill needs the whole stack running",
+                         hint="start them with `gameday chaos start NAME`, or `gameday down` then `gameday drill` again")
+
+
+def reset_faults(target: Target) -> None:
+    """Every knob of every service back to its 'off' default (a clean slate between drills)."""
+    for component in KNOB_COMPONENTS:
+        reset_knobs(target, component)
+
+
+def baseline_rate_multiplier(target: Target, settings: Settings, scenario: Scenario) -> float:
+    """The producer multiplier that gives the scenario's rate on the running producer."""
+    try:
+        import httpx
+
+        status = httpx.get(target.admin_url("producer") + "/status", timeout=2.0).json()
+        base = float(status.get("rate") or status.get("base_rate") or settings.producer.rate)
+    except Exception:
+        base = settings.producer.rate
+    return scenario.traffic.rate / base
+
+
+# ---- the run ---------------------------------------------------------------------------------
+
+@dataclass
+class ScheduledAction:
+    at: float
+    action: str  # inject | recover
+    index: int
+    step: FaultStep
+    done: bool = False
+
+
+class Drill:
+    """One run of one scenario. `run()` does every phase; the parts are methods for tests and the CLI."""
+
+    def __init__(self, settings: Settings, scenario: Scenario, *, fast: bool = False, blind: bool = False,
+                 control: bool = False, report: Reporter = silent, seed: int = 42) -> None:
+        self.settings, self.scenario = settings, scenario
+        self.fast, self.blind, self.control, self.report, self.seed = fast, blind, control, report, seed
+        self.timing = Timing.of(scenario, fast)
+        self.profile = drill_profile(scenario, fast, seed)
+
+    def run(self) -> DrillResult:
+        started = time.monotonic()
+        with applied(self.profile):
+            self.report("drill", f"deploying the stack for {self.scenario.name}")
+            stack, stack_started = ensure_stack(self.settings, self.report)
+            target = LocalTarget(self.settings, stack)
+            check_components(target)
+            trained = models.ensure_trained(self.settings, self.report)
+            self._ensure_live_model()
+            reset_faults(target)
+            ctx = FaultContext(target=target, settings=self.settings, report=self.report)
+            ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
+            set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
+            label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
+            folder = new_run_folder(self.settings, label)
+            timeline = Timeline()
+            bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
+            watcher = Watcher(bootstrap, target, timeline).start()
+            refs: dict[str, float] = {}
+            active: list[ScheduledAction] = []
+            try:
+                self._break_and_watch(ctx, timeline, refs, active)
+            except BaseException:
+                self._recover_all(ctx, timeline, active)  # an interrupted drill leaves nothing broken
+                raise
+            finally:
+                if not self.blind:
+                    self._recover_all(ctx, timeline, active)
+                watcher.stop()
+            outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
+            timeline.save(folder / "timeline.jsonl")
+            result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
+                                 self.blind, self.control, stack_started, trained)
+            if self.blind:
+                save_session(self.settings, result, ctx, active, watcher)
+            else:
+                from .debrief import write_debrief
+
+                result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
+            (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
+            return result
+
+    def _ensure_live_model(self) -> None:
+        wanted = self.scenario.stack.model
+        try:
+            live = models.serving_models(self.settings)
+        except models.ModelOpsError:
+            return  # serving without model selection: it serves its configured model
+        if live.get("live_variant") != wanted or live.get("canary"):
+            models.promote(self.settings, wanted, role="live", report=self.report)
+            if live.get("canary"):
+                models.clear_canary(self.settings, report=self.report)
+
+    def schedule(self) -> list[ScheduledAction]:
+        t0, factor = self.timing.warmup, self.timing.factor
+        actions = []
+        for i, step in enumerate(self.scenario.faults):
+            start = t0 + step.at * factor
+            actions.append(ScheduledAction(start, "inject", i, step))
+            after = step.for_ if step.for_ is not None else REGISTRY[step.kind].recover_after_s(step.parsed())
+            if after is not None:
+                actions.append(ScheduledAction(start + after * factor, "recover", i, step))
+        return sorted(actions, key=lambda a: a.at)
+
+    def _break_and_watch(self, ctx: FaultContext, timeline: Timeline, refs: dict[str, float],
+                         active: list[ScheduledAction]) -> None:
+        """Fire and recover the faults on schedule until the end (or until every signal fired)."""
+        actions = self.schedule()
+        end = self.timing.warmup + self.timing.duration
+        timeline.mark("phase", "warm-up")
+        self.report("drill", f"warm-up traffic for {self.timing.warmup:.0f}s")
+        phase_break = False
+        last_fired_at: float | None = None
+        while (now := timeline.now()) < end:
+            if not phase_break and now >= self.timing.warmup:
+                timeline.mark("phase", "faults" if not self.control else "control (no fault)")
+                phase_break = True
+            for action in actions:
+                if action.done or now < action.at:
+                    continue
+                action.done = True
+                self._perform(action, ctx, timeline, refs, active)
+            pending = [a for a in actions if not a.done]
+            if not pending and refs and not self.control:
+                outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
+                if all(o.fired for o in outcomes):
+                    last_fired_at = last_fired_at or now
+                    if now - last_fired_at >= SETTLE_S:
+                        timeline.mark("phase", "every expected signal fired: ending early")
+                        break
+            self.report("drill", self._progress_line(now, end, pending))
+            time.sleep(TICK_S)
+        timeline.mark("phase", "end")
+
+    def _progress_line(self, now: float, end: float, pending: list[ScheduledAction]) -> str:
+        if now < self.timing.warmup:
+            return f"warm-up {now:.0f}/{self.timing.warmup:.0f}s"
+        nxt = "" if self.blind or not pending else f"; next: {pending[0].action} {pending[0].step.kind} at {pending[0].at:.0f}s"
+        return f"{'watching' if not self.blind else 'production is live'} {now:.0f}/{end:.0f}s{nxt}"
+
+    def _perform(self, action: ScheduledAction, ctx: FaultContext, timeline: Timeline,
+                 refs: dict[str, float], active: list[ScheduledAction]) -> None:
+        step, injector = action.step, REGISTRY[action.step.kind]
+        at = timeline.now()
+        if action.action == "inject":
+            refs.setdefault("fault", at)
+            if self.control:
+                timeline.mark("note", f"control: {step.kind} not injected", index=action.index)
+                return
+            message = injector.inject(ctx, step.parsed())
+            active.append(action)
+            timeline.mark("fault", step.kind, index=action.index, params=step.params,
+                          message="(hidden)" if self.blind else message)
+        else:
+            refs["recover"] = at
+            if self.control:
+                return
+            message = injector.recover(ctx, step.parsed())
+            active[:] = [a for a in active if a.index != action.index]
+            timeline.mark("recover", step.kind, index=action.index, message=message)
+        self.report("drill", f"{action.action} {'a fault' if self.blind else step.kind}")
+
+    def _recover_all(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> None:
+        for action in list(active):
+            try:
+                message = REGISTRY[action.step.kind].recover(ctx, action.step.parsed())
+                timeline.mark("recover", action.step.kind, index=action.index, message=message, at_end=True)
+            except GamedayError as exc:
+                timeline.mark("note", f"recovering {action.step.kind} failed", error=str(exc))
+        active.clear()
+
+
+def watcher_counts(watcher: Watcher) -> dict[str, Any]:
+    return {"events": dict(watcher.counts), "dlq_total": watcher.dlq_total, "dlq_reasons": dict(watcher.dlq_reasons)}
+
+
+def save_session(settings: Settings, result: DrillResult, ctx: FaultContext,
+                 active: list[ScheduledAction], watcher: Watcher) -> Path:
+    """Blind mode: what `gameday answer` needs later (the faults still on, the injectors' notes)."""
+    from .session import Session
+
+    session = Session(scenario=result.scenario.name, folder=str(result.folder), started_at=time.time(),
+                      fast=result.fast, refs=result.refs,
+                      active=[{"kind": a.step.kind, "params": a.step.params} for a in active],
+                      memory=ctx.memory, counts=watcher_counts(watcher))
+    return session.save(settings)

@@ -1,0 +1,42 @@
+"""The signals a scenario can expect: alerts from the monitor, and series the drill observes itself.
+
+Alerts arrive on the `alerts` topic (contracts.Alert.kind). Series are computed by the
+drill's watcher from the events it reads (predictions, labels, DLQ) and from the
+services' /metrics; each is sampled every couple of seconds and can be compared with a
+threshold (`above` / `below`).
+"""
+
+from __future__ import annotations
+
+# Alert kinds of INTERFACES.md ("Monitoring signals"), published by the monitor.
+ALERT_SIGNALS: dict[str, str] = {
+    "drift.detected": "data drift on an input column (Evidently, window vs reference)",
+    "prediction.drift": "the distribution of predictions moved",
+    "quality.mae_increase": "MAE on labelled predictions rose over the reference",
+    "quality.bias": "predictions are systematically too low or too high (signed score)",
+    "freshness.stale": "online features are older than their freshness budget",
+    "skew.detected": "online feature values differ from what training saw (training-serving skew)",
+    "labels.missing": "predictions are not getting their delayed labels (info)",
+}
+
+# Series the drill computes (unit in the name where it has one).
+SERIES_SIGNALS: dict[str, str] = {
+    "latency_p99_ms": "p99 of the live predictions' serving latency over the last 10 s, ms",
+    "throughput": "predictions per second over the last 10 s",
+    "fallback_share": "share of predictions served with stale or missing features (last 10 s)",
+    "dlq_rate": "events dead-lettered per second over the last 10 s",
+    "dlq_total": "events dead-lettered since the drill started",
+    "mae_s": "online MAE of live predictions whose labels arrived in the last 30 s, seconds",
+    "canary_mae_ratio": "online MAE of canary predictions / MAE of live ones (last 60 s of labels)",
+    "consumer_lag": "largest consumer-group lag on the trip topics, events",
+    "canary_share": "share of predictions answered by a canary model over the last 10 s",
+    "feature_age_s": "mean age of the online features used by predictions in the last 10 s, seconds",
+    "drift_share": "share of drifted columns reported by the monitor (gameday_monitor_drift_share)",
+    "unanswered_requests": "trip requests older than 20 s that never got a prediction",
+}
+
+ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS}
+
+
+def is_alert(signal: str) -> bool:
+    return signal in ALERT_SIGNALS

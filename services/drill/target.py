@@ -1,0 +1,78 @@
+"""Where the drill's faults land: the local stack (supervised processes) or, later, a cluster.
+
+A target knows three things: how to send a process-level action to a component, how to
+read and change a running service's fault knobs (its admin /faults endpoint), and where a
+component's HTTP endpoints are. The engine only talks to this seam.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import httpx
+
+from ..config import Settings
+from ..errors import StackError
+from ..stack.supervisor import Stack
+
+# Endpoint names under which a component may publish its admin HTTP address, in order of preference.
+ADMIN_ENDPOINT_NAMES = ("admin", "http")
+
+
+class Target(Protocol):
+    def chaos(self, action: str, component: str) -> str: ...
+    def admin_url(self, component: str) -> str: ...
+    def endpoint(self, component: str, name: str) -> str | None: ...
+    def components(self) -> dict[str, str]: ...
+
+
+class LocalTarget:
+    """The local stack of one run folder (services/stack/supervisor.py)."""
+
+    def __init__(self, settings: Settings, stack: Stack | None = None) -> None:
+        self.settings = settings
+        self.stack = stack or Stack(settings)
+
+    def chaos(self, action: str, component: str) -> str:
+        return self.stack.chaos(action, component)
+
+    def endpoint(self, component: str, name: str) -> str | None:
+        return self.stack.endpoint(component, name)
+
+    def components(self) -> dict[str, str]:
+        """Component name -> state (running, paused, dead, stopped, external, not started)."""
+        return {s.name: s.state for s in self.stack.status()}
+
+    def admin_url(self, component: str) -> str:
+        for name in ADMIN_ENDPOINT_NAMES:
+            if url := self.endpoint(component, name):
+                return url
+        known = ", ".join(self.components()) or "none: the stack is not up"
+        raise StackError(f"{component} has no admin HTTP endpoint in this stack",
+                         hint=f"is it part of the stack? components: {known}; start it with `gameday up`")
+
+
+def get_knobs(target: Target, component: str) -> dict[str, Any]:
+    return _call(target, component, "GET")
+
+
+def set_knobs(target: Target, component: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge knob changes into a running service (POST /faults); a refused knob is a StackError."""
+    return _call(target, component, "POST", changes)
+
+
+def reset_knobs(target: Target, component: str) -> dict[str, Any]:
+    return _call(target, component, "DELETE")
+
+
+def _call(target: Target, component: str, method: str, body: dict | None = None) -> dict[str, Any]:
+    url = target.admin_url(component) + "/faults"
+    try:
+        response = httpx.request(method, url, json=body, timeout=5.0)
+    except httpx.HTTPError as exc:
+        raise StackError(f"cannot reach {component}'s fault knobs at {url}: {exc}",
+                         hint=f"check `gameday status` and `gameday logs {component}`") from None
+    if response.status_code >= 400:
+        raise StackError(f"{component} refused the fault knobs {body}: {response.text[:300]}",
+                         hint="see the allowed knobs with GET " + url)
+    return response.json()

@@ -1,0 +1,63 @@
+"""The debrief, rendered from a recorded timeline: markdown and one self-contained HTML page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from mlgameday.drill.catalog import Catalog
+from mlgameday.drill.debrief import write_debrief
+from mlgameday.drill.expect import check_all
+from mlgameday.drill.runner import DrillResult
+from mlgameday.drill.timeline import Timeline
+
+
+def recorded_timeline(path: Path) -> Path:
+    """A data-drift run as the watcher records it, saved and read back like a real run folder."""
+    timeline = Timeline(t0=1_700_000_000.0)
+    timeline.mark("phase", "warm-up", at=0.0)
+    timeline.mark("phase", "faults", at=20.0)
+    timeline.mark("fault", "shift_feature", at=20.0, index=0, params={"column": "trip_distance"})
+    for i in range(0, 60, 2):
+        timeline.sample("mean.trip_distance", 2.9 if i < 22 else 6.1, at=float(i))
+        timeline.sample("latency_p99_ms", 12.0 + (i % 5), at=float(i))
+        timeline.sample("mae_s", 180.0 if i < 30 else 260.0, at=float(i))
+        timeline.sample("drift_share", 0.0 if i < 36 else 0.43, at=float(i))
+    timeline.mark("alert", "drift.detected", at=41.5, column="trip_distance", score=0.43, threshold=0.1,
+                  evidence_path="/tmp/reports/window-12.html")
+    timeline.mark("recover", "shift_feature", at=60.0, index=0)
+    return timeline.save(path / "timeline.jsonl")
+
+
+def test_debrief_from_a_recorded_timeline(tmp_path: Path) -> None:
+    scenario = Catalog().get("data-drift")
+    timeline = Timeline.load(recorded_timeline(tmp_path))
+    outcomes = check_all(scenario.expect, timeline, {"fault": 20.0}, time_factor=0.5)
+    result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True)
+    assert result.passed
+
+    paths = write_debrief(result, timeline, settings=None, counts={"events": {"predictions": 1200}})
+    markdown = paths["markdown"].read_text()
+    assert "PASSED: every expected signal fired in time" in markdown
+    assert "| 41.5 | alert: drift.detected |" in markdown
+    assert "Evidently report: `/tmp/reports/window-12.html`" in markdown
+    assert "## Root cause" in markdown  # the brief is part of the debrief
+
+    page = paths["html"].read_text()
+    assert "<script src=" not in page.replace(" ", "") and not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=\"http", page)  # no external stylesheet either
+    assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js itself is inlined
+    assert "drift share (monitor)" in page and "serving latency p99, ms" in page
+    assert (tmp_path / "brief.md").read_text().startswith("# Data drift")
+
+
+def test_a_failed_expectation_is_named_in_the_debrief(tmp_path: Path) -> None:
+    scenario = Catalog().get("data-drift")
+    timeline = Timeline.load(recorded_timeline(tmp_path))
+    timeline.marks = [m for m in timeline.marks if m.kind != "alert"]
+    outcomes = check_all(scenario.expect, timeline, {"fault": 20.0}, time_factor=0.5)
+    result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True)
+    assert not result.passed and [o.expectation.signal for o in result.missing()] == ["drift.detected"]
+    markdown = write_debrief(result, timeline, settings=None)["markdown"].read_text()
+    assert "FAILED: some expected signals did not fire" in markdown
+    assert "no drift.detected alert within 50s" in markdown

@@ -1,0 +1,61 @@
+"""Checking expectations against a recorded timeline: in the bound, out of it, thresholds, columns."""
+
+from __future__ import annotations
+
+from mlgameday.drill.expect import check, holds
+from mlgameday.drill.scenario import Condition, Expectation
+from mlgameday.drill.timeline import Timeline
+
+
+def timeline_with(points: dict[str, list[tuple[float, float]]], alerts: list[tuple[float, str, str | None]] = ()) -> Timeline:
+    timeline = Timeline(t0=0.0)
+    for name, series in points.items():
+        for t, value in series:
+            timeline.sample(name, value, at=t)
+    for t, kind, column in alerts:
+        timeline.mark("alert", kind, at=t, column=column, score=0.4)
+    return timeline
+
+
+def test_alert_inside_the_bound_on_the_right_column_fires() -> None:
+    timeline = timeline_with({}, [(5, "drift.detected", "passenger_count"), (50, "drift.detected", "trip_distance")])
+    expectation = Expectation(signal="drift.detected", columns=["trip_distance"], within=60)
+    outcome = check(expectation, timeline, {"fault": 20})
+    assert outcome.fired and outcome.after_s == 30
+
+
+def test_alert_before_the_fault_or_after_the_bound_does_not_count() -> None:
+    timeline = timeline_with({}, [(5, "quality.mae_increase", None), (100, "quality.mae_increase", None)])
+    outcome = check(Expectation(signal="quality.mae_increase", within=60), timeline, {"fault": 20})
+    assert not outcome.fired and "2 outside the bound" in outcome.reason
+
+
+def test_time_factor_shrinks_the_bound() -> None:
+    timeline = timeline_with({}, [(60, "freshness.stale", None)])
+    expectation = Expectation(signal="freshness.stale", within=60)
+    assert check(expectation, timeline, {"fault": 20}).fired
+    assert not check(expectation, timeline, {"fault": 20}, time_factor=0.5).fired
+
+
+def test_series_threshold_and_reference_moment() -> None:
+    timeline = timeline_with({"latency_p99_ms": [(10, 300), (30, 40), (40, 220)]})
+    above = Expectation(signal="latency_p99_ms", above=150, within=30)
+    assert check(above, timeline, {"fault": 20}).after_s == 20
+    below = Expectation(signal="latency_p99_ms", below=100, after="recover", within=15)
+    assert check(below, timeline, {"fault": 0, "recover": 25}).fired
+    missing = check(below, timeline, {"fault": 0})
+    assert not missing.fired and missing.reason == "the recover never happened"
+
+
+def test_series_that_never_crosses_reports_its_extreme() -> None:
+    timeline = timeline_with({"consumer_lag": [(21, 10), (25, 90), (30, 40)]})
+    outcome = check(Expectation(signal="consumer_lag", above=150, within=30), timeline, {"fault": 20})
+    assert not outcome.fired and outcome.value == 90 and "never above 150" in outcome.reason
+
+
+def test_condition_must_hold_for_its_duration() -> None:
+    timeline = timeline_with({"latency_p99_ms": [(0, 300), (2, 120), (6, 200), (8, 100), (14, 90), (19, 95)]})
+    ok, message = holds(Condition(signal="latency_p99_ms", below=150, hold=10), timeline, since=0)
+    assert ok and "held below 150" in message
+    ok, _ = holds(Condition(signal="latency_p99_ms", below=150, hold=15), timeline, since=0)
+    assert not ok
