@@ -20,6 +20,8 @@ from .helm import DEFAULT_RELEASE, current_namespace, kubeconfig_path
 MODEL_TAG_ENV = "GAMEDAY_SERVING__MODEL_TAG"
 MERGE_PATCH = "application/merge-patch+json"
 _CONFLICT_RETRIES = 3
+# The process-level actions of the local stack that have a cluster equivalent.
+CHAOS_ACTIONS = ("kill", "restart", "stop", "start")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ClusterTarget:
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.batch = client.BatchV1Api(api_client)
+        self._stopped: dict[str, int] = {}  # component -> replicas before `stop`
 
     @classmethod
     def connect(cls, namespace: str | None = None, release: str = DEFAULT_RELEASE,
@@ -137,6 +140,26 @@ class ClusterTarget:
     def rollout_model(self, model_tag: str) -> str | None:
         """Serve another model version: serving's GAMEDAY_SERVING__MODEL_TAG, then a rolling update."""
         return self.set_env("serving", MODEL_TAG_ENV, model_tag)
+
+    def chaos(self, action: str, component: str) -> str:
+        """The drills' chaos verbs on a cluster: kill/restart delete pods, stop/start scale to 0 and back."""
+        if action in ("kill", "restart"):
+            pods = self.kill(component)
+            return f"deleted {len(pods)} pod(s) of {component}"
+        if action == "stop":
+            previous = self.scale(component, 0)
+            self._stopped[component] = previous or 1
+            return f"{component} scaled {previous} → 0"
+        if action == "start":
+            replicas = self._stopped.pop(component, 1)
+            previous = self.scale(component, replicas)
+            return f"{component} scaled {previous} → {replicas}"
+        raise K8sError(f"chaos action {action!r} has no cluster equivalent",
+                       hint=f"use one of {', '.join(CHAOS_ACTIONS)} with --target k8s; pause/resume need the local stack")
+
+    def components(self) -> dict[str, str]:
+        """component -> state, for the drills' target protocol."""
+        return {s.component: s.state for s in self.status()}
 
     # -- what is running --------------------------------------------------------------------
 
