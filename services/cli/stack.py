@@ -33,9 +33,13 @@ def register(app: typer.Typer) -> None:
 def up(
     foreground: bool = typer.Option(False, "--foreground", "-f",
                                     help="Stay attached; Ctrl-C stops the whole stack."),
+    with_prometheus: bool = typer.Option(False, "--with-prometheus",
+                                         help="Also start Prometheus scraping the services (needs the OS package)."),
 ) -> None:
     """Start the stack (Kafka, Redis if asked, the services) and wait until every part is ready."""
     settings = state.settings()
+    if with_prometheus:
+        settings = settings.model_copy(update={"monitor": settings.monitor.model_copy(update={"prometheus": True})})
     started = time.monotonic()
     with progress("starting the stack") as report:
         stack = Stack(settings, report=report)
