@@ -15,7 +15,8 @@ case "$service" in
     ;;
   serving)
     shift
-    exec bentoml serve mlgameday.serving.service:TripTime --port "${GAMEDAY_SERVING__PORT:-3000}" "$@"
+    exec bentoml serve mlgameday.serving.service:TripTime \
+      --host "${GAMEDAY_SERVING__HOST:-0.0.0.0}" --port "${GAMEDAY_SERVING__PORT:-3000}" "$@"
     ;;
   ""|-h|--help)
     usage

@@ -98,11 +98,11 @@ def uninstall(
 
 @k8s_app.command()
 def rollout(
-    model_tag: str = typer.Argument(..., help="BentoML model tag to serve, e.g. triptime:abc123."),
+    model_tag: str = typer.Argument(..., help="Model to serve: a variant (fast, accurate, worse) or a BentoML tag, e.g. triptime:abc123."),
     release: str = RELEASE, namespace: Optional[str] = NAMESPACE, kubeconfig: Optional[str] = KUBECONFIG,
     context: Optional[str] = CONTEXT,
 ) -> None:
-    """Roll serving to another model version (its GAMEDAY_SERVING__MODEL_TAG)."""
+    """Roll serving to another model version (its GAMEDAY_SERVING__MODEL)."""
     previous = ClusterTarget.connect(namespace, release, kubeconfig, context).rollout_model(model_tag)
     console.print(f"[bold magenta]rollout[/] serving: {previous or '(default)'} → {model_tag}")
 

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import ClusterUnreachable, K8sError
 from .helm import DEFAULT_RELEASE, current_namespace, kubeconfig_path
 
-MODEL_TAG_ENV = "GAMEDAY_SERVING__MODEL_TAG"
+MODEL_ENV = "GAMEDAY_SERVING__MODEL"  # ServingSettings.model: a variant or a full tag
 MERGE_PATCH = "application/merge-patch+json"
 _CONFLICT_RETRIES = 3
 # The process-level actions of the local stack that have a cluster equivalent.
@@ -138,8 +138,8 @@ class ClusterTarget:
                        hint="retry when the rollout or autoscaler has settled")
 
     def rollout_model(self, model_tag: str) -> str | None:
-        """Serve another model version: serving's GAMEDAY_SERVING__MODEL_TAG, then a rolling update."""
-        return self.set_env("serving", MODEL_TAG_ENV, model_tag)
+        """Serve another model version: serving's GAMEDAY_SERVING__MODEL, then a rolling update."""
+        return self.set_env("serving", MODEL_ENV, model_tag)
 
     def chaos(self, action: str, component: str) -> str:
         """The drills' chaos verbs on a cluster: kill/restart delete pods, stop/start scale to 0 and back."""

@@ -30,7 +30,7 @@ VALUE_SETS: dict[str, list[str]] = {
                    "monitoring.grafanaDashboard.enabled=true", "networkPolicy.adminFrom[0].namespaceSelector.matchLabels.name=monitoring"],
     "external-kafka-auth": ["kafka.enabled=false", "kafka.external.bootstrap=broker-1.example:9094\\,broker-2.example:9094",
                             "kafka.auth.existingSecret=kafka-client", "runDir.persistence.enabled=false",
-                            "serving.autoscaling.enabled=false", "serving.modelTag=triptime:v2"],
+                            "serving.autoscaling.enabled=false", "serving.model=triptime:v2"],
 }
 # Secrets the chart reads but never creates (documented: kafka.auth.existingSecret).
 USER_PROVIDED_SECRETS = {"kafka-client"}

@@ -137,7 +137,7 @@ def test_services_get_the_stack_settings_as_env() -> None:
     assert env["GAMEDAY_ONLINE_STORE"] == "redis"
     assert env["GAMEDAY_REDIS__URL"] == f"redis://{RELEASE}-mlgameday-redis:6379/0"
     assert env["GAMEDAY_RUN_DIR"] == "/var/run/gameday"
-    assert env["GAMEDAY_INGEST__PORT"] == "8080"
+    assert env["GAMEDAY_INGEST__PORT"] == "8080" and env["GAMEDAY_INGEST__HOST"] == "0.0.0.0"
     assert pod_spec(ingest)["containers"][0]["args"] == ["ingest"]
 
 
@@ -166,7 +166,7 @@ def test_external_kafka_reads_the_named_secret_and_opens_only_its_ports() -> Non
     assert {"ports": [{"port": 9094, "protocol": "TCP"}, {"port": 9094, "protocol": "TCP"}]} in policy["spec"]["egress"]
     serving = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].endswith("-serving"))
     serving_env = {e["name"]: e.get("value") for e in pod_spec(serving)["containers"][0]["env"]}
-    assert serving_env["GAMEDAY_SERVING__MODEL_TAG"] == "triptime:v2"
+    assert serving_env["GAMEDAY_SERVING__MODEL"] == "triptime:v2"
     assert serving["spec"]["replicas"] == 1 and not of_kind(objects, "HorizontalPodAutoscaler")
 
 

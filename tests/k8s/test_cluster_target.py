@@ -119,7 +119,7 @@ def test_set_env_reapplies_after_a_conflict(target: ClusterTarget, api: FakeApiS
     assert len(puts) == 2  # the stale one refused with 409, the fresh one accepted
     env = {e["name"]: e.get("value") for e in
            api.cluster.find("deployments", NAMESPACE, name)["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["GAMEDAY_SERVING__MODEL_TAG"] == "triptime:v7"
+    assert env["GAMEDAY_SERVING__MODEL"] == "triptime:v7"
 
 
 def test_status_lists_every_workload(target: ClusterTarget, api: FakeApiServer) -> None:

@@ -38,7 +38,7 @@ def test_entrypoint_runs_each_service_as_designed() -> None:
     assert set(branches) == {*PYTHON_SERVICES, "serving"}
     for service in PYTHON_SERVICES:
         assert branches[service] == 'exec python -m "mlgameday.$service" "$@"'
-    assert branches["serving"].startswith("exec bentoml serve mlgameday.serving.service:TripTime --port")
+    assert branches["serving"].startswith("exec bentoml serve mlgameday.serving.service:TripTime")
 
 
 def test_chart_runs_only_services_the_image_has() -> None:

@@ -90,6 +90,9 @@ redis://{{ include "mlgameday.fullname" . }}-redis:6379/0
 {{- if .port }}
 - name: GAMEDAY_{{ upper .component }}__PORT
   value: {{ .port | quote }}
+# Listen on the pod's address (the services default to loopback): probes and peers reach it.
+- name: GAMEDAY_{{ upper .component }}__HOST
+  value: 0.0.0.0
 {{- end }}
 # BentoML's model store on the shared run folder: the trainer writes models, serving reads them.
 - name: BENTOML_HOME
