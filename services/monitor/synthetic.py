@@ -42,7 +42,7 @@ class Traffic:
         self._rng = np.random.default_rng(self.seed)
 
     def frame(self, n: int, shifts: tuple[Shift, ...] = (), bias_s: float = 0.0,
-              feature_age_s: float = 30.0) -> pd.DataFrame:
+              feature_age_s: float = 30.0, stale_after_s: float = 3600.0) -> pd.DataFrame:
         """n trips: MODEL_FEATURES, zone_id, event_timestamp, trip_id, duration_s, prediction_s, feature_age_s."""
         rng = self._rng
         df = pd.DataFrame({
@@ -68,6 +68,7 @@ class Traffic:
         df["duration_s"] = np.clip(travel + rng.normal(0, 90, n), 30, 6 * 3600)
         df["prediction_s"] = np.clip(travel + rng.normal(0, 60, n) + bias_s, 1, None)
         df["feature_age_s"] = np.clip(rng.normal(feature_age_s, feature_age_s * 0.1 + 1, n), 0, None)
+        df["stale"] = df["feature_age_s"] > stale_after_s
         return df
 
     def reference(self, n: int = 3000) -> pd.DataFrame:
@@ -77,11 +78,11 @@ class Traffic:
 
     def events(self, n: int, stale_after_s: float = 3600.0, **frame_kwargs) -> list[tuple[Prediction, TripCompleted]]:
         """n (prediction, label) pairs as the contracts' events."""
-        df = self.frame(n, **frame_kwargs)
-        return list(events_of(df, self.model_tag, stale_after_s))
+        df = self.frame(n, stale_after_s=stale_after_s, **frame_kwargs)
+        return list(events_of(df, self.model_tag))
 
 
-def events_of(df: pd.DataFrame, model_tag: str, stale_after_s: float = 3600.0):
+def events_of(df: pd.DataFrame, model_tag: str):
     """Turn a frame of Traffic.frame rows into (Prediction, TripCompleted) events."""
     for row in df.itertuples(index=False):
         when = row.event_timestamp
@@ -89,7 +90,7 @@ def events_of(df: pd.DataFrame, model_tag: str, stale_after_s: float = 3600.0):
         prediction = Prediction(
             event_time=when, trip_id=row.trip_id, pickup_zone=int(row.zone_id), model_tag=model_tag,
             features=features, prediction_s=float(row.prediction_s), latency_ms=5.0,
-            feature_age_s=float(row.feature_age_s), stale=bool(row.feature_age_s > stale_after_s),
+            feature_age_s=float(row.feature_age_s), stale=bool(row.stale),
         )
         label = TripCompleted(
             event_time=when + timedelta(seconds=float(row.duration_s)), trip_id=row.trip_id,
