@@ -174,8 +174,11 @@ def test_monitoring_extras_carry_the_dashboard_and_rules() -> None:
     objects = render("monitoring")
     dashboards = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-dashboards"))
     assert dashboards["metadata"]["labels"]["grafana_dashboard"] == "1"
-    for text in dashboards["data"].values():
-        assert json.loads(text)["panels"]
+    project_dashboards = sorted((CHART.parents[1] / "monitoring" / "grafana").glob("*.json"))
+    assert project_dashboards, "monitoring/grafana/*.json is the dashboard the chart ships"
+    assert sorted(dashboards["data"]) == [p.name for p in project_dashboards]
+    for path in project_dashboards:
+        assert json.loads(dashboards["data"][path.name]) == json.loads(path.read_text())
     rule = of_kind(objects, "PrometheusRule")[0]
     exprs = " ".join(r["expr"] for g in rule["spec"]["groups"] for r in g["rules"])
     for metric in ("gameday_ingest_consumer_lag", "gameday_feature_freshness_seconds",
