@@ -213,10 +213,10 @@ class Drill:
             live = models.serving_models(self.settings)
         except models.ModelOpsError:
             return  # serving without model selection: it serves its configured model
-        if live.get("live_variant") != wanted or live.get("canary"):
+        if (live.get("live") or {}).get("variant") != wanted:
             models.promote(self.settings, wanted, role="live", report=self.report)
-            if live.get("canary"):
-                models.clear_canary(self.settings, report=self.report)
+        if live.get("canary"):
+            models.clear_canary(self.settings, report=self.report)
 
     def schedule(self) -> list[ScheduledAction]:
         t0, factor = self.timing.warmup, self.timing.factor

@@ -17,6 +17,8 @@ from ..stack.supervisor import Stack
 
 # Endpoint names under which a component may publish its admin HTTP address, in order of preference.
 ADMIN_ENDPOINT_NAMES = ("admin", "http")
+# Where a component serves its fault knobs (the BentoML service mounts its admin app at /admin).
+KNOB_PATHS = {"serving": "/admin/faults"}
 
 
 class Target(Protocol):
@@ -66,7 +68,7 @@ def reset_knobs(target: Target, component: str) -> dict[str, Any]:
 
 
 def _call(target: Target, component: str, method: str, body: dict | None = None) -> dict[str, Any]:
-    url = target.admin_url(component) + "/faults"
+    url = target.admin_url(component) + KNOB_PATHS.get(component, "/faults")
     try:
         response = httpx.request(method, url, json=body, timeout=5.0)
     except httpx.HTTPError as exc:
