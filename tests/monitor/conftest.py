@@ -42,8 +42,9 @@ class MonitorRun:
     def __post_init__(self) -> None:
         self.producer = KafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=5)
 
-    def start(self) -> MonitorService:
-        self.service = MonitorService(self.settings, lookup=None)
+    def start(self, lookup: object = None) -> MonitorService:
+        """The service; lookup "default" compares with the stack's Feast offline store (skew)."""
+        self.service = MonitorService(self.settings, lookup=lookup)
         return self.service
 
     def send(self, pairs: Iterable[tuple[Prediction, TripCompleted]], labels: bool = True) -> list[TripCompleted]:
