@@ -30,7 +30,7 @@ from .timeline import Timeline
 from .watch import Watcher
 
 # Services the drill drives; each is another part of the project (see INTERFACES.md).
-REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "monitor")
+REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "riders", "monitor")
 KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
@@ -114,6 +114,22 @@ def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, 
     return stack, True
 
 
+def start_missing(target: Target, settings: Settings, report: Reporter = silent) -> list[str]:
+    """Start the stack's services that are not running (serving is skipped by `up` until a model
+    exists; a previous drill or candidate may have left one stopped); resume paused ones."""
+    started = []
+    for name, state in target.components().items():
+        if name not in REQUIRED_COMPONENTS or (name == "kafka" and settings.kafka.mode != "local"):
+            continue
+        if state == "paused":
+            target.chaos("resume", name)
+        elif state in ("dead", "stopped", "external"):
+            report("drill", f"starting {name} ({state})")
+            target.chaos("start", name)
+            started.append(name)
+    return started
+
+
 def check_components(target: Target) -> None:
     states = target.components()
     missing = [c for c in REQUIRED_COMPONENTS if c not in states]
@@ -171,8 +187,9 @@ class Drill:
             self.report("drill", f"deploying the stack for {self.scenario.name}")
             stack, stack_started = ensure_stack(self.settings, self.report)
             target = LocalTarget(self.settings, stack)
-            check_components(target)
             trained = models.ensure_trained(self.settings, self.report)
+            start_missing(target, self.settings, self.report)
+            check_components(target)
             self._ensure_live_model()
             reset_faults(target)
             ctx = FaultContext(target=target, settings=self.settings, report=self.report)
@@ -295,6 +312,18 @@ class Drill:
             except GamedayError as exc:
                 timeline.mark("note", f"recovering {action.step.kind} failed", error=str(exc))
         active.clear()
+
+
+def control_scenario(scenarios: list[Scenario]) -> Scenario:
+    """One control run for a catalog: the first scenario's traffic and timing, no fault injected,
+    and every fault-side expectation of every scenario (recovery-side ones would pass trivially)."""
+    base = scenarios[0]
+    expectations = [e for s in scenarios for e in s.expect if e.after == "fault"]
+    control = base.model_copy(update={"name": "control", "title": "Control run: same traffic, no fault",
+                                      "expect": expectations,
+                                      "faults": [f.model_copy(update={"for_": None}) for f in base.faults[:1]]})
+    control.folder = base.folder
+    return control
 
 
 def watcher_counts(watcher: Watcher) -> dict[str, Any]:

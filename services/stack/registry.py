@@ -21,12 +21,14 @@ def infrastructure(settings: Settings) -> list[Component]:
 
 def services(settings: Settings) -> list[Component]:
     """The TripTime services (ingest, serving, monitor, producer) as they are built."""
+    from ..drill.riders import riders_component
     from ..ingest.component import IngestComponent
     from ..monitor.component import monitor_components
     from ..producer.component import producer_component
     from ..serving.component import ServingComponent
 
-    return [IngestComponent(), producer_component(), ServingComponent(), *monitor_components(settings)]
+    return [IngestComponent(), producer_component(), ServingComponent(), riders_component(),
+            *monitor_components(settings)]
 
 
 def build_components(settings: Settings, with_services: bool = True) -> list[Component]:

@@ -32,15 +32,20 @@ class ServersTarget:
         raise AssertionError("no process faults here")
 
 
-@pytest.fixture
-def ctx(tmp_path) -> Iterator[FaultContext]:
-    servers = {"producer": AdminServer(0, lambda: True, Knobs(ProducerFaults)).start(),
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, AdminServer]]:
+    running = {"producer": AdminServer(0, lambda: True, Knobs(ProducerFaults)).start(),
                "ingest": AdminServer(0, lambda: True, Knobs(IngestFaults)).start()}
-    try:
-        yield FaultContext(target=ServersTarget(servers), settings=load_settings(run_dir=tmp_path))
-    finally:
-        for server in servers.values():
-            server.stop()
+    yield running
+    for server in running.values():
+        server.stop()
+
+
+@pytest.fixture
+def ctx(servers, tmp_path) -> FaultContext:
+    for server in servers.values():
+        server.knobs.reset()
+    return FaultContext(target=ServersTarget(servers), settings=load_settings(run_dir=tmp_path))
 
 
 def knobs(ctx: FaultContext, component: str) -> dict:
