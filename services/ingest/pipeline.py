@@ -6,6 +6,10 @@ Delivery: offsets are committed only after the rows are written and the checkpoi
 it onto the state they first met, so online features end exactly as without the crash.
 A checkpoint is taken every `ingest.checkpoint_interval_s`; offline/labels part files
 written after the last checkpoint of a killed process are deleted on start.
+Event-time alignment: a partition that has read more than ALIGN_S of event time ahead of a
+partition still behind is paused until the others catch up, so a backfill (both topics full of
+history) is read in event-time order across topics, not one topic hours ahead of the other
+(which would make labels arrive "late" and undercount completed_30m in the history).
 Bad events go to the dlq topic with the reason and the original bytes; redelivered
 events (an event_id already seen) are counted and change nothing.
 """
@@ -43,6 +47,7 @@ from .windows import ZoneWindows, speed_micro_mph
 
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
+ALIGN_S = 60.0
 
 
 class IngestFaults(BaseModel):
@@ -91,6 +96,9 @@ class IngestPipeline:
         self._last_checkpoint = time.monotonic()
         self._offline_rows: list[tuple] = []
         self._labels: list[tuple] = []
+        self._read_until: dict[TopicPartition, float] = {}  # latest event time applied, per partition
+        self._next_time: dict[TopicPartition, float] = {}   # time of the first record held back
+        self._held: dict[TopicPartition, list] = {}         # parsed records held back (not applied yet)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -148,11 +156,49 @@ class IngestPipeline:
     def poll_once(self) -> BatchResult | None:
         assert self.consumer is not None, "start() first"
         polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
-        result = self._process(polled) if polled else None
+        result = self._process(polled) if polled or self._held else None
         self._update_lag()
+        self._align()
         if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
             self.checkpoint()
         return result
+
+    def _parse(self, polled: dict) -> dict:
+        """Per partition: (record, event or None, reason or None, position time) in offset order.
+        The position time is the latest valid event time read so far in the partition."""
+        parsed = {}
+        for tp, records in polled.items():
+            model = TripRequested if tp.topic == self.cfg.requested_topic else TripCompleted
+            position = self._read_until.get(tp, float("-inf"))
+            items = []
+            for record in records:
+                event = reason = None
+                try:
+                    if record.value is None:
+                        raise _Rejected("empty value (tombstone)")
+                    event = model.model_validate_json(record.value)
+                    position = max(position, _epoch(event.event_time))
+                except ValidationError as exc:
+                    reason = describe_event_error(exc)
+                except _Rejected as exc:
+                    reason = str(exc)
+                items.append((record, event, reason, position))
+            parsed[tp] = items
+        return parsed
+
+    def _limit(self, parsed: dict) -> float:
+        """Event time up to which this batch may be applied: ALIGN_S past the slowest partition
+        that still has records to read (in this batch's view)."""
+        slowest = []
+        for tp in self.assigned:
+            items = parsed.get(tp)
+            if items:
+                high = self.consumer.highwater(tp)
+                if high is not None and high > items[-1][0].offset + 1:
+                    slowest.append(items[-1][3])
+            elif self._behind(tp):
+                slowest.append(self._time_of(tp))
+        return min(slowest) + ALIGN_S if slowest else float("inf")
 
     def _process(self, polled: dict) -> BatchResult:
         started = time.perf_counter()
@@ -160,43 +206,53 @@ class IngestPipeline:
         affected: set[int] = set()
         event_times: list[float] = []
         received = dead = dups = late = 0
-        for tp, records in polled.items():
-            is_request = tp.topic == self.cfg.requested_topic
-            model = TripRequested if is_request else TripCompleted
-            topic_written = 0
-            for record in records:
-                received += 1
-                try:
-                    if record.value is None:
-                        raise _Rejected("empty value (tombstone)")
-                    event = model.model_validate_json(record.value)
-                except ValidationError as exc:
-                    self._dead_letter(record, describe_event_error(exc))
-                    dead += 1
-                    continue
-                except _Rejected as exc:
-                    self._dead_letter(record, str(exc))
-                    dead += 1
-                    continue
-                if not self.seen.add(event.event_id):
-                    dups += 1
-                    continue
-                t = _epoch(event.event_time)
-                window = self.windows.zone(event.pickup_zone)
-                if is_request:
-                    counted = window.add_request(t)
-                else:
-                    counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                    self._labels.append(_label_row(event))
-                if counted:
-                    affected.add(event.pickup_zone)
-                    event_times.append(t)
-                    topic_written += 1
-                else:
-                    late += 1
-            self.offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
-            m.events.labels(tp.topic, "received").inc(len(records))
-            m.events.labels(tp.topic, "written").inc(topic_written)
+        parsed = self._parse(polled)
+        for tp, items in self._held.items():
+            parsed[tp] = items + parsed.get(tp, [])
+        self._held = {}
+        limit = self._limit(parsed)
+        queue = []
+        for tp, items in parsed.items():
+            take = next((i for i, item in enumerate(items) if item[3] > limit), len(items))
+            if take < len(items):
+                # Too far ahead of a slower partition: hold these back (the partition is paused, see _align).
+                self._held[tp] = items[take:]
+                self._next_time[tp] = items[take][3]
+            else:
+                self._next_time.pop(tp, None)
+            queue.extend((item[3], tp.topic, tp.partition, i, tp, item) for i, item in enumerate(items[:take]))
+        # Apply in event-time order across partitions (each partition keeps its own order).
+        queue.sort(key=lambda q: q[:4])
+        written_by_topic: dict[str, int] = {}
+        received_by_topic: dict[str, int] = {}
+        for position, topic, partition, _, tp, (record, event, reason, _) in queue:
+            received += 1
+            received_by_topic[topic] = received_by_topic.get(topic, 0) + 1
+            self.offsets[(topic, partition)] = record.offset + 1
+            self._read_until[tp] = position
+            if event is None:
+                self._dead_letter(record, reason)
+                dead += 1
+                continue
+            if not self.seen.add(event.event_id):
+                dups += 1
+                continue
+            t = _epoch(event.event_time)
+            window = self.windows.zone(event.pickup_zone)
+            if isinstance(event, TripRequested):
+                counted = window.add_request(t)
+            else:
+                counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
+                self._labels.append(_label_row(event))
+            if counted:
+                affected.add(event.pickup_zone)
+                event_times.append(t)
+                written_by_topic[topic] = written_by_topic.get(topic, 0) + 1
+            else:
+                late += 1
+        for topic, count in received_by_topic.items():
+            m.events.labels(topic, "received").inc(count)
+            m.events.labels(topic, "written").inc(written_by_topic.get(topic, 0))
         m.events.labels("all", "dead_lettered").inc(dead)
         m.events.labels("all", "duplicate").inc(dups)
         m.events.labels("all", "late").inc(late)
@@ -271,6 +327,37 @@ class IngestPipeline:
         self.metrics.checkpoints.inc()
         return True
 
+    def _align(self) -> None:
+        """Pause partitions more than ALIGN_S of event time ahead of the slowest one still behind."""
+        behind = [tp for tp in self.assigned if self._behind(tp)]
+        if not behind:
+            if self.consumer.paused():
+                self.consumer.resume(*self.consumer.paused())
+            return
+        frontier = min(self._time_of(tp) for tp in behind)
+        ahead = {tp for tp in self.assigned if self._time_of(tp) > frontier + ALIGN_S}
+        paused = self.consumer.paused()
+        if ahead - paused:
+            self.consumer.pause(*(ahead - paused))
+        if paused - ahead:
+            self.consumer.resume(*(paused - ahead))
+
+    def _time_of(self, tp: TopicPartition) -> float:
+        """Where a partition stands in event time: its next held-back record, else the last one applied
+        (a quiet gap in a partition must not make it look ahead of itself)."""
+        return max(self._read_until.get(tp, float("-inf")), self._next_time.get(tp, float("-inf")))
+
+    def _behind(self, tp: TopicPartition) -> bool:
+        """Records left to read, or not known yet (no fetch answered for the partition)."""
+        lag = self._lag_of(tp)
+        return lag is None or lag > 0
+
+    def _lag_of(self, tp: TopicPartition) -> int | None:
+        high = self.consumer.highwater(tp)
+        if high is None:
+            return None
+        return max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
+
     def _update_lag(self) -> None:
         lag = 0
         for tp in self.assigned:
@@ -305,6 +392,10 @@ class _Rebalance(ConsumerRebalanceListener):
         if revoked and self.pipeline._dirty:
             self.pipeline.checkpoint(force=True)
         self.pipeline.assigned -= set(revoked)
+        for tp in revoked:
+            self.pipeline._read_until.pop(tp, None)
+            self.pipeline._next_time.pop(tp, None)
+            self.pipeline._held.pop(tp, None)  # not applied, offsets not advanced: the next owner reads them
 
     def on_partitions_assigned(self, assigned) -> None:
         p = self.pipeline

@@ -1,0 +1,104 @@
+"""Pipeline fixtures: fresh topics per test, settings pointing at them, produce/ingest/read-back helpers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from mlgameday.config import Settings, load_settings
+from mlgameday.contracts import DeadLetter, TripCompleted, TripRequested
+from mlgameday.ingest.pipeline import IngestPipeline
+
+
+@pytest.fixture
+def pipeline_settings(kafka_bootstrap: str, new_topic: Callable[..., str], tmp_path: Path) -> Callable[..., Settings]:
+    """Settings of an isolated pipeline: its own topics, consumer group and run folder."""
+    requested, completed, dlq = new_topic(prefix="req"), new_topic(prefix="done"), new_topic(prefix="dlq")
+
+    def make(**overrides: object) -> Settings:
+        base = dict(
+            run_dir=tmp_path / "run",
+            kafka={"mode": "external", "bootstrap": kafka_bootstrap},
+            producer={"requested_topic": requested, "completed_topic": completed},
+            ingest={"requested_topic": requested, "completed_topic": completed, "dlq_topic": dlq,
+                    "group_id": f"ingest-{uuid.uuid4().hex[:8]}", "checkpoint_interval_s": 0.5},
+        )
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                base[key] = {**base[key], **value}
+            else:
+                base[key] = value
+        return load_settings(**base)
+
+    return make
+
+
+def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        return {(tp.topic, tp.partition): off for tp, off in consumer.end_offsets(parts).items()}
+    finally:
+        consumer.close()
+
+
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 10) -> list:
+    """Every record of a topic (from the start), as ConsumerRecords."""
+    ends = end_offsets(bootstrap, [topic])
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    parts = [TopicPartition(t, p) for (t, p) in ends]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    records: list = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while sum(1 for tp in parts if consumer.position(tp) < ends[(tp.topic, tp.partition)]) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return records
+
+
+def valid_events(settings: Settings) -> list:
+    """The distinct valid trip events on the pipeline's topics (what ingest should have counted)."""
+    bootstrap = settings.kafka.bootstrap
+    seen, events = set(), []
+    for topic, model in ((settings.ingest.requested_topic, TripRequested), (settings.ingest.completed_topic, TripCompleted)):
+        for record in read_topic(bootstrap, topic):
+            try:
+                event = model.model_validate_json(record.value)
+            except ValidationError:
+                continue
+            if event.event_id not in seen:
+                seen.add(event.event_id)
+                events.append(event)
+    return events
+
+
+def dead_letters(settings: Settings) -> list[DeadLetter]:
+    return [DeadLetter.model_validate_json(r.value) for r in read_topic(settings.kafka.bootstrap, settings.ingest.dlq_topic)]
+
+
+def ingest_until_drained(settings: Settings, timeout_s: float = 60, **kwargs) -> IngestPipeline:
+    """Run an in-process ingest until it has read to the end of both topics; checkpoint and close."""
+    cfg = settings.ingest
+    ends = end_offsets(settings.kafka.bootstrap, [cfg.requested_topic, cfg.completed_topic])
+    pipeline = IngestPipeline(settings, **kwargs).start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            pipeline.poll_once()
+            if all(pipeline.offsets.get(k, 0) >= v for k, v in ends.items()):
+                break
+        else:
+            raise AssertionError(f"ingest did not drain in {timeout_s}s: {pipeline.status()} vs {ends}")
+    finally:
+        pipeline.close()
+    return pipeline

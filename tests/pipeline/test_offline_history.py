@@ -1,0 +1,72 @@
+"""The offline store keeps the history: point-in-time joins return the values as of the asked time."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+
+from mlgameday.features.store import open_store
+from mlgameday.producer.faults import ProducerFaults
+from mlgameday.producer.simulator import TripSimulator
+from mlgameday.producer.sink import KafkaSink
+from mlgameday.producer.stream import Emitter, Topics, run_history
+
+from .conftest import ingest_until_drained, valid_events
+from .reference import reference_features
+
+pytestmark = pytest.mark.integration
+
+
+def produce_history(settings, seed: int, days: float, end: float) -> None:
+    sink = KafkaSink(settings.kafka.bootstrap)
+    topics = Topics(settings.producer.requested_topic, settings.producer.completed_topic)
+    try:
+        run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days,
+                    trips_per_day=15_000, end=end)
+    finally:
+        sink.close()
+
+
+def historical(store, zones: list[int], at: float) -> pd.DataFrame:
+    entity = pd.DataFrame({"zone_id": zones, "event_timestamp": [datetime.fromtimestamp(at, tz=timezone.utc)] * len(zones)})
+    frame = store.get_historical_features(entity_df=entity, features=store.get_feature_service("triptime_v1")).to_df()
+    # A zone with no row in the TTL comes back with null features (or, from the dask store, not at all).
+    return frame.set_index("zone_id").reindex(zones)
+
+
+def test_point_in_time_join_returns_values_as_of_then_not_later(pipeline_settings) -> None:
+    settings = pipeline_settings()
+    now = time.time()
+    phase1_end = now - 2 * 3600
+    produce_history(settings, seed=21, days=1 / 24, end=phase1_end)      # an hour of history, ending 2 h ago
+    ingest_until_drained(settings)
+    as_of_phase1 = reference_features(valid_events(settings))
+    produce_history(settings, seed=22, days=1 / 24, end=now)             # the last hour
+    ingest_until_drained(settings)
+    final = reference_features(valid_events(settings))
+
+    store = open_store(settings)
+    # Zones busy in both phases: their value 20 min after phase 1 must be phase 1's, not the later one.
+    zones = sorted(z for z in as_of_phase1 if as_of_phase1[z]["clock"] > phase1_end - 600
+                   and final[z]["clock"] > now - 600)[:40]
+    assert len(zones) >= 20
+    between = historical(store, zones, phase1_end + 1200)
+    latest = historical(store, zones, now + 1)
+    changed = 0
+    for zone in zones:
+        then, later = as_of_phase1[zone], final[zone]
+        assert between.loc[zone, "requests_15m"] == then["requests_15m"], zone
+        assert between.loc[zone, "completed_30m"] == then["completed_30m"], zone
+        assert latest.loc[zone, "requests_15m"] == later["requests_15m"], zone
+        assert latest.loc[zone, "completed_30m"] == later["completed_30m"], zone
+        if then["mean_speed_30m"] is not None:
+            assert between.loc[zone, "mean_speed_30m"] == pytest.approx(then["mean_speed_30m"], rel=1e-9)
+        changed += (then["requests_15m"], then["completed_30m"]) != (later["requests_15m"], later["completed_30m"])
+    assert changed > len(zones) // 2   # the later values really differ, so "as of then" is tested
+
+    # Before any event of a zone (and beyond the 1 h TTL of every row): no value.
+    before = historical(store, zones[:5], phase1_end - 3 * 3600)
+    assert before["requests_15m"].isna().all()

@@ -1,0 +1,75 @@
+"""Seeded stream → Kafka → ingest → Feast online store (SQLite): features equal an independent reference."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlgameday.features.history import load_trip_labels
+from mlgameday.features.online import read_zone_features
+from mlgameday.features.store import open_store
+from mlgameday.ingest.pipeline import IngestFaults, KMH_PER_MPH
+from mlgameday.producer.run import ProduceOptions, produce
+from mlgameday.producer.sink import KafkaSink
+from mlgameday.runtime.admin_http import Knobs
+
+from .conftest import ingest_until_drained, read_topic, valid_events
+from .reference import reference_features
+
+pytestmark = pytest.mark.integration
+
+
+def assert_online_equals_reference(store, reference: dict, speed_factor: float = 1.0) -> None:
+    online = read_zone_features(store, sorted(reference))
+    for zone, want in reference.items():
+        got = online[zone]
+        assert got.values["requests_15m"] == want["requests_15m"], zone
+        assert got.values["completed_30m"] == want["completed_30m"], zone
+        if want["mean_speed_30m"] is None:
+            assert got.values["mean_speed_30m"] is None, zone
+        else:
+            assert got.values["mean_speed_30m"] == pytest.approx(want["mean_speed_30m"] * speed_factor, rel=1e-12), zone
+        assert got.event_time is not None and abs(got.event_time.timestamp() - want["clock"]) < 1.0, zone
+
+
+def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipeline_settings) -> None:
+    settings = pipeline_settings()
+    # 3 hours of seeded history (trips every few seconds in busy zones): windows slide, labels come late.
+    report = produce(settings, ProduceOptions(history_days=0.125, trips_per_day=12_000, seed=11))
+    assert report.events > 2500
+
+    # The same events again (same bytes, same event_id), as after a producer retry.
+    records = read_topic(settings.kafka.bootstrap, settings.producer.requested_topic)[:300]
+    sink = KafkaSink(settings.kafka.bootstrap)
+    for record in records:
+        sink.send(record.topic, int(record.key), record.value)
+    sink.close()
+
+    pipeline = ingest_until_drained(settings)
+    events = valid_events(settings)
+    reference = reference_features(events)
+    assert len(reference) > 150
+    store = open_store(settings)
+    assert_online_equals_reference(store, reference)
+
+    counters = {(s.labels["topic"], s.labels["outcome"]): s.value
+                for metric in pipeline.metrics.registry.collect() if metric.name == "gameday_ingest_events"
+                for s in metric.samples if s.name.endswith("_total")}
+    assert counters[("all", "duplicate")] == 300, counters
+    assert counters[("all", "dead_lettered")] == 0
+
+    # Labels history: every completed trip once, with request-time features.
+    labels = load_trip_labels(settings)
+    completed = [e for e in events if e.__class__.__name__ == "TripCompleted"]
+    assert len(labels) == len(completed) and labels["trip_id"].is_unique
+    row = labels.iloc[0]
+    assert 0 <= row["pickup_hour"] <= 23 and 0 <= row["pickup_weekday"] <= 6 and row["duration_s"] > 0
+
+
+def test_speed_unit_knob_writes_kmh_online_only(pipeline_settings) -> None:
+    settings = pipeline_settings()
+    produce(settings, ProduceOptions(history_days=0.05, trips_per_day=10_000, seed=12))
+    knobs = Knobs(IngestFaults)
+    knobs.merge({"speed_unit": "kmh"})
+    ingest_until_drained(settings, knobs=knobs)
+    reference = reference_features(valid_events(settings))
+    assert_online_equals_reference(open_store(settings), reference, speed_factor=KMH_PER_MPH)
