@@ -1,0 +1,56 @@
+"""The Redis online store path: the same stream gives the same features through Redis."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from mlgameday.features.online import read_zone_features
+from mlgameday.features.store import open_store
+from mlgameday.producer.run import ProduceOptions, produce
+
+from .conftest import ingest_until_drained, valid_events
+from .reference import reference_features
+from .test_online_features import assert_online_equals_reference
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required (apt-get install -y redis-server)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(url).ping():
+                    break
+            except redis.RedisError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_redis_online_store_serves_the_reference_features(pipeline_settings, redis_url) -> None:
+    settings = pipeline_settings(online_store="redis", redis={"url": redis_url})
+    produce(settings, ProduceOptions(history_days=0.1, trips_per_day=12_000, seed=51))
+    ingest_until_drained(settings)
+    store = open_store(settings)
+    assert store.config.online_store.type == "redis"
+    assert_online_equals_reference(store, reference_features(valid_events(settings)))
+    assert redis.Redis.from_url(redis_url).dbsize() > 100        # the rows really are in Redis
+    assert read_zone_features(store, [264])[264].event_time is None  # a zone with no trips: no row
