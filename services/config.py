@@ -107,6 +107,8 @@ class ServingSettings(BaseModel):
 
     # HTTP port; the stack sets it. 0: a free port.
     port: int = Field(0, ge=0, le=65535)
+    # Listen address: loopback for the local stack; 0.0.0.0 in a container.
+    host: str = "127.0.0.1"
     # Live model when none was promoted yet: a variant (fast, accurate, worse) or a full tag.
     model: str = "accurate"
     # Zone features read from the online store are reused for this long (0: read every request).

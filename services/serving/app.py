@@ -6,18 +6,21 @@ import logging
 
 from ..config import Settings, load_settings
 from ..runtime.logs import log_event, setup_logging
-from ..stack.state import RunFolder
+from ..errors import GamedayError
 from .engine import Predictor
 
 log = logging.getLogger("serving")
 
 
 def kafka_bootstrap(settings: Settings) -> str | None:
-    """The broker to publish to: the configured one, or the one of the stack in the run folder."""
-    if settings.kafka.bootstrap:
-        return settings.kafka.bootstrap
-    record = RunFolder(settings.run_path).load().get("kafka")
-    return record.endpoints.get("bootstrap") if record else None
+    """The broker to publish to (configured, or the stack's); None: predictions are counted as dropped."""
+    from ..producer.sink import resolve_bootstrap
+
+    try:
+        return resolve_bootstrap(settings)
+    except GamedayError as exc:
+        log.warning("no Kafka broker for predictions: %s", exc)
+        return None
 
 
 def build_predictor(settings: Settings | None = None) -> Predictor:

@@ -50,8 +50,12 @@ def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame)
     entity_df["event_timestamp"] = pd.to_datetime(entity_df["event_timestamp"], utc=True)
     service = store.get_feature_service(FEATURE_SERVICE)
     joined = store.get_historical_features(entity_df=entity_df, features=service).to_df()
-    joined["event_timestamp"] = pd.to_datetime(joined["event_timestamp"], utc=True)
-    return joined.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
+    # Feast 0.67's file (dask) store drops an entity row whose zone has rows, but none within
+    # the TTL before it (its TTL filter runs after a left merge). Such a trip is a trip
+    # without fresh zone features — the same as serving sees — so it comes back with NaN.
+    features = joined[["trip_id", *ZONE_FEATURES]].drop_duplicates("trip_id")
+    frame = entity_df.merge(features, on="trip_id", how="left")
+    return frame.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
 
 
 def build_training_data(settings: Settings, store: object, labels: pd.DataFrame) -> TrainingData:

@@ -1,18 +1,29 @@
-"""Make sure a labels history exists before training (or say exactly what to run)."""
+"""Make sure a labels history exists before training (or say exactly what to run).
+
+History = the producer's fast-forward (`--history-days N`: N simulated days of trips,
+emitted as fast as the broker takes them) turned into zone features and labels by
+ingest. When the stack's own ingest runs, it does that and we wait for it; otherwise
+an ingest pipeline runs here in the foreground until it has caught up.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 from ..config import Settings
 from .dataset import NO_HISTORY_HINT, TrainerError
 
+Report = Callable[[str], None]
+CATCH_UP_TIMEOUT_S = 900
+HISTORY_POLL_RECORDS = 200
 
-def ensure_history(settings: Settings, days: float | None, report: Callable[[str], None]) -> None:
-    """If no completed trips were ingested yet, fast-forward the producer `days` days and ingest them.
 
-    Needs a broker (the stack's, or kafka.bootstrap). With history already present this
-    does nothing: a second fast-forward over the same days would double the zone counts.
+def ensure_history(settings: Settings, days: float | None, report: Report, trips_per_day: float = 10_000) -> None:
+    """If no completed trips were ingested yet, create `days` of history (default trainer.history_days).
+
+    With history already present this does nothing: a second fast-forward over the
+    same days would double every zone's counts.
     """
     from ..features.history import load_trip_labels
 
@@ -21,29 +32,90 @@ def ensure_history(settings: Settings, days: float | None, report: Callable[[str
         if days is not None:
             report(f"labels history exists ({existing} trips): not creating more")
         return
-    days = days or settings.trainer.history_days
+    create_history(settings, days or settings.trainer.history_days, report, trips_per_day)
+
+
+def create_history(settings: Settings, days: float, report: Report, trips_per_day: float = 10_000) -> int:
+    """Fast-forward the producer `days` days into Kafka and ingest it; returns the number of labels."""
+    from ..features.history import load_trip_labels
     from ..producer.run import ProduceOptions, produce
     from ..producer.sink import resolve_bootstrap
 
     try:
         resolve_bootstrap(settings)
     except Exception as exc:
-        raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it ({exc})",
+        raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it: {exc}",
                            hint=NO_HISTORY_HINT) from None
-    report(f"no labels history yet: fast-forwarding {days:g} days of trips into Kafka")
-    sent = produce(settings, ProduceOptions(history_days=days))
-    report(f"sent {sent.as_dict()}; ingesting them into the feature store")
-    _ingest_until_caught_up(settings, report)
-    if not len(load_trip_labels(settings)):
+    report(f"fast-forwarding {days:g} days of trips ({trips_per_day:g}/day) into Kafka")
+    sent = produce(settings, ProduceOptions(history_days=days, trips_per_day=trips_per_day))
+    report(f"sent {sent.trips} trips; ingesting them into the feature store")
+    if _stack_ingest_running(settings):
+        _wait_for_stack_ingest(settings, report)
+    else:
+        _ingest_in_foreground(settings, report)
+    labels = len(load_trip_labels(settings))
+    if not labels:
         raise TrainerError("ingest wrote no labels from the fast-forwarded history",
-                           hint="check `gameday logs ingest` and the dlq topic")
+                           hint="check `gameday logs ingest` and `gameday dlq`")
+    report(f"labels history: {labels} completed trips")
+    return labels
 
 
-def _ingest_until_caught_up(settings: Settings, report: Callable[[str], None]) -> None:
+def _stack_ingest_running(settings: Settings) -> bool:
+    from ..stack.state import RunFolder
+
+    record = RunFolder(settings.run_path).load().get("ingest")
+    return record is not None and record.state() == "running"
+
+
+def _wait_for_stack_ingest(settings: Settings, report: Report) -> None:
+    """The stack's ingest consumes the history: wait until its labels stop growing."""
+    from ..features.history import load_trip_labels
+
+    deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
+    previous, steady = -1, 0
+    while time.monotonic() < deadline and steady < 3:
+        time.sleep(settings.ingest.checkpoint_interval_s + 1)
+        count = len(load_trip_labels(settings))
+        steady = steady + 1 if count == previous and count > 0 else 0
+        previous = count
+        report(f"stack ingest: {count} labels so far")
+
+
+def _ingest_in_foreground(settings: Settings, report: Report) -> None:
+    """Run an ingest pipeline here until its consumer lag is 0 and a poll brings nothing new."""
+    from ..ingest.pipeline import IngestPipeline
+
+    # Ingest writes one zone_stats row per zone per polled batch; fast-forwarded history
+    # packs hours of simulated time into a batch of 5000, so the training set's features
+    # would be hours apart. Smaller batches keep them minutes apart.
+    fine = settings.model_copy(update={"ingest": settings.ingest.model_copy(
+        update={"max_poll_records": min(settings.ingest.max_poll_records, HISTORY_POLL_RECORDS)})})
+    pipeline = IngestPipeline(fine).start()
+    deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
+    last_report = time.monotonic()
     try:
-        from ..ingest.run import ingest_until_caught_up
-    except ImportError:
-        raise TrainerError("this build has no foreground ingest to turn the history into features",
-                           hint="run the stack (`gameday up`, its ingest consumes the history), wait, then "
-                                "`gameday train`") from None
-    ingest_until_caught_up(settings, report=report)
+        idle = 0
+        while time.monotonic() < deadline and idle < 3:
+            result = pipeline.poll_once()
+            caught_up = pipeline.assigned and _lag(pipeline) == 0
+            idle = idle + 1 if (result is None and caught_up) else 0
+            if time.monotonic() - last_report > 2:
+                report(f"ingest: lag {_lag(pipeline)} events")
+                last_report = time.monotonic()
+        if idle < 3:
+            raise TrainerError(f"ingest did not catch up within {CATCH_UP_TIMEOUT_S} s",
+                               hint="check the broker, or create less history (--history-days)")
+    finally:
+        pipeline.close()  # the final checkpoint writes the buffered features and labels
+
+
+def _lag(pipeline: object) -> int:
+    lag = 0
+    for tp in pipeline.assigned:
+        high = pipeline.consumer.highwater(tp)
+        if high is not None:
+            lag += max(0, high - pipeline.offsets.get((tp.topic, tp.partition), 0))
+    return lag
+
+

@@ -3,8 +3,9 @@
 - fast: a linear model on all model features: tiny and quick, misses the
   distance / speed interaction that decides most of a trip's duration.
 - accurate: LightGBM gradient-boosted trees on all model features.
-- worse: deliberately weak — a linear model that ignores the zone features
-  (demand and speed), used by the bad-canary scenario.
+- worse: deliberately weak — a linear model on distance and passengers only: it ignores
+  the zone features (demand, speed) and the time of day, i.e. all congestion. Used by
+  the bad-canary scenario.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..contracts import MODEL_FEATURES, REQUEST_FEATURES
+from ..contracts import MODEL_FEATURES
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,6 @@ VARIANTS: dict[str, Variant] = {
                     MODEL_FEATURES, _linear),
     "accurate": Variant("accurate", "LightGBM gradient boosting (300 trees) on all model features",
                         MODEL_FEATURES, _boosted),
-    "worse": Variant("worse", "Ridge regression on the request features only (ignores zone demand and speed)",
-                     REQUEST_FEATURES, _linear),
+    "worse": Variant("worse", "Ridge regression on distance and passengers only (ignores zone features and time of day)",
+                     ("trip_distance", "passenger_count"), _linear),
 }

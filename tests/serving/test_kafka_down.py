@@ -1,0 +1,33 @@
+"""Kafka unreachable: predictions are still served; the ones that cannot be published are counted, not hung on."""
+
+from __future__ import annotations
+
+import time
+
+from mlgameday.config import load_settings
+
+from .helpers import Server, free_port, trip, write_config
+
+
+def test_without_kafka_responses_are_served_and_drops_counted(trained_run, tmp_path):
+    dead_broker = f"127.0.0.1:{free_port()}"  # nothing listens there
+    config = write_config(tmp_path / "no-kafka.yaml", trained_run.settings.run_path, dead_broker, trained_run.suffix,
+                          publish_buffer=10)
+    server = Server(load_settings(config), config, dead_broker, tmp_path / "serving.log")
+    try:
+        started = time.monotonic()
+        for i in range(40):
+            response = server.client.post("/predict", json=trip(f"nokafka-{i}", 161))
+            assert response.status_code == 200, response.text
+        batch = server.client.post("/predict_batch", json={"trips": [trip(f"nokafka-b{i}", 161) for i in range(50)]})
+        assert batch.status_code == 200 and len(batch.json()["predictions"]) == 50
+        assert time.monotonic() - started < 20  # no request waited on the broker
+        # 90 predictions, a buffer of 10: at least 80 dropped and counted (more once sends time out).
+        deadline = time.monotonic() + 10
+        while server.metric("gameday_serving_prediction_publish_drops_total") < 80 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert server.metric("gameday_serving_prediction_publish_drops_total", reason="buffer_full") >= 80
+        assert server.metric("gameday_serving_predictions_published_total") == 0
+        assert server.client.get("/readyz").status_code == 200
+    finally:
+        server.stop()

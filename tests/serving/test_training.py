@@ -1,0 +1,61 @@
+"""Training on seeded history: the point-in-time training set, the variants' ordering, the saved artifacts."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from mlgameday.contracts import MODEL_FEATURES
+from mlgameday.trainer.model_store import list_models, load_model, resolve_tag, use_model_store
+
+
+def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run):
+    fast, accurate, worse = (trained_run.models[v].metrics for v in ("fast", "accurate", "worse"))
+    # Held-out = the later period; the mean baseline predicts the training mean for every trip.
+    assert accurate["mae_s"] < 0.92 * fast["mae_s"], (accurate, fast)
+    assert accurate["mae_s"] < 0.6 * accurate["baseline_mae_s"], accurate
+    assert fast["mae_s"] < 0.75 * accurate["baseline_mae_s"], fast
+    # The bad-canary model is measurably worse than the live (accurate) one.
+    assert worse["mae_s"] > 1.15 * accurate["mae_s"], (worse, accurate)
+    assert worse["mae_s"] >= fast["mae_s"], (worse, fast)
+    for metrics in (fast, accurate, worse):
+        assert metrics["rows"] > 500
+        assert metrics["p90_abs_error_s"] >= metrics["mae_s"] * 0.9
+        assert metrics["rmse_s"] >= metrics["mae_s"]
+
+
+def test_models_are_in_the_store_with_labels_metadata_and_files(trained_run):
+    use_model_store(trained_run.settings)
+    stored = {m.tag: m for m in list_models()}
+    for variant, trained in trained_run.models.items():
+        info = stored[trained.tag]
+        assert info.variant == variant and info.feature_service == "triptime_v1"
+        assert info.metrics["mae_s"] == trained.metrics["mae_s"]
+        for name in ("model.joblib", "reference.parquet", "model_card.md", "evaluation.html"):
+            assert (info.path / name).is_file(), name
+        reference = pd.read_parquet(info.path / "reference.parquet")
+        assert list(reference.columns) == [*MODEL_FEATURES, "zone_id", "event_timestamp", "prediction_s", "duration_s"]
+        assert len(reference) > 500 and reference[list(MODEL_FEATURES)].notna().all().all()
+        card = (info.path / "model_card.md").read_text()
+        assert variant in card and "triptime_v1" in card and "train:" in card
+    assert resolve_tag("accurate") == trained_run.models["accurate"].tag
+
+
+def test_reference_predictions_are_the_models_own(trained_run):
+    use_model_store(trained_run.settings)
+    model = load_model(trained_run.models["accurate"].tag)
+    reference = pd.read_parquet(model.reference_path)
+    again = model.predict(reference[list(MODEL_FEATURES)].to_numpy(float))
+    assert abs(again - reference["prediction_s"].to_numpy()).max() < 1e-6
+
+
+def test_the_training_window_is_a_time_split(trained_run):
+    use_model_store(trained_run.settings)
+    model = load_model(trained_run.models["fast"].tag)
+    import bentoml
+
+    training = bentoml.models.get(model.tag).info.metadata["training"]
+    assert pd.Timestamp(training["train_end"]) < pd.Timestamp(training["test_start"])
+    assert training["train_rows"] > 2 * training["test_rows"] > 0
+    json.dumps(training)  # plain data, readable by `gameday model list --json`
