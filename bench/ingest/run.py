@@ -1,0 +1,222 @@
+"""Ingest throughput (Kafka → online store, one process) and feature freshness at a fixed rate.
+
+For each online store (SQLite, Redis):
+  throughput   a pre-filled backlog of trip events drained by one in-process ingest: events/s
+  baseline     the naive pipeline on the same backlog: one Feast online write per event
+               (same parsing and windows), events/s, and the ratio ingest / baseline
+  freshness    a producer process sends a live stream at ~5,000 events/s (requests + labels);
+               per written event, online write time - event time: p50 / p99
+Targets: >= 20,000 events/s sustained; freshness p99 <= 1 s at 5,000 events/s.
+Prints JSON lines. `--quick` runs a small backlog and a short freshness window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+# Before prometheus_client is imported (by feast or us): keep metric values in memory, as the
+# ingest service does (see services/ingest/__main__.py), not in feast's multiprocess files.
+for _name in ("PROMETHEUS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"):
+    os.environ.pop(_name, None)
+
+import numpy as np  # noqa: E402
+import redis as redis_client  # noqa: E402
+
+from mlgameday.config import load_settings  # noqa: E402
+from mlgameday.contracts import TripCompleted, TripRequested
+from mlgameday.features.online import push_online, rows_frame
+from mlgameday.features.store import open_store
+from mlgameday.ingest.pipeline import IngestPipeline
+from mlgameday.ingest.windows import ZoneWindows, speed_micro_mph
+from mlgameday.producer.run import ProduceOptions, produce
+from mlgameday.stack.kafka.admin import ensure_topics
+from mlgameday.stack.kafka.local import LocalKafka
+from mlgameday.stack.supervisor import Stack
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_for(root: Path, bootstrap: str, tag: str, store: str, redis_url: str | None):
+    topics = {"requested_topic": f"bench.{tag}.req", "completed_topic": f"bench.{tag}.done"}
+    ensure_topics(bootstrap, 3, tuple(topics.values()) + (f"bench.{tag}.dlq",))
+    return load_settings(run_dir=root / tag, kafka={"mode": "external", "bootstrap": bootstrap},
+                         online_store=store, redis={"url": redis_url}, producer=topics,
+                         ingest={**topics, "dlq_topic": f"bench.{tag}.dlq", "group_id": f"bench-{tag}",
+                                 "checkpoint_interval_s": 2.0})
+
+
+def drain(settings, total: int, timeout_s: float = 300) -> tuple[float, IngestPipeline]:
+    pipeline = IngestPipeline(settings).start()
+    received = 0
+    started = None
+    deadline = time.monotonic() + timeout_s
+    while received < total and time.monotonic() < deadline:
+        result = pipeline.poll_once()
+        if result:
+            started = started or time.perf_counter()
+            received += result.received
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    pipeline.close()
+    return received / elapsed if elapsed else float("nan"), pipeline
+
+
+def naive(settings, limit: int, timeout_s: float = 300) -> float:
+    """One Feast write per event: the same parsing and windows, no per-batch aggregation."""
+    from kafka import KafkaConsumer
+
+    cfg = settings.ingest
+    store = open_store(settings)
+    consumer = KafkaConsumer(cfg.requested_topic, cfg.completed_topic, bootstrap_servers=settings.kafka.bootstrap,
+                             group_id=f"{cfg.group_id}-naive", auto_offset_reset="earliest", enable_auto_commit=False)
+    windows = ZoneWindows()
+    done = 0
+    started = time.perf_counter()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while done < limit and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=200, max_records=500).items():
+                model = TripRequested if tp.topic == cfg.requested_topic else TripCompleted
+                for record in records:
+                    if done >= limit:
+                        break
+                    event = model.model_validate_json(record.value)
+                    window = windows.zone(event.pickup_zone)
+                    t = event.event_time.timestamp()
+                    if model is TripRequested:
+                        window.add_request(t)
+                    else:
+                        window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
+                    now = time.time()
+                    push_online(store, rows_frame([(event.pickup_zone, *window.features(),
+                                                    _utc(window.clock), _utc(now))]))
+                    done += 1
+    finally:
+        consumer.close()
+    return done / (time.perf_counter() - started)
+
+
+def _utc(seconds: float):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
+def freshness(settings, seconds: float, events_per_s: float) -> dict:
+    """A producer process at ~events_per_s (half requests, half labels once warm); ingest in process."""
+    samples: list[np.ndarray] = []
+    received = [0]
+
+    def on_batch(result) -> None:
+        samples.append(result.freshness_s)
+        received[0] += result.received
+
+    pipeline = IngestPipeline(settings, on_batch=on_batch).start()
+    # Warm up: join the group before the stream starts.
+    deadline = time.monotonic() + 30
+    while not pipeline.ready and time.monotonic() < deadline:
+        pipeline.poll_once()
+    pipeline.poll_once()
+    env = {**os.environ, "GAMEDAY_RUN_DIR": str(settings.run_path), "GAMEDAY_KAFKA__MODE": "external",
+           "GAMEDAY_KAFKA__BOOTSTRAP": settings.kafka.bootstrap,
+           "GAMEDAY_PRODUCER__REQUESTED_TOPIC": settings.producer.requested_topic,
+           "GAMEDAY_PRODUCER__COMPLETED_TOPIC": settings.producer.completed_topic}
+    # time_scale 3600: a 10-minute trip's label comes 0.17 s after its request, so labels flow at once.
+    producer = subprocess.Popen([sys.executable, "-m", "mlgameday", "produce", "--rate", str(events_per_s / 2),
+                                 "--duration", str(seconds), "--time-scale", "3600", "--label-wait", "5", "--json"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    started = time.monotonic()
+    samples.clear()
+    while producer.poll() is None and time.monotonic() - started < seconds + 60:
+        pipeline.poll_once()
+    for _ in range(20):
+        pipeline.poll_once()
+    elapsed = time.monotonic() - started
+    pipeline.close()
+    out = producer.stdout.read().decode()
+    sent = json.loads(out)["events"] if out.strip().startswith("{") else None
+    values = np.concatenate(samples) if samples else np.empty(0)
+    return {"sent_events": sent, "achieved_events_per_s": round(sent / elapsed, 1) if sent else None,
+            "written_events": int(len(values)),
+            "p50_s": round(float(np.percentile(values, 50)), 4) if len(values) else None,
+            "p99_s": round(float(np.percentile(values, 99)), 4) if len(values) else None}
+
+
+def start_redis(root: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(root)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            if redis_client.Redis.from_url(url).ping():
+                break
+        except redis_client.RedisError:
+            time.sleep(0.05)
+    return proc, url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small backlog, short freshness window")
+    parser.add_argument("--bootstrap", help="use this broker instead of starting one")
+    parser.add_argument("--stores", default="sqlite,redis")
+    args = parser.parse_args()
+    trips_per_day = 60_000 if args.quick else 400_000
+    history_days = 0.25 if args.quick else 0.25
+    naive_events = 1_000 if args.quick else 3_000
+    fresh_s = 10 if args.quick else 30
+
+    root = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    stack = None
+    redis_proc = None
+    try:
+        bootstrap = args.bootstrap
+        if not bootstrap:
+            stack = Stack(load_settings(run_dir=root / "kafka"), components=[LocalKafka()])
+            stack.up()
+            bootstrap = stack.endpoint("kafka", "bootstrap")
+        for store in args.stores.split(","):
+            redis_url = None
+            if store == "redis":
+                redis_proc, redis_url = start_redis(root)
+            settings = settings_for(root, bootstrap, f"{store}-tp", store, redis_url)
+            report = produce(settings, ProduceOptions(history_days=history_days, trips_per_day=trips_per_day, seed=1))
+            rate, _ = drain(settings, report.events)
+            base = naive(settings, naive_events)
+            emit(bench="ingest_throughput", store=store, backlog_events=report.events,
+                 events_per_s=round(rate, 1), baseline="one Feast write per event", baseline_events_per_s=round(base, 1),
+                 ratio=round(rate / base, 1), target_events_per_s=20_000)
+            fresh = freshness(settings_for(root, bootstrap, f"{store}-fresh", store, redis_url), fresh_s, 5_000)
+            emit(bench="feature_freshness", store=store, target_events_per_s=5_000, target_p99_s=1.0, **fresh)
+            if redis_proc:
+                redis_proc.terminate()
+                redis_proc.wait(10)
+                redis_proc = None
+    finally:
+        if redis_proc:
+            redis_proc.terminate()
+        if stack:
+            stack.down()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
