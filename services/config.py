@@ -58,6 +58,8 @@ class ProducerSettings(BaseModel):
 
     # Admin HTTP port (/faults); the stack sets it. Unset: a free port.
     port: int = Field(0, ge=0, le=65535)
+    # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
+    host: str = "127.0.0.1"
     rate: float = Field(20.0, gt=0, le=100_000, description="trip requests per second")
     # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request.
     time_scale: float = Field(1.0, gt=0, le=100_000)
@@ -70,6 +72,8 @@ class IngestSettings(BaseModel):
     """The Kafka → Feast ingest consumer (`python -m mlgameday.ingest`)."""
 
     port: int = Field(0, ge=0, le=65535)
+    # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
+    host: str = "127.0.0.1"
     group_id: str = "ingest"
     requested_topic: str = "trips.requested"
     completed_topic: str = "trips.completed"
@@ -123,6 +127,8 @@ class MonitorSettings(BaseModel):
 
     # Admin HTTP port (/metrics, /ready); the stack sets it. 0: a free port.
     port: int = Field(0, ge=0, le=65535)
+    # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
+    host: str = "127.0.0.1"
     predictions_topic: str = "predictions"
     labels_topic: str = "trips.completed"
     alerts_topic: str = "alerts"

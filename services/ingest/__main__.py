@@ -26,7 +26,7 @@ def main() -> None:
     metrics = IngestMetrics()
     pipeline = IngestPipeline(settings, knobs=knobs, metrics=metrics)
     admin = AdminServer(settings.ingest.port, ready=lambda: pipeline.ready, knobs=knobs,
-                        registry=metrics.registry, status=lambda: pipeline.status() if pipeline.started else {}).start()
+                        registry=metrics.registry, host=settings.ingest.host, status=lambda: pipeline.status() if pipeline.started else {}).start()
     log_event(log, "ingest starting", port=admin.port, group=settings.ingest.group_id,
               online_store=settings.online_store)
     try:

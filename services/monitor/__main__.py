@@ -23,7 +23,7 @@ def main() -> int:
         log.error(f"{exc.kind}: {exc}")
         return 1
     admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry,
-                        status=service.status).start()
+                        host=settings.monitor.host, status=service.status).start()
     log.info("monitor started", extra={"fields": {"admin_port": admin.port,
                                                     "topics": [settings.monitor.predictions_topic,
                                                                settings.monitor.labels_topic]}})

@@ -40,7 +40,7 @@ def main() -> None:
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), cfg.seed, lambda: knobs.value, count)
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
-                        status=lambda: emitter.report.as_dict()).start()
+                        host=cfg.host, status=lambda: emitter.report.as_dict()).start()
     log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed)
     try:
         report = run_live(TripSimulator(cfg.seed), emitter, cfg.rate, time_scale=cfg.time_scale,
