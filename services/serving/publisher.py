@@ -1,29 +1,35 @@
 """Publish every prediction to Kafka without ever blocking a response.
 
-Requests put events in a bounded buffer; one background thread turns them into
-contracts.Prediction events and sends them. When the buffer is full (Kafka down or
-slow) a new event is dropped and counted — the response is never held up. Sends that
-fail later (broker gone) are counted as drops too, by reason.
+Requests put records in a bounded in-process buffer (a full buffer drops the new record
+and counts it). A drain thread ships them in chunks over a pipe to a small publishing
+process that builds the contracts.Prediction events and sends them with kafka-python.
+Why a process: kafka-python spends ~150 µs of Python per message; in the serving
+process that time would hold the GIL the requests need. The publishing process reports
+back what was acknowledged and what was dropped (broker unreachable, send failed), so
+every prediction ends up counted as published or dropped — never silently lost, never
+waited on by a request.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import pickle
 import queue
 import threading
 import time
 from typing import Callable
 
-from ..contracts import Prediction
-
 log = logging.getLogger("serving.publisher")
 
 # (trip_id, pickup_zone, model_tag, role, features, prediction_s, latency_ms, feature_age_s, stale, missing, event_time)
 PredictionRecord = tuple
+CHUNK = 500            # records per pipe message
+REPORT_EVERY_S = 0.25  # how often the publishing process reports its counts
 
 
 class PredictionPublisher:
-    """A bounded buffer drained by a background thread into the predictions topic."""
+    """A bounded buffer, drained by a thread into a publishing process (see the module doc)."""
 
     def __init__(self, bootstrap: str | None, topic: str, capacity: int,
                  on_drop: Callable[[str, int], None], on_sent: Callable[[int], None]) -> None:
@@ -31,11 +37,15 @@ class PredictionPublisher:
         self._buffer: queue.Queue[PredictionRecord] = queue.Queue(maxsize=capacity)
         self._on_drop, self._on_sent = on_drop, on_sent
         self._stop = threading.Event()
-        self._producer = None
-        self.connected = False
-        self._thread = threading.Thread(target=self._run, name="prediction-publisher", daemon=True)
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+        self._conn, child_conn = context.Pipe(duplex=True)
+        self._process = context.Process(target=_publishing_process, args=(child_conn, bootstrap, topic),
+                                        name="prediction-publisher", daemon=True)
+        self._thread = threading.Thread(target=self._drain, name="prediction-drain", daemon=True)
+        self.sent = self.dropped = 0
 
     def start(self) -> "PredictionPublisher":
+        self._process.start()
         self._thread.start()
         return self
 
@@ -44,70 +54,155 @@ class PredictionPublisher:
         try:
             self._buffer.put_nowait(record)
         except queue.Full:
-            self._on_drop("buffer_full", 1)
+            self._count_drop("buffer_full", 1)
 
     @property
     def pending(self) -> int:
         return self._buffer.qsize()
 
-    def _connect(self) -> bool:
-        if self.bootstrap is None:
-            return False
-        from kafka import KafkaProducer
+    def _count_drop(self, reason: str, n: int) -> None:
+        self.dropped += n
+        self._on_drop(reason, n)
 
-        try:
-            self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap, acks=1, linger_ms=20, retries=2,
-                # A send waits at most this long for metadata or buffer space; then it fails (counted).
-                max_block_ms=1000, request_timeout_ms=5000, delivery_timeout_ms=10_000,
-                reconnect_backoff_max_ms=2000, client_id="serving")
-        except Exception as exc:  # NoBrokersAvailable and friends: retry later, keep buffering
-            log.warning("cannot reach Kafka at %s: %s", self.bootstrap, exc)
-            return False
-        self.connected = True
-        log.info("publishing predictions to %s on %s", self.topic, self.bootstrap)
-        return True
-
-    def _run(self) -> None:
-        retry_at = 0.0
-        while not self._stop.is_set():
-            if self._producer is None:
-                if time.monotonic() < retry_at or not self._connect():
-                    retry_at = max(retry_at, time.monotonic() + 2.0)
-                    self._stop.wait(0.2)
-                    continue
-            try:
-                record = self._buffer.get(timeout=0.2)
-            except queue.Empty:
+    def _drain(self) -> None:
+        while not self._stop.is_set() or self.pending:
+            chunk = self._take_chunk()
+            self._read_reports()
+            if not chunk:
                 continue
-            self._send(record)
+            try:
+                # Blocks only this thread when the publishing process falls behind; the buffer then fills.
+                self._conn.send_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+            except (OSError, ValueError):  # the publishing process is gone
+                self._count_drop("publisher_down", len(chunk))
 
-    def _send(self, record: PredictionRecord) -> None:
-        (trip_id, zone, tag, role, features, prediction, latency_ms, age, stale, missing, event_time) = record
-        event = Prediction(event_time=event_time, trip_id=trip_id, pickup_zone=zone, model_tag=tag, role=role,
-                           features=features, prediction_s=prediction, latency_ms=latency_ms,
-                           feature_age_s=age, stale=stale, missing=missing)
+    def _take_chunk(self) -> list[PredictionRecord]:
         try:
-            future = self._producer.send(self.topic, key=trip_id.encode(), value=event.to_bytes())
-        except Exception as exc:  # KafkaTimeoutError: no metadata / buffer full within max_block_ms
-            self._on_drop("kafka_error", 1)
-            log.debug("prediction dropped: %s", exc)
-            return
-        future.add_callback(lambda _meta: self._on_sent(1))
-        future.add_errback(lambda exc: self._on_drop("kafka_error", 1))
+            chunk = [self._buffer.get(timeout=0.05)]
+        except queue.Empty:
+            return []
+        while len(chunk) < CHUNK:
+            try:
+                chunk.append(self._buffer.get_nowait())
+            except queue.Empty:
+                break
+        return chunk
+
+    def _read_reports(self) -> None:
+        try:
+            while self._conn.poll():
+                sent, drops = self._conn.recv()
+                if sent:
+                    self.sent += sent
+                    self._on_sent(sent)
+                for reason, n in drops.items():
+                    self._count_drop(reason, n)
+        except (EOFError, OSError):
+            pass
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Send what is buffered (bounded by timeout_s), then close; what is left is counted as dropped."""
-        deadline = time.monotonic() + timeout_s
-        while self._producer is not None and self.pending and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """Hand over what is buffered, let the publishing process flush (bounded), collect its last counts."""
         self._stop.set()
-        self._thread.join(timeout=2)
+        self._thread.join(timeout=timeout_s)
         left = self.pending
         if left:
-            self._on_drop("shutdown", left)
-        if self._producer is not None:
+            self._count_drop("shutdown", left)
+        try:
+            self._conn.send_bytes(b"")  # end of stream: flush and report
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + timeout_s
+        while self._process.is_alive() and time.monotonic() < deadline:
+            self._read_reports()
+            time.sleep(0.05)
+        self._read_reports()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._conn.close()
+
+
+def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
+    """Receive chunks of records, send them as Prediction events, report counts back."""
+    from ..contracts import Prediction
+
+    sent = [0]
+    drops: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def drop(reason: str, n: int = 1) -> None:
+        with lock:
+            drops[reason] = drops.get(reason, 0) + n
+
+    def acked(_meta: object) -> None:
+        with lock:
+            sent[0] += 1
+
+    def report() -> None:
+        with lock:
+            counts = (sent[0], dict(drops))
+            sent[0] = 0
+            drops.clear()
+        if counts[0] or counts[1]:
+            conn.send(counts)
+
+    producer, retry_at, last_report = None, 0.0, time.monotonic()
+    try:
+        while True:
+            if conn.poll(REPORT_EVERY_S):
+                raw = conn.recv_bytes()
+                if not raw:
+                    break
+                chunk = pickle.loads(raw)
+                if producer is None and time.monotonic() >= retry_at:
+                    producer = _connect(bootstrap)
+                    retry_at = time.monotonic() + 2.0
+                if producer is None:
+                    drop("kafka_unavailable", len(chunk))
+                else:
+                    for record in chunk:
+                        _send(producer, topic, Prediction, record, acked, drop)
+            if time.monotonic() - last_report >= REPORT_EVERY_S:
+                report()
+                last_report = time.monotonic()
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+    finally:
+        if producer is not None:
             try:
-                self._producer.close(timeout=max(deadline - time.monotonic(), 0.5))
+                producer.flush(timeout=3)
+                producer.close(timeout=1)
             except Exception:
                 pass
+        try:
+            report()
+        except (OSError, ValueError):
+            pass
+
+
+def _connect(bootstrap: str | None):
+    if bootstrap is None:
+        return None
+    from kafka import KafkaProducer
+
+    try:
+        return KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, retries=2,
+                             # a send waits at most this long for metadata or buffer space, then fails (counted)
+                             max_block_ms=1000, request_timeout_ms=5000, delivery_timeout_ms=10_000,
+                             reconnect_backoff_max_ms=2000, client_id="serving-predictions")
+    except Exception as exc:  # NoBrokersAvailable and friends: retried every 2 s, meanwhile counted as dropped
+        logging.getLogger("serving.publisher").warning("cannot reach Kafka at %s: %s", bootstrap, exc)
+        return None
+
+
+def _send(producer, topic: str, prediction_type, record: PredictionRecord, acked, drop) -> None:
+    (trip_id, zone, tag, role, features, prediction, latency_ms, age, stale, missing, event_time) = record
+    event = prediction_type(event_time=event_time, trip_id=trip_id, pickup_zone=zone, model_tag=tag, role=role,
+                            features=features, prediction_s=prediction, latency_ms=latency_ms,
+                            feature_age_s=age, stale=stale, missing=missing)
+    try:
+        future = producer.send(topic, key=trip_id.encode(), value=event.to_bytes())
+    except Exception:  # KafkaTimeoutError: no metadata / no buffer space within max_block_ms
+        drop("kafka_error")
+        return
+    future.add_callback(acked)
+    future.add_errback(lambda _exc: drop("kafka_error"))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,8 +12,7 @@ import yaml
 from kafka import KafkaConsumer
 
 from mlgameday.config import Settings
-from mlgameday.stack.component import StackContext
-from mlgameday.stack.state import ComponentRecord, RunFolder
+from mlgameday.serving.launcher import ServingProcess
 
 
 def free_port() -> int:
@@ -38,44 +35,12 @@ def write_config(path: Path, run_dir: Path, bootstrap: str, suffix: str, **servi
     return path
 
 
-class Server:
-    """`python -m mlgameday.serving` (→ bentoml serve) as the stack's ServingComponent launches it."""
+class Server(ServingProcess):
+    """The service process on a free port, plus an HTTP client and a /metrics reader."""
 
     def __init__(self, settings: Settings, config_file: Path, bootstrap: str, log_path: Path) -> None:
-        from mlgameday.serving.component import ServingComponent
-
-        port = free_port()
-        component = ServingComponent()
-        run = RunFolder(settings.run_path)
-        records = {"kafka": ComponentRecord("kafka", endpoints={"bootstrap": bootstrap})}
-        ctx = StackContext(settings, run, records)
-        component.prepare(ctx)
-        spec = component.launch(ctx, {"http": port})
-        assert spec is not None, "the component skipped serving: no model in the store"
-        env = {**os.environ, **ctx.child_env(), **spec.env, "GAMEDAY_CONFIG": str(config_file)}
-        self.url = component.endpoints(ctx, {"http": port})["http"]
-        self.log_path = log_path
-        self._log = open(log_path, "ab")
-        self.proc = subprocess.Popen(spec.argv, env=env, cwd=spec.cwd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        super().__init__(settings, config_file, bootstrap, free_port(), log_path)
         self.client = httpx.Client(base_url=self.url, timeout=30)
-        self._wait_ready(timeout_s=90)
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serving exited ({self.proc.returncode}):\n{self.log_tail()}")
-            try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"serving not ready after {timeout_s}s:\n{self.log_tail()}")
-
-    def log_tail(self) -> str:
-        return self.log_path.read_bytes()[-4000:].decode(errors="replace")
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of a Prometheus sample (with these labels) on /metrics."""
@@ -93,14 +58,7 @@ class Server:
 
     def stop(self) -> None:
         self.client.close()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait(timeout=5)
-        self._log.close()
+        super().stop()
 
 
 def consume_predictions(bootstrap: str, topic: str, trip_ids: set[str], timeout_s: float = 20) -> list[dict]:

@@ -1,0 +1,205 @@
+"""Serving benchmark: the BentoML TripTime service vs a plain FastAPI + Feast-SDK-per-request baseline.
+
+Self-contained: starts a Kafka broker of its own, seeds history through the real producer
+and ingest, trains the accurate model, then serves it both ways on the same run folder
+and drives each with loadgen.py (a second process, keep-alive sockets, open loop):
+
+- fixed rate: p50/p99 at 200 req/s, single-row /predict
+- capacity: the highest rate whose p99 stays <= 50 ms (and >= 95% of it is achieved)
+- batch: rows/s through /predict_batch (1000 rows per request, 2 connections, closed loop)
+
+Targets on a 2-core machine: p99 <= 10 ms at 200 req/s, >= 1,000 req/s single-row,
+>= 50,000 rows/s batch. Prints one JSON line per measurement and a summary line with the
+ratios to the baseline.
+
+    .venv/bin/python bench/serving/bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import yaml
+
+HERE = Path(__file__).resolve().parent
+TARGETS = {"p99_ms_at_200": 10.0, "capacity_rps": 1000.0, "batch_rows_per_s": 50_000.0}
+P99_LIMIT_MS = 50.0
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps({"bench": "serving", **fields}), flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
+    """A broker, topics, seeded history and a trained model; returns the config file, the broker stack, bootstrap."""
+    from kafka.admin import NewTopic
+
+    from mlgameday.config import load_settings
+    from mlgameday.stack.kafka.admin import admin_client
+    from mlgameday.stack.kafka.local import LocalKafka
+    from mlgameday.stack.supervisor import Stack
+    from mlgameday.trainer.history import create_history
+    from mlgameday.trainer.train import train
+
+    broker = Stack(load_settings(run_dir=root / "kafka"), components=[LocalKafka()])
+    broker.up()
+    bootstrap = broker.endpoint("kafka", "bootstrap")
+    suffix = uuid.uuid4().hex[:6]
+    client = admin_client(bootstrap)
+    try:
+        client.create_topics([NewTopic(f"{k}.{suffix}", 2, 1) for k in ("req", "done", "dlq", "pred")])
+    finally:
+        client.close()
+    config = {
+        "run_dir": str(root / "run"),
+        "kafka": {"mode": "external", "bootstrap": bootstrap},
+        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}"},
+        "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
+                   "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}"},
+        "serving": {"predictions_topic": f"pred.{suffix}", "model": "accurate"},
+    }
+    config_file = root / "gameday.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    settings = load_settings(config_file)
+    started = time.monotonic()
+    labels = create_history(settings, 1 if quick else 2, report=lambda _: None, trips_per_day=8000)
+    train(settings, ("accurate",))
+    emit(step="setup", labels=labels, seconds=round(time.monotonic() - started, 1))
+    return config_file, broker, bootstrap
+
+
+def write_bodies(root: Path) -> tuple[Path, Path]:
+    from mlgameday.producer.city import CITY
+
+    rng = random.Random(7)
+    zones = [int(z) for z in CITY.zone_ids]
+    weights = [float(w) for w in CITY.demand]
+
+    def one(i: int) -> dict:
+        return {"trip_id": f"bench-{i}", "pickup_zone": rng.choices(zones, weights)[0],
+                "dropoff_zone": rng.choice(zones), "trip_distance": round(rng.lognormvariate(0.9, 0.6), 2),
+                "passenger_count": rng.choice([1, 1, 1, 2, 3])}
+
+    single, batch = root / "single.jsonl", root / "batch.jsonl"
+    single.write_text("".join(json.dumps(one(i)) + "\n" for i in range(5000)))
+    batch.write_text("".join(json.dumps({"trips": [one(j * 1000 + i) for i in range(1000)]}) + "\n" for j in range(8)))
+    return single, batch
+
+
+def load(url: str, body_file: Path, rate: float | None, duration_s: float, connections: int) -> dict:
+    argv = [sys.executable, str(HERE / "loadgen.py"), "--url", url, "--duration", str(duration_s),
+            "--connections", str(connections), "--body-file", str(body_file)]
+    if rate:
+        argv += ["--rate", str(rate)]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=duration_s * 10 + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"loadgen failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, base_url: str, single: Path, batch: Path, quick: bool) -> dict:
+    fixed_s, step_s, batch_s = (5, 4, 5) if quick else (15, 8, 10)
+    rates = [400, 800, 1200, 1600] if quick else [200, 400, 600, 800, 1000, 1200, 1400, 1700, 2000, 2500]
+    load(base_url + "/predict", single, 100, 2, 16)  # warm-up
+    fixed = load(base_url + "/predict", single, 200, fixed_s, 32)
+    emit(target=name, test="fixed_rate", **fixed)
+    capacity = 0.0
+    for rate in rates:
+        step = load(base_url + "/predict", single, rate, step_s, 64)
+        ok = (step["p99_ms"] is not None and step["p99_ms"] <= P99_LIMIT_MS
+              and step["achieved_rps"] >= 0.95 * rate and not any(step["errors"].values()))
+        emit(target=name, test="capacity_step", passed=ok, **step)
+        if not ok:
+            break
+        capacity = rate
+    closed = load(base_url + "/predict_batch", batch, None, batch_s, 2)
+    rows_per_s = round(closed["ok"] * 1000 / closed["elapsed_s"], 1)
+    emit(target=name, test="batch", rows_per_s=rows_per_s, **closed)
+    return {"p50_ms_at_200": fixed["p50_ms"], "p99_ms_at_200": fixed["p99_ms"], "capacity_rps": capacity,
+            "batch_rows_per_s": rows_per_s}
+
+
+def start_baseline(config_file: Path, port: int, log: Path) -> subprocess.Popen:
+    import os
+
+    env = {**os.environ, "GAMEDAY_CONFIG": str(config_file)}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE),
+                             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+                            env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/predict", json={}, timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError(f"baseline did not start: {log.read_text()[-2000:]}")
+
+
+def serving_counters(url: str) -> dict:
+    counters = {}
+    for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(("gameday_serving_predictions_published_total", "gameday_serving_prediction_publish_drops_total")):
+            name, _, value = line.rpartition(" ")
+            counters[name] = float(value)
+    return counters
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="TripTime serving benchmark (BentoML vs FastAPI baseline)")
+    parser.add_argument("--quick", action="store_true", help="short steps and 1 day of history (~2 min)")
+    args = parser.parse_args()
+    from mlgameday.config import load_settings
+    from mlgameday.serving.launcher import ServingProcess
+
+    root = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    broker = serving = baseline = None
+    try:
+        config_file, broker, bootstrap = prepare(root, args.quick)
+        single, batch = write_bodies(root)
+        serving = ServingProcess(load_settings(config_file), config_file, bootstrap, free_port(), root / "serving.log")
+        bentoml = measure("bentoml", serving.url, single, batch, args.quick)
+        emit(target="bentoml", test="publishing", **serving_counters(serving.url))
+        serving.stop()
+        serving = None
+        port = free_port()
+        baseline = start_baseline(config_file, port, root / "baseline.log")
+        plain = measure("fastapi_feast_per_request", f"http://127.0.0.1:{port}", single, batch, args.quick)
+        ratios = {k: (round(bentoml[k] / plain[k], 2) if plain[k] else None) for k in bentoml}
+        emit(test="summary", bentoml=bentoml, baseline=plain, ratio_bentoml_over_baseline=ratios,
+             targets=TARGETS, meets_targets={
+                 "p99_ms_at_200": bentoml["p99_ms_at_200"] is not None and bentoml["p99_ms_at_200"] <= TARGETS["p99_ms_at_200"],
+                 "capacity_rps": bentoml["capacity_rps"] >= TARGETS["capacity_rps"],
+                 "batch_rows_per_s": bentoml["batch_rows_per_s"] >= TARGETS["batch_rows_per_s"]},
+             quick=args.quick)
+    finally:
+        if serving is not None:
+            serving.stop()
+        if baseline is not None and baseline.poll() is None:
+            import os
+
+            os.killpg(baseline.pid, 15)
+            baseline.wait(timeout=20)
+        if broker is not None:
+            broker.down()
+
+
+if __name__ == "__main__":
+    main()
