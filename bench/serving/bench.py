@@ -115,8 +115,8 @@ def load(url: str, body_file: Path, rate: float | None, duration_s: float, conne
 
 
 def measure(name: str, base_url: str, single: Path, batch: Path, quick: bool) -> dict:
-    fixed_s, step_s, batch_s = (5, 4, 5) if quick else (15, 8, 10)
-    rates = [400, 800, 1200, 1600] if quick else [200, 400, 600, 800, 1000, 1200, 1400, 1700, 2000, 2500]
+    fixed_s, step_s, batch_s = (5, 3, 5) if quick else (15, 8, 10)
+    rates = [200, 400, 600, 800, 1000, 1200] if quick else [200, 400, 600, 800, 1000, 1200, 1400, 1700, 2000, 2500]
     load(base_url + "/predict", single, 100, 2, 16)  # warm-up
     fixed = load(base_url + "/predict", single, 200, fixed_s, 32)
     emit(target=name, test="fixed_rate", **fixed)

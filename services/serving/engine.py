@@ -107,6 +107,9 @@ class Predictor:
 
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         responses = []
+        publish = self.publisher.publish
+        roles: dict[str, int] = {}
+        fallbacks: dict[str, int] = {}
         for i, trip in enumerate(trips):
             model, role = picks[i]
             zone = zones[trip.pickup_zone]
@@ -115,19 +118,21 @@ class Predictor:
                 trip_id=trip.trip_id, eta_s=round(eta, 3), model_tag=model.tag, role=role,
                 feature_age_s=zone.age_s, fallback_used=zone.reason is not None, fallback_reason=zone.reason,
                 stale=zone.stale, missing=zone.missing, latency_ms=latency_ms))
-            self._record(trip, model.tag, role, features_used[i], eta, latency_ms, zone, now)
+            roles[role] = roles.get(role, 0) + 1
+            if zone.reason is not None:
+                fallbacks[zone.reason] = fallbacks.get(zone.reason, 0) + 1
+            publish(_record(trip, model.tag, role, features_used[i], eta, latency_ms, zone, now))
             if shadow_answers is not None:
-                self._record(trip, models.shadow.tag, "shadow", shadow_rows[i], float(shadow_answers[i]),
-                             latency_ms, zone, now)
+                publish(_record(trip, models.shadow.tag, "shadow", shadow_rows[i], float(shadow_answers[i]),
+                                latency_ms, zone, now))
+        if shadow_answers is not None:
+            roles["shadow"] = len(trips)
+        # Counted once per request, not per row: a metric update costs as much as a small prediction.
+        for role, n in roles.items():
+            self.metrics.rows.labels(role).inc(n)
+        for reason, n in fallbacks.items():
+            self.metrics.fallbacks.labels(reason).inc(n)
         return responses
-
-    def _record(self, trip: TripRequest, tag: str, role: str, features: np.ndarray, eta: float,
-                latency_ms: float, zone: _ZoneState, now: datetime) -> None:
-        self.metrics.rows.labels(role).inc()
-        if zone.reason is not None:
-            self.metrics.fallbacks.labels(zone.reason).inc()
-        self.publisher.publish((trip.trip_id, trip.pickup_zone, tag, role, dict(zip(MODEL_FEATURES, features.tolist())),
-                                eta, latency_ms, zone.age_s, zone.stale, zone.missing, now))
 
     # ---- model versions ------------------------------------------------------------------
 
@@ -148,6 +153,13 @@ class Predictor:
     def close(self) -> None:
         self.publisher.stop()
         self.reader.close()
+
+
+def _record(trip: TripRequest, tag: str, role: str, features: np.ndarray, eta: float, latency_ms: float,
+            zone: _ZoneState, now: datetime) -> tuple:
+    """What the publisher turns into a contracts.Prediction (built there, off the request path)."""
+    return (trip.trip_id, trip.pickup_zone, tag, role, dict(zip(MODEL_FEATURES, features.tolist())), eta,
+            latency_ms, zone.age_s, zone.stale, zone.missing, now)
 
 
 def _fill(rows: np.ndarray, fallback: dict[str, float]) -> np.ndarray:
