@@ -69,8 +69,8 @@ def main() -> None:
         for name in names:
             gameday(args.run_dir, "down")
             wall_s, done = timed(args.run_dir, "drill", name, *(["--fast"] if mode == "fast" else []), "--json")
-            try:
-                result = json.loads(done.stdout)
+            try:  # the JSON result comes first; a failed drill adds its error line after it
+                result, _ = json.JSONDecoder().raw_decode(done.stdout.lstrip())
             except ValueError:
                 result = {"passed": False, "error": (done.stderr or done.stdout)[-400:]}
             emit(bench="drill", scenario=name, mode=mode, wall_s=round(wall_s, 1),

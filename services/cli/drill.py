@@ -63,7 +63,12 @@ def drill(
     else:
         _print_result(result)
     if not result.passed:
-        raise typer.Exit(1)
+        from ..drill.runner import DrillError
+
+        what = "fired without a fault" if result.control else "did not fire"
+        names = ", ".join(f"{o.expectation.signal} ({o.reason or o.expectation.describe()})" for o in result.missing())
+        raise DrillError(f"{result.scenario.name}: expected signals {what}: {names}",
+                         hint=f"see the debrief: {result.debrief.get('markdown', result.folder)}")
 
 
 def _print_result(result: Any) -> None:

@@ -179,7 +179,7 @@ class Drill:
         self.settings, self.scenario = settings, scenario
         self.fast, self.blind, self.control, self.report, self.seed = fast, blind, control, report, seed
         self.timing = Timing.of(scenario, fast)
-        self.profile = drill_profile(scenario, fast, seed)
+        self.profile = drill_profile(scenario, seed)
 
     def run(self) -> DrillResult:
         started = time.monotonic()
