@@ -10,7 +10,9 @@ and drives each with loadgen.py (a second process, keep-alive sockets, open loop
 
 Targets on a 2-core machine: p99 <= 10 ms at 200 req/s, >= 1,000 req/s single-row,
 >= 50,000 rows/s batch. Prints one JSON line per measurement and a summary line with the
-ratios to the baseline.
+ratios to the baseline. Latencies depend on what else runs on the machine (the summary
+records the load average); the server's CPU time per request (its whole process tree,
+the publishing process included) does not, so compare those first.
 
     .venv/bin/python bench/serving/bench.py [--quick]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -114,12 +117,29 @@ def load(url: str, body_file: Path, rate: float | None, duration_s: float, conne
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(name: str, base_url: str, single: Path, batch: Path, quick: bool) -> dict:
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (robust to other load on the machine)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def measure(name: str, base_url: str, pid: int, single: Path, batch: Path, quick: bool) -> dict:
     fixed_s, step_s, batch_s = (5, 3, 5) if quick else (15, 8, 10)
     rates = [200, 400, 600, 800, 1000, 1200] if quick else [200, 400, 600, 800, 1000, 1200, 1400, 1700, 2000, 2500]
     load(base_url + "/predict", single, 100, 2, 16)  # warm-up
+    cpu_before = tree_cpu_s(pid)
     fixed = load(base_url + "/predict", single, 200, fixed_s, 32)
-    emit(target=name, test="fixed_rate", **fixed)
+    cpu_us = round((tree_cpu_s(pid) - cpu_before) / max(fixed["ok"], 1) * 1e6)
+    emit(target=name, test="fixed_rate", server_cpu_us_per_request=cpu_us, **fixed)
     capacity = 0.0
     for rate in rates:
         step = load(base_url + "/predict", single, rate, step_s, 64)
@@ -129,15 +149,16 @@ def measure(name: str, base_url: str, single: Path, batch: Path, quick: bool) ->
         if not ok:
             break
         capacity = rate
+    cpu_before = tree_cpu_s(pid)
     closed = load(base_url + "/predict_batch", batch, None, batch_s, 2)
     rows_per_s = round(closed["ok"] * 1000 / closed["elapsed_s"], 1)
-    emit(target=name, test="batch", rows_per_s=rows_per_s, **closed)
+    cpu_row_us = round((tree_cpu_s(pid) - cpu_before) / max(closed["ok"] * 1000, 1) * 1e6, 1)
+    emit(target=name, test="batch", rows_per_s=rows_per_s, server_cpu_us_per_row=cpu_row_us, **closed)
     return {"p50_ms_at_200": fixed["p50_ms"], "p99_ms_at_200": fixed["p99_ms"], "capacity_rps": capacity,
-            "batch_rows_per_s": rows_per_s}
+            "batch_rows_per_s": rows_per_s, "cpu_us_per_request": cpu_us, "cpu_us_per_batch_row": cpu_row_us}
 
 
 def start_baseline(config_file: Path, port: int, log: Path) -> subprocess.Popen:
-    import os
 
     env = {**os.environ, "GAMEDAY_CONFIG": str(config_file)}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(HERE),
@@ -175,25 +196,25 @@ def main() -> None:
         config_file, broker, bootstrap = prepare(root, args.quick)
         single, batch = write_bodies(root)
         serving = ServingProcess(load_settings(config_file), config_file, bootstrap, free_port(), root / "serving.log")
-        bentoml = measure("bentoml", serving.url, single, batch, args.quick)
+        bentoml = measure("bentoml", serving.url, serving.proc.pid, single, batch, args.quick)
         emit(target="bentoml", test="publishing", **serving_counters(serving.url))
         serving.stop()
         serving = None
         port = free_port()
         baseline = start_baseline(config_file, port, root / "baseline.log")
-        plain = measure("fastapi_feast_per_request", f"http://127.0.0.1:{port}", single, batch, args.quick)
+        plain = measure("fastapi_feast_per_request", f"http://127.0.0.1:{port}", baseline.pid, single, batch, args.quick)
         ratios = {k: (round(bentoml[k] / plain[k], 2) if plain[k] else None) for k in bentoml}
         emit(test="summary", bentoml=bentoml, baseline=plain, ratio_bentoml_over_baseline=ratios,
              targets=TARGETS, meets_targets={
                  "p99_ms_at_200": bentoml["p99_ms_at_200"] is not None and bentoml["p99_ms_at_200"] <= TARGETS["p99_ms_at_200"],
                  "capacity_rps": bentoml["capacity_rps"] >= TARGETS["capacity_rps"],
                  "batch_rows_per_s": bentoml["batch_rows_per_s"] >= TARGETS["batch_rows_per_s"]},
+             machine={"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
              quick=args.quick)
     finally:
         if serving is not None:
             serving.stop()
         if baseline is not None and baseline.poll() is None:
-            import os
 
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)

@@ -88,8 +88,17 @@ class ZoneFeatureReader:
         return result
 
     async def _read_with_timeout(self, zones: list[int]) -> dict[int, ZoneLookup]:
+        faults = self._faults()
+        if faults.feature_timeout_ms is None and not faults.feature_latency_ms:
+            # No timeout to enforce: read inline (a healthy read takes well under a millisecond;
+            # the hop to a pool thread and back would cost about as much as the read).
+            try:
+                return self._read_now(zones)
+            except Exception:
+                self.read_errors += 1
+                return {zone: UNAVAILABLE for zone in zones}
         future = asyncio.wrap_future(self._pool.submit(self._read_now, zones))
-        timeout_ms = self._faults().feature_timeout_ms
+        timeout_ms = faults.feature_timeout_ms
         try:
             if timeout_ms is None:
                 return await future
