@@ -44,7 +44,8 @@ def create_history(settings: Settings, days: float, report: Report, trips_per_da
     try:
         resolve_bootstrap(settings)
     except Exception as exc:
-        raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it: {exc}",
+        reason = str(exc).splitlines()[0]
+        raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it ({reason})",
                            hint=NO_HISTORY_HINT) from None
     report(f"fast-forwarding {days:g} days of trips ({trips_per_day:g}/day) into Kafka")
     sent = produce(settings, ProduceOptions(history_days=days, trips_per_day=trips_per_day))
