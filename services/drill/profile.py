@@ -20,19 +20,21 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
     traffic = scenario.traffic if scenario else None
     return {
         "GAMEDAY_PRODUCER__RATE": f"{traffic.rate if traffic else 20.0:g}",
-        "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 60.0:g}",
+        "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 300.0:g}",
         "GAMEDAY_PRODUCER__SEED": str(seed),
         # Short windows judged soon (a drill is minutes, not hours): ~10 s of traffic each,
-        # judged once half the labels are in or after 6 s; an alert needs 2 of 3 failed windows.
+        # judged once 80% of the labels are in or after 8 s; an alert needs 2 of 3 failed windows.
         "GAMEDAY_MONITOR__WINDOW_S": "10",
         "GAMEDAY_MONITOR__WINDOW_ROWS": "200",
         "GAMEDAY_MONITOR__MIN_ROWS": "60",
         "GAMEDAY_MONITOR__MIN_LABELED_ROWS": "30",
-        "GAMEDAY_MONITOR__LABEL_WAIT_S": "6",
-        "GAMEDAY_MONITOR__LABEL_COVERAGE": "0.5",
+        "GAMEDAY_MONITOR__LABEL_WAIT_S": "8",
+        "GAMEDAY_MONITOR__LABEL_COVERAGE": "0.8",
         "GAMEDAY_MONITOR__ALERT_K": "2",
         "GAMEDAY_MONITOR__ALERT_N": "3",
         "GAMEDAY_MONITOR__SAVE_HTML": "true",
+        # The freshness budget of a drill: live features are seconds old, so 30 s means stopped.
+        "GAMEDAY_MONITOR__MAX_FEATURE_AGE_S": "30",
         # The skew check reads the Feast offline store for every window: measured at 30-60 s per
         # window on a loaded 2-core machine, it would stall the monitor for a drill's whole length.
         # Drills catch the units bug through the served values (mean.mean_speed_30m) instead.

@@ -96,6 +96,7 @@ def run(settings: Settings, port: int) -> None:
     from kafka import KafkaConsumer
 
     setup_logging("riders")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per call would drown the log
     stopping = install_stop_handlers()
     consumer = None
     ready = {"value": False}

@@ -284,24 +284,24 @@ class Drill:
 
     def _perform(self, action: ScheduledAction, ctx: FaultContext, timeline: Timeline,
                  refs: dict[str, float], active: list[ScheduledAction]) -> None:
+        # Bounds count from when the action took effect: a restart or a promotion takes seconds.
         step, injector = action.step, REGISTRY[action.step.kind]
-        at = timeline.now()
         if action.action == "inject":
-            refs.setdefault("fault", at)
             if self.control:
+                refs.setdefault("fault", timeline.now())
                 timeline.mark("note", f"control: {step.kind} not injected", index=action.index)
                 return
             message = injector.inject(ctx, step.parsed())
+            refs.setdefault("fault", timeline.now())
             active.append(action)
             timeline.mark("fault", step.kind, index=action.index, params=step.params,
                           message="(hidden)" if self.blind else message)
         else:
-            refs["recover"] = at
-            if self.control:
-                return
-            message = injector.recover(ctx, step.parsed())
-            active[:] = [a for a in active if a.index != action.index]
-            timeline.mark("recover", step.kind, index=action.index, message=message)
+            if not self.control:
+                message = injector.recover(ctx, step.parsed())
+                active[:] = [a for a in active if a.index != action.index]
+                timeline.mark("recover", step.kind, index=action.index, message=message)
+            refs["recover"] = timeline.now()
         self.report("drill", f"{action.action} {'a fault' if self.blind else step.kind}")
 
     def _recover_all(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> None:

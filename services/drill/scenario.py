@@ -45,13 +45,13 @@ class Traffic(_Strict):
     warmup: Duration = Field(60.0, description="traffic before the first fault")
     duration: Duration = Field(120.0, description="from the first fault to the end of the drill")
     # Labels arrive duration_s / time_scale after the request, so quality signals are fast.
-    time_scale: float = Field(60.0, gt=0, le=100_000)
+    time_scale: float = Field(300.0, gt=0, le=100_000)
 
 
 class FastMode(_Strict):
     """`--fast` overrides (tests, benchmarks): the drill must take at most ~90 s."""
 
-    warmup: Duration = 20.0
+    warmup: Duration = 15.0
     duration: Duration = 45.0
     # Every `at`, `for` and `within` is multiplied by this.
     time_factor: float = Field(0.5, gt=0, le=1)

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 
 import httpx
@@ -47,6 +47,7 @@ class Watcher:
         self._predictions: deque[tuple[float, str, float, bool, float | None, dict]] = deque()
         self._predicted: dict[str, dict[str, float]] = {}   # trip_id -> role -> prediction_s
         self._requested: dict[str, float] = {}              # trip_id -> wall time seen (unanswered)
+        self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
         self._errors: deque[tuple[float, str, float]] = deque()  # (wall time label seen, role, abs error)
         self._dlq_times: deque[float] = deque()
         self.dlq_total = 0
@@ -129,7 +130,8 @@ class Watcher:
             return
         with self._lock:
             if topic == Topics.TRIPS_REQUESTED and isinstance(event.get("trip_id"), str):
-                if len(self._requested) < MAX_TRACKED:
+                # Partitions are read in any order: the prediction may come before its request.
+                if event["trip_id"] not in self._answered and len(self._requested) < MAX_TRACKED:
                     self._requested[event["trip_id"]] = now
             elif topic == Topics.PREDICTIONS:
                 self._on_prediction(event, now)
@@ -159,6 +161,9 @@ class Watcher:
         if isinstance(trip_id, str) and len(self._predicted) < MAX_TRACKED:
             self._predicted.setdefault(trip_id, {})[role] = float(event.get("prediction_s") or 0.0)
             self._requested.pop(trip_id, None)
+            self._answered[trip_id] = None
+            if len(self._answered) > MAX_TRACKED:
+                self._answered.popitem(last=False)
 
     def _on_label(self, event: dict, now: float) -> None:
         by_role = self._predicted.pop(event.get("trip_id"), None)
