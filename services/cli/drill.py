@@ -36,6 +36,8 @@ def drill(
     control: bool = typer.Option(False, "--control", help="Same traffic and seed, no fault: nothing may fire."),
     seed: int = typer.Option(42, "--seed", help="Traffic seed (same seed, same trips)."),
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
+    target: str = typer.Option("local", "--target", help="local (the stack of the run folder) or k8s (the chart's release)."),
+    admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
 ) -> None:
     """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
@@ -49,8 +51,12 @@ def drill(
     scenario = catalog.pick_random() if random_pick else catalog.get(name)
     settings = state.settings()
     label = "a hidden scenario" if blind else scenario.name
+    from ..drill.target import open_target
+
+    cluster = open_target(settings, target, admin) if target != "local" else None
     with progress(f"drill: {label}") as report:
-        result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed).run()
+        result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed,
+                       target=cluster).run()
     if as_json and not blind:
         print_json(result.as_dict())
     elif blind:
@@ -188,12 +194,13 @@ def dlq_replay(
         console.print(f"  skipped {count}: {why}")
 
 
-def fault_chaos(action: str, kind: Optional[str], params: list[str]) -> None:
+def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str = "local",
+                admin: list[str] | None = None) -> None:
     """`gameday chaos inject KIND --param k=v`, `gameday chaos recover KIND`, `gameday chaos kinds`."""
     import time
 
     from ..drill.faults import REGISTRY, FaultContext, injector
-    from ..drill.target import LocalTarget
+    from ..drill.target import open_target
 
     if action == "kinds" or not kind:
         table = Table(title="fault kinds (gameday chaos inject KIND --param key=value)")
@@ -214,7 +221,7 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str]) -> None:
                             hint="see the params with `gameday chaos kinds`") from None
     settings = state.settings()
     with progress(f"chaos {action} {kind}") as report:
-        ctx = FaultContext(target=LocalTarget(settings), settings=settings, report=report)
+        ctx = FaultContext(target=open_target(settings, target, admin), settings=settings, report=report)
         message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
         console.print(f"[bold magenta]chaos[/] {message}")
         seconds = fault.recover_after_s(parsed) if action == "inject" else None

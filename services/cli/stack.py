@@ -116,13 +116,17 @@ def chaos(
     action: str = typer.Argument(..., help=f"One of: {', '.join(CHAOS_ACTIONS)}; or inject, recover, kinds."),
     component: Optional[str] = typer.Argument(None, help="The component, e.g. kafka (for inject/recover: the fault kind)."),
     param: list[str] = typer.Option([], "--param", "-p", help="inject/recover: a fault param key=value (repeatable)."),
+    target: str = typer.Option("local", "--target", help="local, or k8s (the chart's release on a cluster)."),
+    admin: list[str] = typer.Option([], "--admin", help="k8s knob faults: COMPONENT=http://127.0.0.1:PORT (port-forward)."),
 ) -> None:
     """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
     Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
     from .drill import FAULT_ACTIONS, fault_chaos
 
     if action in FAULT_ACTIONS:
-        return fault_chaos(action, component, param)
+        return fault_chaos(action, component, param, target, admin)
+    if target != "local":  # the process verbs, on the cluster: the process fault kinds
+        return fault_chaos("inject", action, [f"component={component}"], target, admin)
     if component is None:
         raise typer.BadParameter(f"chaos {action} needs a component, e.g. `gameday chaos {action} kafka`")
     with progress(f"chaos {action} {component}") as report:

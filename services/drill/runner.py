@@ -175,8 +175,12 @@ class Drill:
     """One run of one scenario. `run()` does every phase; the parts are methods for tests and the CLI."""
 
     def __init__(self, settings: Settings, scenario: Scenario, *, fast: bool = False, blind: bool = False,
-                 control: bool = False, report: Reporter = silent, seed: int = 42) -> None:
+                 control: bool = False, report: Reporter = silent, seed: int = 42,
+                 target: Target | None = None) -> None:
         self.settings, self.scenario = settings, scenario
+        # None: the local stack of the run folder (started, trained and repaired as needed).
+        # A cluster target: deployed by `gameday k8s install`; the drill only breaks and watches.
+        self.target = target
         self.fast, self.blind, self.control, self.report, self.seed = fast, blind, control, report, seed
         self.timing = Timing.of(scenario, fast)
         self.profile = drill_profile(scenario, seed)
@@ -184,13 +188,23 @@ class Drill:
     def run(self) -> DrillResult:
         started = time.monotonic()
         with applied(self.profile):
-            self.report("drill", f"deploying the stack for {self.scenario.name}")
-            stack, stack_started = ensure_stack(self.settings, self.report)
-            target = LocalTarget(self.settings, stack)
-            trained = models.ensure_trained(self.settings, self.report)
-            start_missing(target, self.settings, self.report)
-            check_components(target)
-            self._ensure_live_model()
+            stack_started = trained = False
+            if self.target is None:
+                self.report("drill", f"deploying the stack for {self.scenario.name}")
+                stack, stack_started = ensure_stack(self.settings, self.report)
+                target: Target = LocalTarget(self.settings, stack)
+                trained = models.ensure_trained(self.settings, self.report)
+                start_missing(target, self.settings, self.report)
+                check_components(target)
+                self._ensure_live_model()
+                bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
+            else:
+                target = self.target
+                check_components(target)
+                bootstrap = self.settings.kafka.bootstrap
+                if not bootstrap:
+                    raise DrillError("a drill on a cluster needs the broker's address to watch the topics",
+                                     hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
             reset_faults(target)
             ctx = FaultContext(target=target, settings=self.settings, report=self.report)
             ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
@@ -198,7 +212,6 @@ class Drill:
             label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
             folder = new_run_folder(self.settings, label)
             timeline = Timeline()
-            bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
             watcher = Watcher(bootstrap, target, timeline).start()
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []

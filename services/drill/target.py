@@ -78,3 +78,50 @@ def _call(target: Target, component: str, method: str, body: dict | None = None)
         raise StackError(f"{component} refused the fault knobs {body}: {response.text[:300]}",
                          hint="see the allowed knobs with GET " + url)
     return response.json()
+
+
+class ClusterTargetAdapter:
+    """A release of the chart on Kubernetes (services/k8s ClusterTarget) as a drill target.
+
+    Process faults map to the cluster's verbs (kill and restart delete pods, stop and start
+    scale to zero and back). Knob faults need each service's admin HTTP, which a cluster
+    does not expose: pass the forwarded addresses (`kubectl port-forward`) as
+    admin_urls={"producer": "http://127.0.0.1:18080", ...}.
+    """
+
+    def __init__(self, cluster: Any, admin_urls: dict[str, str] | None = None) -> None:
+        self.cluster = cluster
+        self.admin_urls = admin_urls or {}
+
+    def chaos(self, action: str, component: str) -> str:
+        return self.cluster.chaos(action, component)
+
+    def components(self) -> dict[str, str]:
+        return self.cluster.components()
+
+    def endpoint(self, component: str, name: str) -> str | None:
+        return self.admin_urls.get(component) if name in ADMIN_ENDPOINT_NAMES else None
+
+    def admin_url(self, component: str) -> str:
+        if component in self.admin_urls:
+            return self.admin_urls[component]
+        raise StackError(f"{component}'s fault knobs are not reachable on the cluster from here",
+                         hint=f"kubectl port-forward the {component} service's admin port and pass "
+                              f"--admin {component}=http://127.0.0.1:PORT")
+
+
+def open_target(settings: Settings, kind: str = "local", admin: list[str] | None = None) -> Target:
+    """`--target local` (the stack of the run folder) or `--target k8s` (the chart's release)."""
+    if kind == "local":
+        return LocalTarget(settings)
+    if kind == "k8s":
+        from ..k8s.cluster import ClusterTarget
+
+        urls = {}
+        for pair in admin or []:
+            component, sep, url = pair.partition("=")
+            if not sep or not url.startswith("http"):
+                raise StackError(f"--admin {pair!r}: expected COMPONENT=http://host:port")
+            urls[component] = url.rstrip("/")
+        return ClusterTargetAdapter(ClusterTarget.connect(), urls)
+    raise StackError(f"unknown target {kind!r}", hint="use --target local or --target k8s")
