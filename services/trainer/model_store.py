@@ -101,8 +101,12 @@ def list_models() -> list[ModelInfo]:
     """Every stored ETA model, newest first."""
     import bentoml
 
+    try:
+        stored = bentoml.models.list(MODEL_NAME)
+    except bentoml.exceptions.NotFound:  # BentoML's answer for "none of that name yet"
+        return []
     infos = []
-    for model in bentoml.models.list(MODEL_NAME):
+    for model in stored:
         meta = model.info.metadata
         infos.append(ModelInfo(
             tag=str(model.tag), variant=model.info.labels.get("variant", "?"),

@@ -7,6 +7,7 @@ Expensive setup is session-scoped and built once: history → training → serve
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,11 @@ from mlgameday.config import Settings, load_settings
 from mlgameday.stack.kafka.admin import admin_client
 
 from .helpers import Server, write_config
+
+# The tests' own config files decide the run folder; a stack's variables in the caller's
+# shell (GAMEDAY_RUN_DIR, GAMEDAY_CONFIG) would override them and point at that stack.
+for _name in ("GAMEDAY_RUN_DIR", "GAMEDAY_CONFIG"):
+    os.environ.pop(_name, None)
 
 HISTORY_DAYS = 2
 TRIPS_PER_DAY = 8000

@@ -59,3 +59,27 @@ def test_the_training_window_is_a_time_split(trained_run):
     assert pd.Timestamp(training["train_end"]) < pd.Timestamp(training["test_start"])
     assert training["train_rows"] > 2 * training["test_rows"] > 0
     json.dumps(training)  # plain data, readable by `gameday model list --json`
+
+
+def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
+    from mlgameday.config import load_settings
+    from mlgameday.stack.component import StackContext
+    from mlgameday.stack.state import RunFolder
+    from mlgameday.serving.component import SKIPPED, ServingComponent
+    from mlgameday.trainer.model_store import ModelStoreError
+
+    settings = load_settings(run_dir=tmp_path / "run")
+    use_model_store(settings)
+    assert list_models() == []
+    try:
+        resolve_tag("accurate")
+    except ModelStoreError as exc:
+        assert "gameday train" in str(exc)
+    else:
+        raise AssertionError("resolve_tag found a model in an empty store")
+    # Under `gameday up`, serving is skipped with a message saying what to run, not a failure.
+    component, reports = ServingComponent(), []
+    ctx = StackContext(settings, RunFolder(settings.run_path), {}, report=lambda name, msg: reports.append(msg))
+    component.prepare(ctx)
+    assert component.launch(ctx, {"http": 1}) is None
+    assert component.endpoints(ctx, {"http": 1}) == {"skipped": SKIPPED} and reports == [SKIPPED]
