@@ -15,7 +15,7 @@ from ..config import Settings
 from .dataset import NO_HISTORY_HINT, TrainerError
 
 Report = Callable[[str], None]
-CATCH_UP_TIMEOUT_S = 900
+CATCH_UP_TIMEOUT_S = 300
 HISTORY_POLL_RECORDS = 200
 
 
