@@ -35,6 +35,10 @@ KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
 SETTLE_S = 6.0
+# A freshly started (or trained) stack gets this long before the warm-up starts.
+FRESH_STACK_SETTLE_S = 30.0
+# At most this long for the last drill's alerts to clear before the warm-up starts.
+QUIET_TIMEOUT_S = 90.0
 
 
 class DrillError(GamedayError):
@@ -112,6 +116,63 @@ def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, 
         return stack, False
     stack.up()
     return stack, True
+
+
+def train_if_needed(target: Target, settings: Settings, report: Reporter = silent) -> bool:
+    """Train once per run folder. Live traffic is stopped meanwhile: the trainer waits until the
+    ingested labels stop growing, which they never would with the producer running."""
+    if models.has_model(settings):
+        return False
+    if target.components().get("producer") == "running":
+        report("drill", "pausing live traffic while the first model trains")
+        target.chaos("stop", "producer")
+    return models.ensure_trained(settings, report)  # start_missing() brings the producer back
+
+
+def active_alerts(target: Target) -> set[tuple[str, str | None]] | None:
+    """(kind, column) of the monitor's alerts that are on now, or None when it cannot say."""
+    import httpx
+
+    try:
+        status = httpx.get(target.admin_url("monitor") + "/status", timeout=3.0).json()
+    except (httpx.HTTPError, ValueError, GamedayError):
+        return None
+    pairs = set()
+    for item in status.get("active_alerts") or []:
+        kind, _, column = str(item).partition(":")
+        pairs.add((kind, column or None))
+    return pairs
+
+
+def wait_for_quiet_monitor(target: Target, scenario: Scenario, report: Reporter = silent,
+                           timeout_s: float = QUIET_TIMEOUT_S) -> list[str]:
+    """Wait until none of the alerts this scenario expects is still on from an earlier drill.
+
+    The monitor publishes an alert when a check *starts* failing; one still on from the last
+    drill would hide this drill's. Returns what was still on at the timeout (the drill goes on)."""
+    from .signals import is_alert
+
+    expected = [e for e in scenario.expect if is_alert(e.signal)]
+    deadline = time.monotonic() + timeout_s
+    while True:
+        active = active_alerts(target)
+        if active is None:
+            return []
+        still = sorted({f"{k}:{c or ''}" for k, c in active for e in expected
+                        if k == e.signal and (not e.columns or c in e.columns)})
+        if not still or time.monotonic() > deadline:
+            return still
+        report("drill", f"waiting for alerts of the last drill to clear: {', '.join(still)}")
+        time.sleep(2.0)
+
+
+def settle(report: Reporter = silent, seconds: float = FRESH_STACK_SETTLE_S) -> None:
+    """A fresh stack serves the history's features (minutes old) until live traffic replaces
+    them: wait, so no warm-up starts with stale features that no fault caused."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        report("drill", f"fresh stack: live traffic replaces the history's features ({left:.0f}s)")
+        time.sleep(min(1.0, left))
 
 
 def start_missing(target: Target, settings: Settings, report: Reporter = silent) -> list[str]:
@@ -193,9 +254,11 @@ class Drill:
                 self.report("drill", f"deploying the stack for {self.scenario.name}")
                 stack, stack_started = ensure_stack(self.settings, self.report)
                 target: Target = LocalTarget(self.settings, stack)
-                trained = models.ensure_trained(self.settings, self.report)
-                start_missing(target, self.settings, self.report)
+                trained = train_if_needed(target, self.settings, self.report)
+                restarted = start_missing(target, self.settings, self.report)
                 check_components(target)
+                if stack_started or trained or restarted:
+                    settle(self.report)
                 self._ensure_live_model()
                 bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
             else:
@@ -206,6 +269,7 @@ class Drill:
                     raise DrillError("a drill on a cluster needs the broker's address to watch the topics",
                                      hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
             reset_faults(target)
+            wait_for_quiet_monitor(target, self.scenario, self.report)
             ctx = FaultContext(target=target, settings=self.settings, report=self.report)
             ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
             set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})

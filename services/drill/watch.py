@@ -234,7 +234,7 @@ class Watcher:
         values["mae_s"] = sum(live_mae) / len(live_mae) if len(live_mae) >= 5 else None
         canary = [e for _, role, e in label_errors if role == "canary"]
         live_all = [e for _, role, e in label_errors if role == "live"]
-        if len(canary) >= 10 and len(live_all) >= 10 and sum(live_all) > 0:
+        if len(canary) >= 30 and len(live_all) >= 30 and sum(live_all) > 0:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values
 
