@@ -81,7 +81,8 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
     renames = renames or {}
     report = ReplayReport(dry_run=dry_run)
     consumer = KafkaConsumer(Topics.DLQ, bootstrap_servers=bootstrap, group_id=REPLAY_GROUP,
-                             enable_auto_commit=False, auto_offset_reset="earliest", client_id="gameday-dlq-replay")
+                             enable_auto_commit=False, auto_offset_reset="earliest", client_id="gameday-dlq-replay",
+                             receive_message_max_bytes=64 * 2**20)  # see watch.RECEIVE_MAX_BYTES
     producer = None if dry_run else KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
                                                   client_id="gameday-dlq-replay")
     try:

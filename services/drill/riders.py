@@ -106,7 +106,8 @@ def run(settings: Settings, port: int) -> None:
     try:
         consumer = KafkaConsumer(Topics.TRIPS_REQUESTED, bootstrap_servers=bootstrap, group_id=GROUP_ID,
                                  auto_offset_reset="latest", enable_auto_commit=True,
-                                 auto_commit_interval_ms=1000, client_id="riders")
+                                 auto_commit_interval_ms=1000, client_id="riders",
+                                 receive_message_max_bytes=64 * 2**20)  # see watch.RECEIVE_MAX_BYTES
         log_event(log, "rider app started", bootstrap=bootstrap, group=GROUP_ID)
         while not stopping.is_set():
             batches = consumer.poll(timeout_ms=200, max_records=MAX_BATCH)

@@ -29,6 +29,9 @@ LABEL_WINDOW_S = 30.0  # online MAE over labels that arrived this recently
 CANARY_WINDOW_S = 60.0
 UNANSWERED_AFTER_S = 20.0
 FORGET_AFTER_S = 600.0
+# kafka-python refuses frames above 1 MB by default, while one fetch may carry 1 MB per
+# partition: after a backlog (a broker restart) every fetch failed with "Invalid frame length".
+RECEIVE_MAX_BYTES = 64 * 2**20
 LOOKBACK_S = 120       # predictions read from before the drill started, to join their labels
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
@@ -77,6 +80,7 @@ class Watcher:
         try:
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                      client_id="gameday-drill", consumer_timeout_ms=1000,
+                                     receive_message_max_bytes=RECEIVE_MAX_BYTES,
                                      request_timeout_ms=15000, reconnect_backoff_max_ms=2000)
             partitions = []
             for topic in Topics.ALL:
