@@ -216,6 +216,10 @@ class Settings(BaseSettings):
     trainer: TrainerSettings = TrainerSettings()
     serving: ServingSettings = ServingSettings()
     monitor: MonitorSettings = MonitorSettings()
+    # Which TripTime services `gameday up` starts besides the infrastructure (Kafka, Redis):
+    # all by default; [] runs only the infrastructure (GAMEDAY_SERVICES='[]').
+    services: list[Literal["ingest", "producer", "serving", "riders", "monitor", "prometheus"]] = [
+        "ingest", "producer", "serving", "riders", "monitor", "prometheus"]
     # Seconds a component may take to become ready before `up` gives up.
     ready_timeout_s: float = Field(90, gt=0)
 

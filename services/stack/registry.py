@@ -27,8 +27,9 @@ def services(settings: Settings) -> list[Component]:
     from ..producer.component import producer_component
     from ..serving.component import ServingComponent
 
-    return [IngestComponent(), producer_component(), ServingComponent(), riders_component(),
-            *monitor_components(settings)]
+    every = [IngestComponent(), producer_component(), ServingComponent(), riders_component(),
+             *monitor_components(settings)]
+    return [c for c in every if c.name in settings.services]
 
 
 def build_components(settings: Settings, with_services: bool = True) -> list[Component]:

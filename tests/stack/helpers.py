@@ -15,7 +15,9 @@ from kafka import KafkaConsumer, KafkaProducer
 def gameday(run_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the installed command in a subprocess, as a user would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")}
-    full_env.update({"GAMEDAY_RUN_DIR": str(run_dir), "COLUMNS": "200", **(env or {})})
+    # The stack tests are about the infrastructure and the supervisor; the services get
+    # their own tests (and the drills run them all together).
+    full_env.update({"GAMEDAY_RUN_DIR": str(run_dir), "GAMEDAY_SERVICES": "[]", "COLUMNS": "200", **(env or {})})
     return subprocess.run([sys.executable, "-m", "mlgameday", *args], capture_output=True,
                           text=True, env=full_env, timeout=180)
 
