@@ -30,7 +30,7 @@ SERIES_SIGNALS: dict[str, str] = {
     "canary_mae_ratio": "online MAE of canary predictions / MAE of live ones (last 60 s of labels)",
     "consumer_lag": "largest consumer-group lag on the trip topics, events",
     "canary_share": "share of predictions answered by a canary model over the last 10 s",
-    "feature_age_s": "mean age of the online features used by predictions in the last 10 s, seconds",
+    "feature_age_s": "median age of the online features used by live predictions in the last 10 s, seconds",
     "drift_share": "share of drifted columns reported by the monitor (gameday_monitor_drift_share)",
     "unanswered_requests": "trip requests older than 20 s that never got a prediction",
 }

@@ -230,7 +230,9 @@ class Watcher:
             "canary_share": sum(1 for p in recent if p[1] == "canary") / len(recent) if recent else None,
         }
         ages = [p[4] for p in live if isinstance(p[4], (int, float))]
-        values["feature_age_s"] = sum(ages) / len(ages) if ages else None
+        # The median: popular zones refresh within seconds, rare ones may keep old values for
+        # minutes; when the pipeline stops, every zone ages and the median climbs 1 s per second.
+        values["feature_age_s"] = _percentile(ages, 50) if ages else None
         for feature in MODEL_FEATURES:
             numbers = [p[5][feature] for p in live if isinstance(p[5].get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
