@@ -159,6 +159,7 @@ def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | No
     timeline = Timeline.load(folder / "timeline.jsonl")
     timeline.mark("action", "answer", component=answer.component, root_cause=answer.root_cause,
                   fix=answer.fix, signal=answer.signal)
+    _reconcile(settings, session, timeline)
     mitigation = verify_mitigation(settings, scenario, timeline, check_timeout_s, report)
     fired = {m.name for m in timeline.marks_of("alert")}
     timing = Timing.of(scenario, session.fast)
@@ -173,6 +174,14 @@ def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | No
     write_debrief(result, timeline, settings, session.counts)
     (folder / "answer.json").write_text(json.dumps({"answer": asdict(answer), **score.as_dict()}, indent=2))
     return score, folder
+
+
+def _reconcile(settings: Settings, session: Session, timeline: Timeline) -> None:
+    ctx = FaultContext(target=LocalTarget(settings), settings=settings, memory=session.memory)
+    for fault in session.active:
+        injector = REGISTRY[fault["kind"]]
+        if (changed := injector.reconcile(ctx, injector.parse(fault["params"]))) is not None:
+            timeline.mark("action", f"{fault['kind']}: follows the candidate's action", message=changed)
 
 
 def _recover(settings: Settings, session: Session, timeline: Timeline) -> None:

@@ -46,6 +46,11 @@ class Injector:
         """Turn it off again (idempotent)."""
         raise NotImplementedError
 
+    def reconcile(self, ctx: FaultContext, params: Any) -> str | None:
+        """Blind drills: align the simulation with what the candidate did (e.g. a rollback takes
+        the slow model's latency with it). Returns what changed, or None."""
+        return None
+
     def recover_after_s(self, params: Any) -> float | None:
         """A fault that ends by itself (a burst) says after how many seconds; others None."""
         return None

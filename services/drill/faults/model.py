@@ -66,8 +66,17 @@ class SlowModel(Promote):
 
     def inject(self, ctx: FaultContext, params: SlowModelParams) -> str:
         done = super().inject(ctx, PromoteParams(variant=params.variant))
+        # The extra latency is a serving knob for every model; it belongs to this one.
+        ctx.memory["slow_tag"] = models.live_model(ctx.settings)
         ModelLatency().inject(ctx, ModelLatencyParams(latency_ms=params.latency_ms))
         return f"{done}; model latency +{params.latency_ms:.0f} ms"
+
+    def reconcile(self, ctx: FaultContext, params: SlowModelParams) -> str | None:
+        slow = ctx.memory.get("slow_tag")
+        if slow and models.live_model(ctx.settings) != slow:
+            ModelLatency().recover(ctx, None)
+            return f"the slow model {slow} is no longer live: its latency is gone"
+        return None
 
     def recover(self, ctx: FaultContext, params: SlowModelParams) -> str:
         ModelLatency().recover(ctx, None)
