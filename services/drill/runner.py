@@ -249,28 +249,11 @@ class Drill:
     def run(self) -> DrillResult:
         started = time.monotonic()
         with applied(self.profile):
-            stack_started = trained = False
-            if self.target is None:
-                self.report("drill", f"deploying the stack for {self.scenario.name}")
-                stack, stack_started = ensure_stack(self.settings, self.report)
-                target: Target = LocalTarget(self.settings, stack)
-                trained = train_if_needed(target, self.settings, self.report)
-                restarted = start_missing(target, self.settings, self.report)
-                check_components(target)
-                if stack_started or trained or restarted:
-                    settle(self.report)
-                self._ensure_live_model()
-                bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
-            else:
-                target = self.target
-                check_components(target)
-                bootstrap = self.settings.kafka.bootstrap
-                if not bootstrap:
-                    raise DrillError("a drill on a cluster needs the broker's address to watch the topics",
-                                     hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
+            target, bootstrap, stack_started, trained = self._deploy()
             reset_faults(target)
             wait_for_quiet_monitor(target, self.scenario, self.report)
-            ctx = FaultContext(target=target, settings=self.settings, report=self.report)
+            # In blind mode the injectors' progress lines would name the fault: keep them quiet.
+            ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
             ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
             set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
             label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
@@ -300,6 +283,26 @@ class Drill:
                 result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
             (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
             return result
+
+    def _deploy(self) -> tuple[Target, str, bool, bool]:
+        """(target, broker address, stack started now?, model trained now?), ready for the drill."""
+        if self.target is not None:  # a cluster: deployed by `gameday k8s install`
+            check_components(self.target)
+            if not self.settings.kafka.bootstrap:
+                raise DrillError("a drill on a cluster needs the broker's address to watch the topics",
+                                 hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
+            return self.target, self.settings.kafka.bootstrap, False, False
+        self.report("drill", f"deploying the stack for {'a hidden scenario' if self.blind else self.scenario.name}")
+        stack, stack_started = ensure_stack(self.settings, self.report)
+        target = LocalTarget(self.settings, stack)
+        trained = train_if_needed(target, self.settings, self.report)
+        restarted = start_missing(target, self.settings, self.report)
+        check_components(target)
+        if stack_started or trained or restarted:
+            settle(self.report)
+        self._ensure_live_model()
+        bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
+        return target, bootstrap, stack_started, trained
 
     def _ensure_live_model(self) -> None:
         wanted = self.scenario.stack.model

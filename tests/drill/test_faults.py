@@ -96,3 +96,12 @@ def test_burst_says_when_it_ends_and_unknown_kinds_are_named() -> None:
 def test_every_family_of_the_task_is_registered() -> None:
     families = {inj.family for inj in REGISTRY.values()}
     assert families == {"process", "traffic", "data", "features", "model"}
+
+
+def test_rate_is_relative_to_the_drills_own_traffic(ctx: FaultContext) -> None:
+    ctx.memory["rate_multiplier"] = 0.75  # a 15/s drill on a producer set to 20/s
+    rate = injector("rate")
+    rate.inject(ctx, rate.parse({"multiply": 10}))
+    assert knobs(ctx, "producer")["rate_multiplier"] == 7.5
+    rate.recover(ctx, rate.parse({"multiply": 10}))
+    assert knobs(ctx, "producer")["rate_multiplier"] == 0.75

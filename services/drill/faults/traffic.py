@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..target import set_knobs
+from .base import FaultContext
 from .knobs import KnobFault
 
 
@@ -24,6 +26,18 @@ class Rate(KnobFault):
 
     def knobs(self, params: RateParams) -> dict:
         return {"rate_multiplier": params.multiply}
+
+    # Relative to the drill's own traffic: a drill at 15/s on a producer set to 20/s runs at
+    # multiplier 0.75 (ctx.memory["rate_multiplier"]), so 10x means 7.5 and "off" means 0.75.
+    def inject(self, ctx: FaultContext, params: RateParams) -> str:
+        base = float(ctx.memory.get("rate_multiplier", 1.0))
+        set_knobs(ctx.target, self.component, {"rate_multiplier": params.multiply * base})
+        return f"producer rate x{params.multiply:g} (multiplier {params.multiply * base:g})"
+
+    def recover(self, ctx: FaultContext, params: RateParams) -> str:
+        base = float(ctx.memory.get("rate_multiplier", 1.0))
+        set_knobs(ctx.target, self.component, {"rate_multiplier": base})
+        return f"producer rate back to the drill's (multiplier {base:g})"
 
 
 class Burst(Rate):
