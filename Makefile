@@ -19,8 +19,7 @@ deps:
 	@bash .ci/system-deps
 
 drill: deps venv
-	$(BIN)/gameday up
-	$(BIN)/gameday status
+	$(BIN)/gameday drill data-drift
 
 test: deps venv
 	$(BIN)/python -m pytest -q
