@@ -32,7 +32,6 @@ FORGET_AFTER_S = 600.0
 # kafka-python refuses frames above 1 MB by default, while one fetch may carry 1 MB per
 # partition: after a backlog (a broker restart) every fetch failed with "Invalid frame length".
 RECEIVE_MAX_BYTES = 64 * 2**20
-LOOKBACK_S = 120       # predictions read from before the drill started, to join their labels
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
@@ -56,7 +55,6 @@ class Watcher:
         self.dlq_total = 0
         self.dlq_reasons: dict[str, int] = {}
         self.counts: dict[str, int] = {t: 0 for t in Topics.ALL}
-        self._started_ms = int(time.time() * 1000)
         self._threads = [threading.Thread(target=self._consume, name="drill-consume", daemon=True),
                          threading.Thread(target=self._sample_loop, name="drill-sample", daemon=True)]
 
@@ -88,14 +86,6 @@ class Watcher:
                     partitions.append(TopicPartition(topic, p))
             consumer.assign(partitions)
             consumer.seek_to_end(*partitions)
-            self._started_ms = int(time.time() * 1000)
-            # Predictions from the last minutes too (for joining labels only): without them the
-            # online MAE would start with the short trips alone, whose labels arrive first.
-            past = [tp for tp in partitions if tp.topic == Topics.PREDICTIONS]
-            offsets = consumer.offsets_for_times({tp: self._started_ms - LOOKBACK_S * 1000 for tp in past})
-            for tp, found in offsets.items():
-                if found is not None:
-                    consumer.seek(tp, found.offset)
             for tp in partitions:
                 consumer.position(tp)  # resolve "end" now, so events from here on are all seen
             self._ready.set()
@@ -109,10 +99,7 @@ class Watcher:
                 now = time.time()
                 for tp, records in batches.items():
                     for record in records:
-                        if record.timestamp < self._started_ms:
-                            self._on_past_prediction(record.value)
-                        else:
-                            self._on_event(tp.topic, record.value, now)
+                        self._on_event(tp.topic, record.value, now)
         except Exception as exc:
             self.timeline.mark("note", "watcher stopped reading topics", error=str(exc))
             log.warning("drill watcher cannot read the topics: %s", exc)
@@ -145,16 +132,6 @@ class Watcher:
             self.timeline.mark("alert", str(event.get("kind")), column=event.get("column"),
                                score=event.get("score"), threshold=event.get("threshold"),
                                evidence_path=event.get("evidence_path"), message=event.get("message", ""))
-
-    def _on_past_prediction(self, raw: bytes) -> None:
-        try:
-            event = json.loads(raw)
-            trip_id, role, predicted = event["trip_id"], event.get("role", "live"), float(event["prediction_s"])
-        except (ValueError, TypeError, KeyError):
-            return
-        with self._lock:
-            if len(self._predicted) < MAX_TRACKED:
-                self._predicted.setdefault(trip_id, {})[role] = predicted
 
     def _on_prediction(self, event: dict, now: float) -> None:
         trip_id, role = event.get("trip_id"), event.get("role", "live")
