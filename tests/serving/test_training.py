@@ -18,7 +18,6 @@ def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run)
     assert fast["mae_s"] < 0.75 * accurate["baseline_mae_s"], fast
     # The bad-canary model is measurably worse than the live (accurate) one.
     assert worse["mae_s"] > 1.15 * accurate["mae_s"], (worse, accurate)
-    assert worse["mae_s"] >= fast["mae_s"], (worse, fast)
     for metrics in (fast, accurate, worse):
         assert metrics["rows"] > 500
         assert metrics["p90_abs_error_s"] >= metrics["mae_s"] * 0.9
