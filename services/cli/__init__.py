@@ -12,11 +12,11 @@ from typing import Optional
 import typer
 
 from ..errors import GamedayError
-from . import monitor as monitor_commands
-from . import k8s as k8s_commands
-from . import pipeline as pipeline_commands
-from . import model as model_commands
 from . import drill as drill_commands
+from . import k8s as k8s_commands
+from . import model as model_commands
+from . import monitor as monitor_commands
+from . import pipeline as pipeline_commands
 from . import stack as stack_commands
 from .common import console, state
 
@@ -38,12 +38,13 @@ def _global_options(
     state._settings = None  # a fresh read per invocation (tests invoke many in one process)
 
 
+# Order of `gameday --help`: the stack, the drills, then each part of TripTime.
 stack_commands.register(app)
 drill_commands.register(app)
-model_commands.register(app)
-k8s_commands.register(app)
-monitor_commands.register(app)
 pipeline_commands.register(app)
+model_commands.register(app)
+monitor_commands.register(app)
+k8s_commands.register(app)
 
 
 def main() -> None:
