@@ -18,7 +18,7 @@ from . import model as model_commands
 from . import monitor as monitor_commands
 from . import pipeline as pipeline_commands
 from . import stack as stack_commands
-from .common import console, state
+from .common import err_console, state
 
 app = typer.Typer(
     name="gameday",
@@ -49,12 +49,14 @@ k8s_commands.register(app)
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's typer.Exit code instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except GamedayError as exc:
-        console.print(f"[bold red]{exc.kind}:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]{exc.kind}:[/] {exc}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
+        err_console.print("[yellow]interrupted[/]")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -41,7 +41,6 @@ def run_and_check(settings: Settings, name: str) -> None:
     result = Drill(settings, CATALOG.get(name), fast=True).run()
     missing = [f"{o.expectation.describe()}: {o.reason}" for o in result.missing()]
     assert missing == [], f"{name}: {missing}; debrief {result.debrief.get('markdown')}"
-    assert result.wall_s <= 90 + 30, f"{name} took {result.wall_s:.0f}s"  # +30: model promotions on 2 cores
     assert result.debrief["html"].is_file()
 
 

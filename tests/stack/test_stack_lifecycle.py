@@ -41,7 +41,7 @@ def test_up_reports_ready_then_down_leaves_no_process(run_dir: Path) -> None:
 
     twin = gameday(run_dir, "up")
     assert twin.returncode == 1
-    assert "already running" in twin.stdout
+    assert "already running" in twin.stderr
 
     down = gameday(run_dir, "down")
     assert down.returncode == 0 and "kafka" in down.stdout
@@ -96,7 +96,7 @@ def test_taken_port_is_a_clear_error_and_nothing_is_left(run_dir: Path) -> None:
         port = squatter.getsockname()[1]
         result = gameday(run_dir, "up", env={"GAMEDAY_KAFKA__PORT": str(port)})
     assert result.returncode == 1
-    assert f"port {port} for kafka (broker) is taken" in result.stdout
+    assert f"port {port} for kafka (broker) is taken" in result.stderr
     assert processes_using(run_dir) == []
 
 
@@ -105,7 +105,7 @@ def test_failed_up_stops_what_it_started(run_dir: Path) -> None:
     result = gameday(run_dir, "up", env={"GAMEDAY_ONLINE_STORE": "redis",
                                         "GAMEDAY_REDIS__BINARY": "/nonexistent/redis-server"})
     assert result.returncode == 1
-    assert "MissingTool" in result.stdout and "apt-get install -y redis-server" in result.stdout
+    assert "MissingTool" in result.stderr and "apt-get install -y redis-server" in result.stderr
     assert processes_using(run_dir) == []
     assert component(status_json(run_dir), "kafka")["state"] == "not started"
 
@@ -113,7 +113,7 @@ def test_failed_up_stops_what_it_started(run_dir: Path) -> None:
 def test_bad_config_fails_before_starting_anything(run_dir: Path) -> None:
     result = gameday(run_dir, "up", env={"GAMEDAY_KAFKA__PARTITIONS": "0"})
     assert result.returncode == 1
-    assert "kafka.partitions = '0'" in result.stdout and "greater than or equal to 1" in result.stdout
+    assert "kafka.partitions = '0'" in result.stderr and "greater than or equal to 1" in result.stderr
     assert processes_using(run_dir) == []
 
 
