@@ -13,9 +13,14 @@ from mlgameday.drill.runner import ensure_stack, settle, start_missing, train_if
 from mlgameday.drill.target import LocalTarget
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def drill_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Kafka, ingest, producer, serving, riders and monitor with the drill profile, a trained model."""
+    """Kafka, ingest, producer, serving, riders and monitor with the drill profile, a trained model.
+
+    Module-scoped on purpose: the drill profile lives in os.environ while the stack runs (the
+    stack's processes copy it, also on chaos restarts), and must be gone before the other
+    test folders load their settings (a leaked 30 s freshness budget made them alert).
+    """
     settings = load_settings(run_dir=tmp_path_factory.mktemp("drill-stack"))
     with applied(drill_profile(Catalog().get("schema-change"))):
         stack, _ = ensure_stack(settings)
