@@ -46,7 +46,7 @@ class ServingMetrics:
                               ["reason"]),
             published=Counter("gameday_serving_predictions_published_total", "Prediction events acknowledged by Kafka"),
             publish_drops=Counter("gameday_serving_prediction_publish_drops_total",
-                                  "Prediction events not published, by reason (buffer_full, kafka_error, shutdown)",
+                                  "Prediction events not published, by reason (buffer_full, kafka_unavailable, kafka_backlog, kafka_error, shutdown)",
                                   ["reason"]),
         )
 

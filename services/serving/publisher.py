@@ -26,6 +26,8 @@ log = logging.getLogger("serving.publisher")
 PredictionRecord = tuple
 CHUNK = 500            # records per pipe message
 REPORT_EVERY_S = 0.25  # how often the publishing process reports its counts
+DELIVERY_TIMEOUT_MS = 120_000  # rides out a broker restart (the broker-outage drill: 20 s down)
+MAX_UNACKED = 50_000           # predictions held (sent, not yet acknowledged) while the broker is away
 
 
 class PredictionPublisher:
@@ -139,9 +141,17 @@ def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
         with lock:
             drops[reason] = drops.get(reason, 0) + n
 
+    unacked = [0]
+
     def acked(_meta: object) -> None:
         with lock:
             sent[0] += 1
+            unacked[0] -= 1
+
+    def failed(_exc: object) -> None:
+        with lock:
+            unacked[0] -= 1
+        drop("kafka_error")
 
     def report() -> None:
         with lock:
@@ -164,9 +174,13 @@ def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
                     retry_at = time.monotonic() + 2.0
                 if producer is None:
                     drop("kafka_unavailable", len(chunk))
+                elif unacked[0] + len(chunk) > MAX_UNACKED:
+                    drop("kafka_backlog", len(chunk))
                 else:
+                    with lock:
+                        unacked[0] += len(chunk)
                     for record in chunk:
-                        _send(producer, topic, Prediction, record, acked, drop)
+                        _send(producer, topic, Prediction, record, acked, failed)
             if time.monotonic() - last_report >= REPORT_EVERY_S:
                 report()
                 last_report = time.monotonic()
@@ -191,24 +205,27 @@ def _connect(bootstrap: str | None):
     from kafka import KafkaProducer
 
     try:
-        return KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, retries=2,
-                             # a send waits at most this long for metadata or buffer space, then fails (counted)
-                             max_block_ms=1000, request_timeout_ms=5000, delivery_timeout_ms=10_000,
+        # A broker restart is a pause, not a loss: records wait in the producer and are retried
+        # for up to DELIVERY_TIMEOUT_MS, then dropped (counted). kafka-python 2.x no longer bounds
+        # its buffer, so the publishing loop does (MAX_UNACKED).
+        return KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20,
+                             max_block_ms=1000, request_timeout_ms=5000, delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
+                             retry_backoff_ms=200,
                              reconnect_backoff_max_ms=2000, client_id="serving-predictions")
     except Exception as exc:  # NoBrokersAvailable and friends: retried every 2 s, meanwhile counted as dropped
         logging.getLogger("serving.publisher").warning("cannot reach Kafka at %s: %s", bootstrap, exc)
         return None
 
 
-def _send(producer, topic: str, prediction_type, record: PredictionRecord, acked, drop) -> None:
+def _send(producer, topic: str, prediction_type, record: PredictionRecord, acked, failed) -> None:
     (trip_id, zone, tag, role, features, prediction, latency_ms, age, stale, missing, event_time) = record
     event = prediction_type(event_time=event_time, trip_id=trip_id, pickup_zone=zone, model_tag=tag, role=role,
                             features=features, prediction_s=prediction, latency_ms=latency_ms,
                             feature_age_s=age, stale=stale, missing=missing)
     try:
         future = producer.send(topic, key=trip_id.encode(), value=event.to_bytes())
-    except Exception:  # KafkaTimeoutError: no metadata / no buffer space within max_block_ms
-        drop("kafka_error")
+    except Exception as exc:  # KafkaTimeoutError: no metadata within max_block_ms
+        failed(exc)
         return
     future.add_callback(acked)
-    future.add_errback(lambda _exc: drop("kafka_error"))
+    future.add_errback(failed)
