@@ -17,6 +17,8 @@ from .dataset import NO_HISTORY_HINT, TrainerError
 Report = Callable[[str], None]
 CATCH_UP_TIMEOUT_S = 300
 HISTORY_POLL_RECORDS = 200
+MIN_HISTORY_LABELS = 200         # the trainer's own minimum (dataset.build_training_data)
+MIN_HISTORY_SPAN_S = 3600.0      # a time split needs hours of history, not a live burst of minutes
 
 
 def ensure_history(settings: Settings, days: float | None, report: Report, trips_per_day: float = 10_000) -> None:
@@ -27,12 +29,27 @@ def ensure_history(settings: Settings, days: float | None, report: Report, trips
     """
     from ..features.history import load_trip_labels
 
-    existing = len(load_trip_labels(settings))
-    if existing:
+    labels = load_trip_labels(settings)
+    if is_history(labels):
         if days is not None:
-            report(f"labels history exists ({existing} trips): not creating more")
+            report(f"labels history exists ({len(labels)} trips): not creating more")
         return
+    if len(labels):  # e.g. the live producer ran a few seconds before training was asked for
+        report(f"{len(labels)} labels span only {_span(labels)}: that is live traffic, not a history")
     create_history(settings, days or settings.trainer.history_days, report, trips_per_day)
+
+
+def is_history(labels) -> bool:
+    """Enough labels over enough time to train on: a few minutes of live traffic are not a history."""
+    return len(labels) >= MIN_HISTORY_LABELS and _span_s(labels) >= MIN_HISTORY_SPAN_S
+
+
+def _span_s(labels) -> float:
+    return (labels.event_timestamp.max() - labels.event_timestamp.min()).total_seconds() if len(labels) else 0.0
+
+
+def _span(labels) -> str:
+    return f"{_span_s(labels) / 60:.0f} min"
 
 
 def create_history(settings: Settings, days: float, report: Report, trips_per_day: float = 10_000) -> int:

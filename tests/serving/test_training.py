@@ -88,3 +88,18 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     component.prepare(ctx)
     assert component.launch(ctx, {"http": 1}) is None
     assert component.endpoints(ctx, {"http": 1}) == {"skipped": SKIPPED} and reports == [SKIPPED]
+
+
+def test_a_few_minutes_of_live_labels_are_not_a_history():
+    """The drill starts the producer before the first training: its first labels must not stop
+    the history from being created (the trainer then failed on 2 labels)."""
+    from mlgameday.trainer.history import is_history
+
+    def labels(n: int, span: str) -> pd.DataFrame:
+        step = pd.Timedelta(span) / max(n, 1)
+        return pd.DataFrame({"event_timestamp": pd.date_range("2026-11-20", periods=n, freq=step, tz="UTC")})
+
+    assert not is_history(labels(0, "1h"))
+    assert not is_history(labels(2, "2s"))
+    assert not is_history(labels(5_000, "5min"))  # a live burst
+    assert is_history(labels(30_000, "3D"))
