@@ -29,10 +29,10 @@ from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
-from ..contracts import DeadLetter, TripCompleted, TripRequested, describe_event_error
+from ..contracts import DeadLetter, EventRejected, TripCompleted, TripRequested
 from ..features.history import LABEL_COLUMNS, LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
 from ..features.online import ROW_COLUMNS, push_online, rows_frame
@@ -41,6 +41,7 @@ from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
 from ..runtime.logs import log_event
 from . import checkpoint as ckpt
+from .decode import EventDecoder
 from .dedup import SeenIds
 from .metrics import IngestMetrics
 from .windows import ZoneWindows, speed_micro_mph
@@ -91,6 +92,7 @@ class IngestPipeline:
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
+        self._decoders = {self.cfg.requested_topic: EventDecoder(TripRequested), self.cfg.completed_topic: EventDecoder(TripCompleted)}
         self.started = False
         self._dirty = False
         self._last_checkpoint = time.monotonic()
@@ -170,25 +172,27 @@ class IngestPipeline:
         return result
 
     def _parse(self, polled: dict) -> dict:
-        """Per partition: (record, event or None, reason or None, position time) in offset order.
-        The position time is the latest valid event time read so far in the partition."""
+        """Per partition, in offset order: (position, record, event or None, reason or None, event time).
+        The position is the latest valid event time read so far in the partition."""
         parsed = {}
         for tp, records in polled.items():
-            model = TripRequested if tp.topic == self.cfg.requested_topic else TripCompleted
+            decode = self._decoders[tp.topic].decode
             position = self._read_until.get(tp, float("-inf"))
             items = []
+            append = items.append
             for record in records:
-                event = reason = None
+                if record.value is None:
+                    append((position, record, None, "empty value (tombstone)", 0.0))
+                    continue
                 try:
-                    if record.value is None:
-                        raise _Rejected("empty value (tombstone)")
-                    event = model.model_validate_json(record.value)
-                    position = max(position, _epoch(event.event_time))
-                except ValidationError as exc:
-                    reason = describe_event_error(exc)
-                except _Rejected as exc:
-                    reason = str(exc)
-                items.append((record, event, reason, position))
+                    event = decode(record.value)
+                except EventRejected as exc:
+                    append((position, record, None, exc.reason, 0.0))
+                    continue
+                t = _epoch(event.event_time)
+                if t > position:
+                    position = t
+                append((position, record, event, None, t))
             parsed[tp] = items
         return parsed
 
@@ -200,8 +204,8 @@ class IngestPipeline:
             items = parsed.get(tp)
             if items:
                 high = self.consumer.highwater(tp)
-                if high is not None and high > items[-1][0].offset + 1:
-                    slowest.append(items[-1][3])
+                if high is not None and high > items[-1][1].offset + 1:
+                    slowest.append(items[-1][0])
             elif self._behind(tp):
                 slowest.append(self._time_of(tp))
         return min(slowest) + ALIGN_S if slowest else float("inf")
@@ -209,53 +213,60 @@ class IngestPipeline:
     def _process(self, polled: dict) -> BatchResult:
         started = time.perf_counter()
         m = self.metrics
-        affected: set[int] = set()
-        event_times: list[float] = []
-        received = dead = dups = late = 0
         parsed = self._parse(polled)
         for tp, items in self._held.items():
             parsed[tp] = items + parsed.get(tp, [])
         self._held = {}
         limit = self._limit(parsed)
         queue = []
+        received_by_topic: dict[str, int] = {}
         for tp, items in parsed.items():
-            take = next((i for i, item in enumerate(items) if item[3] > limit), len(items))
+            take = next((i for i, item in enumerate(items) if item[0] > limit), len(items))
             if take < len(items):
                 # Too far ahead of a slower partition: hold these back (the partition is paused, see _align).
                 self._held[tp] = items[take:]
-                self._next_time[tp] = items[take][3]
+                self._next_time[tp] = items[take][0]
             else:
                 self._next_time.pop(tp, None)
-            queue.extend((item[3], tp.topic, tp.partition, i, tp, item) for i, item in enumerate(items[:take]))
-        # Apply in event-time order across partitions (each partition keeps its own order).
-        queue.sort(key=lambda q: q[:4])
-        written_by_topic: dict[str, int] = {}
-        received_by_topic: dict[str, int] = {}
-        for position, topic, partition, _, tp, (record, event, reason, _) in queue:
-            received += 1
-            received_by_topic[topic] = received_by_topic.get(topic, 0) + 1
-            self.offsets[(topic, partition)] = record.offset + 1
-            self._read_until[tp] = position
+            if take:
+                position, record = items[take - 1][:2]
+                self.offsets[(tp.topic, tp.partition)] = record.offset + 1
+                self._read_until[tp] = position
+                received_by_topic[tp.topic] = received_by_topic.get(tp.topic, 0) + take
+                topic, partition = tp.topic, tp.partition
+                queue.extend((item[0], topic, partition, i, item) for i, item in enumerate(items[:take]))
+        # Apply in event-time order across partitions (each partition keeps its own order); the
+        # first four fields are unique, so the sort never compares the items themselves.
+        queue.sort()
+        affected: set[int] = set()
+        event_times: list[float] = []
+        dead = dups = late = written_requests = 0
+        requested_topic = self.cfg.requested_topic
+        remember = self.seen.add
+        zone_of = self.windows.zone
+        labels = self._labels
+        for _, topic, _, _, (_, record, event, reason, t) in queue:
             if event is None:
                 self._dead_letter(record, reason)
                 dead += 1
                 continue
-            if not self.seen.add(event.event_id):
+            if not remember(event.event_id):
                 dups += 1
                 continue
-            t = _epoch(event.event_time)
-            window = self.windows.zone(event.pickup_zone)
-            if isinstance(event, TripRequested):
+            window = zone_of(event.pickup_zone)
+            if topic == requested_topic:
                 counted = window.add_request(t)
+                written_requests += counted
             else:
                 counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                self._labels.append(_label_row(event))
+                labels.append(_label_row(event))
             if counted:
                 affected.add(event.pickup_zone)
                 event_times.append(t)
-                written_by_topic[topic] = written_by_topic.get(topic, 0) + 1
             else:
                 late += 1
+        received = len(queue)
+        written_by_topic = {requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests}
         for topic, count in received_by_topic.items():
             m.events.labels(topic, "received").inc(count)
             m.events.labels(topic, "written").inc(written_by_topic.get(topic, 0))
@@ -273,8 +284,7 @@ class IngestPipeline:
             self._offline_rows.extend(rows)
         written_at = time.time()
         freshness = written_at - np.asarray(event_times) if event_times else np.empty(0)
-        for value in freshness:
-            m.freshness.observe(value)
+        m.freshness.observe_many(freshness)
         latency = time.perf_counter() - started
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
@@ -378,10 +388,6 @@ class IngestPipeline:
     def status(self) -> dict:
         return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
                 "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
-
-
-class _Rejected(Exception):
-    pass
 
 
 def _label_row(event: TripCompleted) -> tuple:

@@ -43,40 +43,44 @@ class ZoneWindow:
     completed: dict[int, list[int]] = field(default_factory=dict)        # bucket → [count, speed sum µmph]
 
     def _evict(self) -> None:
+        """Forget buckets that left both windows (only memory: features() reads by bucket)."""
         b = bucket_of(self.clock)
         for old in [k for k in self.requests if k < b - REQUESTS_BUCKETS + 1]:
             del self.requests[old]
         for old in [k for k in self.completed if k < b - COMPLETED_BUCKETS + 1]:
             del self.completed[old]
 
-    def advance(self, event_time: float) -> None:
-        if event_time > self.clock:
-            moved = bucket_of(event_time) != bucket_of(self.clock) if self.clock > float("-inf") else True
-            self.clock = event_time
-            if moved:
-                self._evict()
-
+    # The adds are on the hot path (once per event): plain arithmetic, no eviction (that happens
+    # in features(), once per zone and batch), bucket = floor(t / 60) as in bucket_of.
     def add_request(self, event_time: float) -> bool:
         """Count a request; False when it is older than the window (late)."""
-        self.advance(event_time)
-        b = bucket_of(event_time)
-        if b < bucket_of(self.clock) - REQUESTS_BUCKETS + 1:
+        if event_time > self.clock:
+            self.clock = event_time
+        b = int(event_time // BUCKET_S)
+        if b <= int(self.clock // BUCKET_S) - REQUESTS_BUCKETS:
             return False
-        self.requests[b] = self.requests.get(b, 0) + 1
+        requests = self.requests
+        requests[b] = requests.get(b, 0) + 1
         return True
 
     def add_completion(self, event_time: float, speed_micro: int) -> bool:
-        self.advance(event_time)
-        b = bucket_of(event_time)
-        if b < bucket_of(self.clock) - COMPLETED_BUCKETS + 1:
+        """Count a completed trip and its speed; False when it is older than the window (late)."""
+        if event_time > self.clock:
+            self.clock = event_time
+        b = int(event_time // BUCKET_S)
+        if b <= int(self.clock // BUCKET_S) - COMPLETED_BUCKETS:
             return False
-        slot = self.completed.setdefault(b, [0, 0])
-        slot[0] += 1
-        slot[1] += speed_micro
+        slot = self.completed.get(b)
+        if slot is None:
+            self.completed[b] = [1, speed_micro]
+        else:
+            slot[0] += 1
+            slot[1] += speed_micro
         return True
 
     def features(self) -> tuple[int, int, float | None]:
         """(requests_15m, completed_30m, mean_speed_30m mph) as of the zone's clock."""
+        self._evict()
         b = bucket_of(self.clock)
         requests = sum(c for k, c in self.requests.items() if k >= b - REQUESTS_BUCKETS + 1)
         count = speed = 0
