@@ -46,13 +46,26 @@ def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],
         reason = (f"no {expectation.signal} alert within {bound:.0f}s"
                   + (f" ({len(seen)} outside the bound or on other columns)" if seen else ""))
         return Outcome(expectation, False, reason=reason)
-    points = [(t, v) for t, v in timeline.series(expectation.signal) if ref <= t <= ref + bound]
-    for t, value in points:
-        if _crosses(value, expectation.above, expectation.below):
-            return Outcome(expectation, True, round(t - ref, 1), value)
+    hold = (expectation.hold or 0.0) * time_factor
+    later = [(t, v) for t, v in timeline.series(expectation.signal) if ref <= t <= ref + bound + hold]
+    points = [(t, v) for t, v in later if t <= ref + bound]
+    run_start = None
+    for t, value in later:
+        if not _crosses(value, expectation.above, expectation.below):
+            run_start = None
+            continue
+        if run_start is None:
+            if t > ref + bound:
+                break  # a run must start within the bound
+            run_start = t
+        if t - run_start >= hold:
+            return Outcome(expectation, True, round(run_start - ref, 1), value)
     if not points:
         return Outcome(expectation, False, reason=f"no {expectation.signal} samples within {bound:.0f}s")
     extreme = max(v for _, v in points) if expectation.above is not None else min(v for _, v in points)
+    if hold and _crosses(extreme, expectation.above, expectation.below):
+        return Outcome(expectation, False, value=extreme,
+                       reason=f"{expectation.signal} passed its threshold but did not hold for {hold:.0f}s")
     return Outcome(expectation, False, value=extreme,
                    reason=f"{expectation.signal} reached {extreme:.3g}, never "
                           + (f"above {expectation.above:g}" if expectation.above is not None else f"below {expectation.below:g}"))

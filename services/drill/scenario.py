@@ -97,6 +97,9 @@ class Expectation(_Strict):
     # Series only: exactly one threshold.
     above: float | None = None
     below: float | None = None
+    # Series only: the level must then hold this long (a run of samples starting within the
+    # bound), so a moment that merely happens to pass cannot satisfy "nothing was lost".
+    hold: Duration | None = None
     note: str = ""
 
     @field_validator("signal")
@@ -119,6 +122,8 @@ class Expectation(_Strict):
                 raise ValueError(f"{self.signal} is a series: give exactly one of above/below")
             if self.columns or self.min_score is not None:
                 raise ValueError(f"{self.signal} is a series: columns/min_score apply to alerts only")
+        if self.hold is not None and is_alert(self.signal):
+            raise ValueError(f"{self.signal} is an alert: hold applies to series only")
         return self
 
     def describe(self) -> str:
@@ -131,6 +136,8 @@ class Expectation(_Strict):
             what += f" > {self.above:g}"
         if self.below is not None:
             what += f" < {self.below:g}"
+        if self.hold is not None:
+            what += f" for {format_duration(self.hold)}"
         return f"{what} within {format_duration(self.within)} of the {self.after}"
 
 

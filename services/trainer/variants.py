@@ -3,9 +3,11 @@
 - fast: a linear model on all model features: tiny and quick, misses the
   distance / speed interaction that decides most of a trip's duration.
 - accurate: LightGBM gradient-boosted trees on all model features.
-- worse: deliberately weak — a linear model on distance and passengers only: it ignores
-  the zone features (demand, speed) and the time of day, i.e. all congestion. Used by
-  the bad-canary scenario.
+- worse: deliberately weak — a linear model trained without the trip distance (as if a
+  feature-pipeline change had dropped the column): passengers and time of day only. Used
+  by the bad-canary scenario. Why not "no zone features": live zone features are far
+  denser than the fast-forwarded history's, which blunts the zone features' edge online,
+  so a canary that only lacked them was not reliably worse on live traffic.
 """
 
 from __future__ import annotations
@@ -46,6 +48,6 @@ VARIANTS: dict[str, Variant] = {
                     MODEL_FEATURES, _linear),
     "accurate": Variant("accurate", "LightGBM gradient boosting (300 trees) on all model features",
                         MODEL_FEATURES, _boosted),
-    "worse": Variant("worse", "Ridge regression on distance and passengers only (ignores zone features and time of day)",
-                     ("trip_distance", "passenger_count"), _linear),
+    "worse": Variant("worse", "Ridge regression without trip distance (passengers and time of day only)",
+                     ("passenger_count", "pickup_hour", "pickup_weekday"), _linear),
 }

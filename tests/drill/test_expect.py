@@ -53,6 +53,21 @@ def test_series_that_never_crosses_reports_its_extreme() -> None:
     assert not outcome.fired and outcome.value == 90 and "never above 150" in outcome.reason
 
 
+def test_expectation_with_hold_needs_a_run_of_samples_not_one_moment() -> None:
+    # unanswered_requests is 0 at the recover, then a request goes unanswered: "< 1" must not
+    # pass on the first sample alone.
+    blip = timeline_with({"unanswered_requests": [(25, 0), (30, 0), (35, 2), (40, 2), (45, 0), (50, 0)]})
+    nothing_lost = Expectation(signal="unanswered_requests", below=1, after="recover", within=40, hold=20)
+    outcome = check(nothing_lost, blip, {"fault": 0, "recover": 25})
+    assert not outcome.fired and "did not hold for 20s" in outcome.reason
+    steady = timeline_with({"unanswered_requests": [(t, 0) for t in range(25, 60, 5)]})
+    outcome = check(nothing_lost, steady, {"fault": 0, "recover": 25})
+    assert outcome.fired and outcome.after_s == 0
+    # accelerated: the hold shrinks with the bound
+    assert check(nothing_lost, blip, {"fault": 0, "recover": 25}, time_factor=0.25).fired
+    assert "for 20s" in nothing_lost.describe()
+
+
 def test_condition_must_hold_for_its_duration() -> None:
     timeline = timeline_with({"latency_p99_ms": [(0, 300), (2, 120), (6, 200), (8, 100), (14, 90), (19, 95)]})
     ok, message = holds(Condition(signal="latency_p99_ms", below=150, hold=10), timeline, since=0)
