@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..features.store import feature_data_dir
 from ..stack.component import StackContext
 from ..stack.service import ServiceComponent
 
@@ -14,4 +13,7 @@ class IngestComponent(ServiceComponent):
         super().__init__("ingest", "mlgameday.ingest", depends_on=("kafka", "redis"))
 
     def data_paths(self, ctx: StackContext) -> list[Path]:
+        # Imported here: feast takes seconds to import, and every `gameday` command builds this component.
+        from ..features.store import feature_data_dir
+
         return [ctx.run.data_of(self.name), feature_data_dir(ctx.settings)]
