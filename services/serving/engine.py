@@ -4,8 +4,8 @@ For each request: read the pickup zones' online features (serving/features.py), 
 the MODEL_FEATURES rows (request features from the request itself), replace a missing,
 stale (older than the feature view's TTL) or late zone feature by the answering
 model's fallback — the training median stored with the model — and flag it; pick the
-live or canary model per trip; score the shadow model too; queue one Prediction event
-per scored row for Kafka.
+live or canary model per trip; score the shadow model too; queue the scored rows for
+Kafka (one columnar batch per model; the events are built in the publishing process).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
-from .publisher import PredictionPublisher
+from .publisher import PredictionBatch, PredictionPublisher
 from .routing import ModelSet, Routing, load_model_set, load_routing, save_routing
-from .schemas import EtaResponse, ServingFaults, TripRequest
+from .schemas import ServingFaults, TripRequest
 
 log = logging.getLogger("serving")
 
@@ -34,27 +34,24 @@ N_REQUEST = len(REQUEST_FEATURES)
 N_FEATURES = len(MODEL_FEATURES)
 
 
-def request_features(trip: TripRequest, now: datetime) -> tuple[float, float, float, float]:
-    """trip_distance, passenger_count, pickup_hour, pickup_weekday — the city runs on UTC."""
-    when = (trip.request_time or now).astimezone(timezone.utc)
-    return float(trip.trip_distance), float(trip.passenger_count), float(when.hour), float(when.weekday())
-
-
 class _ZoneState:
     """One zone's feature values for this request (NaN where the fallback applies) and flags."""
 
-    __slots__ = ("values", "age_s", "stale", "missing", "reason")
+    __slots__ = ("values", "age_s", "stale", "missing", "reason", "response_fields", "freshness")
 
     def __init__(self, lookup: ZoneLookup, now: datetime, ttl_s: float) -> None:
-        self.age_s = lookup.age_s(now)
-        self.stale = self.age_s is not None and self.age_s > ttl_s
+        age_s = lookup.age_s(now)
+        self.stale = age_s is not None and age_s > ttl_s
         self.missing = [name for name in ZONE_FEATURES if lookup.values.get(name) is None]
         usable = not self.stale and lookup.problem is None
         self.values = [lookup.values.get(name) if usable and lookup.values.get(name) is not None else np.nan
                        for name in ZONE_FEATURES]
         self.reason = lookup.problem or ("stale" if self.stale else "missing" if self.missing else None)
-        if self.age_s is not None:
-            self.age_s = round(self.age_s, 3)
+        self.age_s = None if age_s is None else round(age_s, 3)
+        # What every answer for a trip from this zone says about its features (EtaResponse fields).
+        self.response_fields = {"feature_age_s": self.age_s, "fallback_used": self.reason is not None,
+                                "fallback_reason": self.reason, "stale": self.stale, "missing": self.missing}
+        self.freshness = (self.age_s, self.stale, self.missing)
 
 
 class Predictor:
@@ -76,63 +73,81 @@ class Predictor:
 
     # ---- predictions ---------------------------------------------------------------------
 
-    async def predict(self, trips: Sequence[TripRequest]) -> list[EtaResponse]:
+    async def predict(self, trips: Sequence[TripRequest]) -> list[dict]:
+        """One EtaResponse (as a plain dict, ready for JSON) per trip, in order.
+
+        Built as columns: one feature lookup for the distinct pickup zones, one matrix,
+        one model call per answering model, one publish per model — the per-trip Python
+        work is reading the request fields and writing the answer.
+        """
         started = time.perf_counter()
         now = datetime.now(timezone.utc)
         models = self.models  # one consistent snapshot, even if a promotion lands meanwhile
-        lookups = await self.reader.lookup({trip.pickup_zone for trip in trips})
-        zones = {zone: _ZoneState(lookup, now, self.ttl_s) for zone, lookup in lookups.items()}
+        pickup_zones = [trip.pickup_zone for trip in trips]
+        distinct = list(dict.fromkeys(pickup_zones))
+        lookups = await self.reader.lookup(distinct)
+        zones = {zone: _ZoneState(lookups[zone], now, self.ttl_s) for zone in distinct}
 
         rows = np.empty((len(trips), N_FEATURES))
-        for i, trip in enumerate(trips):
-            rows[i, :N_REQUEST] = request_features(trip, now)
-            rows[i, N_REQUEST:] = zones[trip.pickup_zone].values
+        rows[:, 0] = [trip.trip_distance for trip in trips]
+        rows[:, 1] = [trip.passenger_count for trip in trips]
+        rows[:, 2:N_REQUEST] = _hour_and_weekday([trip.request_time for trip in trips], now)
+        if len(distinct) == 1:
+            rows[:, N_REQUEST:] = zones[distinct[0]].values
+        else:
+            position = {zone: i for i, zone in enumerate(distinct)}
+            zone_values = np.array([zones[zone].values for zone in distinct], dtype=float)
+            rows[:, N_REQUEST:] = zone_values[[position[zone] for zone in pickup_zones]]
 
-        picks = [models.pick(trip.trip_id) for trip in trips]
+        trip_ids = [trip.trip_id for trip in trips]
         answers = np.empty(len(trips))
-        features_used: list[np.ndarray] = [rows[0]] * len(trips)
-        for model in {id(m): m for m, _ in picks}.values():
-            index = np.array([i for i, (m, _) in enumerate(picks) if m is model], dtype=np.intp)
-            filled = _fill(rows[index], model.fallback)
-            answers[index] = model.predict(filled)
-            for j, i in enumerate(index):
-                features_used[i] = filled[j]
-        shadow_rows = shadow_answers = None
+        groups = models.split(trip_ids)
+        used = []
+        for model, role, index in groups:
+            features = _fill(rows if index is None else rows[index], model.fallback)
+            predicted = model.predict(features)
+            if index is None:
+                answers = predicted
+            else:
+                answers[index] = predicted
+            used.append((model, role, index, features, predicted))
         if models.shadow is not None:
-            shadow_rows = _fill(rows, models.shadow.fallback)
-            shadow_answers = models.shadow.predict(shadow_rows)
+            features = _fill(rows, models.shadow.fallback)
+            used.append((models.shadow, "shadow", None, features, models.shadow.predict(features)))
         delay_ms = self.faults.value.model_latency_ms
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
 
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        responses = []
-        publish = self.publisher.publish
-        roles: dict[str, int] = {}
-        fallbacks: dict[str, int] = {}
-        for i, trip in enumerate(trips):
-            model, role = picks[i]
-            zone = zones[trip.pickup_zone]
-            eta = float(answers[i])
-            responses.append(EtaResponse.model_construct(
-                trip_id=trip.trip_id, eta_s=round(eta, 3), model_tag=model.tag, role=role,
-                feature_age_s=zone.age_s, fallback_used=zone.reason is not None, fallback_reason=zone.reason,
-                stale=zone.stale, missing=zone.missing, latency_ms=latency_ms))
-            roles[role] = roles.get(role, 0) + 1
-            if zone.reason is not None:
-                fallbacks[zone.reason] = fallbacks.get(zone.reason, 0) + 1
-            publish(_record(trip, model.tag, role, features_used[i], eta, latency_ms, zone, now))
-            if shadow_answers is not None:
-                publish(_record(trip, models.shadow.tag, "shadow", shadow_rows[i], float(shadow_answers[i]),
-                                latency_ms, zone, now))
-        if shadow_answers is not None:
-            roles["shadow"] = len(trips)
-        # Counted once per request, not per row: a metric update costs as much as a small prediction.
-        for role, n in roles.items():
-            self.metrics.rows.labels(role).inc(n)
-        for reason, n in fallbacks.items():
-            self.metrics.fallbacks.labels(reason).inc(n)
-        return responses
+        freshness = {zone: state.freshness for zone, state in zones.items()}
+        for model, role, index, features, predicted in used:
+            ids, pickups = (trip_ids, pickup_zones) if index is None else (
+                [trip_ids[i] for i in index], [pickup_zones[i] for i in index])
+            self.publisher.publish(PredictionBatch(
+                trip_ids=ids, pickup_zones=pickups, model_tag=model.tag, role=role,
+                features=features, predictions=predicted.tolist(), latency_ms=latency_ms,
+                zone_freshness=freshness, event_time=now))
+            # Counted once per request, not per row: a metric update costs as much as a small prediction.
+            self.metrics.count_rows(role, len(predicted))
+        if any(state.reason is not None for state in zones.values()):
+            fallbacks: dict[str, int] = {}
+            for zone in pickup_zones:
+                if (reason := zones[zone].reason) is not None:
+                    fallbacks[reason] = fallbacks.get(reason, 0) + 1
+            for reason, n in fallbacks.items():
+                self.metrics.count_fallbacks(reason, n)
+
+        etas = np.round(answers, 3).tolist()
+        if len(groups) == 1:
+            tags_roles = [{"model_tag": groups[0][0].tag, "role": groups[0][1]}] * len(trips)
+        else:
+            tags_roles = [None] * len(trips)
+            for model, role, index in groups:
+                fields = {"model_tag": model.tag, "role": role}
+                for i in index:
+                    tags_roles[i] = fields
+        return [{"trip_id": trip_id, "eta_s": eta, **tag_role, **zones[zone].response_fields, "latency_ms": latency_ms}
+                for trip_id, eta, tag_role, zone in zip(trip_ids, etas, tags_roles, pickup_zones)]
 
     # ---- model versions ------------------------------------------------------------------
 
@@ -155,11 +170,15 @@ class Predictor:
         self.reader.close()
 
 
-def _record(trip: TripRequest, tag: str, role: str, features: np.ndarray, eta: float, latency_ms: float,
-            zone: _ZoneState, now: datetime) -> tuple:
-    """What the publisher turns into a contracts.Prediction (built there, off the request path)."""
-    return (trip.trip_id, trip.pickup_zone, tag, role, dict(zip(MODEL_FEATURES, features.tolist())), eta,
-            latency_ms, zone.age_s, zone.stale, zone.missing, now)
+def _hour_and_weekday(request_times: list[datetime | None], now: datetime) -> list[tuple[float, float]] | tuple:
+    """pickup_hour and pickup_weekday of each trip (its request_time, else now) — the city runs on UTC."""
+    if all(when is None for when in request_times):
+        return (float(now.hour), float(now.weekday()))
+    result = []
+    for when in request_times:
+        when = (when or now).astimezone(timezone.utc)
+        result.append((float(when.hour), float(when.weekday())))
+    return result
 
 
 def _fill(rows: np.ndarray, fallback: dict[str, float]) -> np.ndarray:

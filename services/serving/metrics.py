@@ -22,6 +22,16 @@ class ServingMetrics:
     published: Any
     publish_drops: Any
 
+    def count_rows(self, role: str, n: int) -> None:
+        _child(self.rows, role).inc(n)
+
+    def count_fallbacks(self, reason: str, n: int) -> None:
+        _child(self.fallbacks, reason).inc(n)
+
+    def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
+        _child(self.request_latency, endpoint).observe(seconds)
+        _child(self.requests, endpoint, str(status)).inc()
+
     @classmethod
     def instance(cls) -> "ServingMetrics":
         """The process's metrics (Prometheus metrics are per process: created once, on first use)."""
@@ -52,6 +62,17 @@ class ServingMetrics:
 
 
 _instance: ServingMetrics | None = None
+_children: dict[tuple, Any] = {}
+
+
+def _child(metric: Any, *labels: str) -> Any:
+    """metric.labels(*labels), looked up once: prometheus_client's labels() costs more than the update itself."""
+    key = (id(metric), *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
 
 # The endpoints whose requests are timed and counted (admin and probes are not).
 MEASURED = {"/predict": "predict", "/predict_batch": "predict_batch"}
@@ -80,6 +101,4 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         finally:
-            metrics = ServingMetrics.instance()
-            metrics.request_latency.labels(endpoint).observe(time.perf_counter() - started)
-            metrics.requests.labels(endpoint, str(status[0])).inc()
+            ServingMetrics.instance().observe_request(endpoint, status[0], time.perf_counter() - started)

@@ -1,33 +1,68 @@
 """Publish every prediction to Kafka without ever blocking a response.
 
-Requests put records in a bounded in-process buffer (a full buffer drops the new record
-and counts it). A drain thread ships them in chunks over a pipe to a small publishing
-process that builds the contracts.Prediction events and sends them with kafka-python.
+Each request puts one PredictionBatch (its rows as columns: no per-row Python object in
+the serving process) in a bounded in-process buffer, counted in rows; a batch that does
+not fit is dropped and counted. A drain thread wakes every DRAIN_EVERY_S, takes what
+is buffered and ships it over a pipe to a small publishing process, which expands the
+batches into contracts.Prediction events and sends them with kafka-python.
 Why a process: kafka-python spends ~150 µs of Python per message; in the serving
-process that time would hold the GIL the requests need. The publishing process reports
-back what was acknowledged and what was dropped (broker unreachable, send failed), so
-every prediction ends up counted as published or dropped — never silently lost, never
-waited on by a request.
+process that time would hold the GIL the requests need. Why a timed drain: waking the
+thread on every request would cost each request a thread switch. The publishing process
+reports back what was acknowledged and what was dropped (broker unreachable, send
+failed), so every prediction ends up counted as published or dropped — never silently
+lost, never waited on by a request.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import multiprocessing
 import pickle
-import queue
 import threading
 import time
-from typing import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterator
+
+import numpy as np
 
 log = logging.getLogger("serving.publisher")
 
-# (trip_id, pickup_zone, model_tag, role, features, prediction_s, latency_ms, feature_age_s, stale, missing, event_time)
-PredictionRecord = tuple
-CHUNK = 500            # records per pipe message
+DRAIN_EVERY_S = 0.02   # how often the drain thread ships what is buffered
 REPORT_EVERY_S = 0.25  # how often the publishing process reports its counts
 DELIVERY_TIMEOUT_MS = 120_000  # rides out a broker restart (the broker-outage drill: 20 s down)
 MAX_UNACKED = 50_000           # predictions held (sent, not yet acknowledged) while the broker is away
+
+
+@dataclass
+class PredictionBatch:
+    """The predictions of one request by one model, as columns (row i of each belongs together)."""
+
+    trip_ids: list[str]
+    pickup_zones: list[int]
+    model_tag: str
+    role: str
+    features: np.ndarray          # (rows, len(MODEL_FEATURES)): the values the model saw
+    predictions: list[float]
+    latency_ms: float
+    zone_freshness: dict[int, tuple]  # pickup zone -> (feature_age_s, stale, missing)
+    event_time: datetime
+
+    def __len__(self) -> int:
+        return len(self.trip_ids)
+
+    def events(self, prediction_type: type) -> Iterator:
+        """One contracts.Prediction per row (built in the publishing process, off the request path)."""
+        from ..contracts import MODEL_FEATURES
+
+        for i, row in enumerate(self.features.tolist()):
+            zone = self.pickup_zones[i]
+            age, stale, missing = self.zone_freshness[zone]
+            yield prediction_type(event_time=self.event_time, trip_id=self.trip_ids[i], pickup_zone=zone,
+                                  model_tag=self.model_tag, role=self.role, features=dict(zip(MODEL_FEATURES, row)),
+                                  prediction_s=self.predictions[i], latency_ms=self.latency_ms,
+                                  feature_age_s=age, stale=stale, missing=missing)
 
 
 class PredictionPublisher:
@@ -36,7 +71,10 @@ class PredictionPublisher:
     def __init__(self, bootstrap: str | None, topic: str, capacity: int,
                  on_drop: Callable[[str, int], None], on_sent: Callable[[int], None]) -> None:
         self.bootstrap, self.topic = bootstrap, topic
-        self._buffer: queue.Queue[PredictionRecord] = queue.Queue(maxsize=capacity)
+        self._capacity = capacity
+        self._buffer: collections.deque[PredictionBatch] = collections.deque()
+        self._pending = 0  # rows in the buffer
+        self._lock = threading.Lock()
         self._on_drop, self._on_sent = on_drop, on_sent
         self._stop = threading.Event()
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
@@ -51,44 +89,43 @@ class PredictionPublisher:
         self._thread.start()
         return self
 
-    def publish(self, record: PredictionRecord) -> None:
-        """Queue one prediction; never blocks (a full buffer drops it, counted)."""
-        try:
-            self._buffer.put_nowait(record)
-        except queue.Full:
-            self._count_drop("buffer_full", 1)
+    def publish(self, batch: PredictionBatch) -> None:
+        """Queue a request's predictions; never blocks (a batch that does not fit is dropped, counted)."""
+        rows = len(batch)
+        with self._lock:
+            fits = self._pending + rows <= self._capacity
+            if fits:
+                self._pending += rows
+                self._buffer.append(batch)
+        if not fits:
+            self._count_drop("buffer_full", rows)
 
     @property
     def pending(self) -> int:
-        return self._buffer.qsize()
+        return self._pending
 
     def _count_drop(self, reason: str, n: int) -> None:
         self.dropped += n
         self._on_drop(reason, n)
 
     def _drain(self) -> None:
-        while not self._stop.is_set() or self.pending:
-            chunk = self._take_chunk()
+        while True:
+            stopping = self._stop.wait(DRAIN_EVERY_S)
+            chunk = [self._buffer.popleft() for _ in range(len(self._buffer))]
             self._read_reports()
             if not chunk:
+                if stopping:
+                    return
                 continue
+            rows = sum(len(batch) for batch in chunk)
             try:
                 # Blocks only this thread when the publishing process falls behind; the buffer then fills.
                 self._conn.send_bytes(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
             except (OSError, ValueError):  # the publishing process is gone
-                self._count_drop("publisher_down", len(chunk))
-
-    def _take_chunk(self) -> list[PredictionRecord]:
-        try:
-            chunk = [self._buffer.get(timeout=0.05)]
-        except queue.Empty:
-            return []
-        while len(chunk) < CHUNK:
-            try:
-                chunk.append(self._buffer.get_nowait())
-            except queue.Empty:
-                break
-        return chunk
+                self._count_drop("publisher_down", rows)
+            finally:
+                with self._lock:
+                    self._pending -= rows
 
     def _read_reports(self) -> None:
         try:
@@ -124,7 +161,7 @@ class PredictionPublisher:
 
 
 def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
-    """Receive chunks of records, send them as Prediction events, report counts back."""
+    """Receive chunks of prediction batches, send them as Prediction events, report counts back."""
     import os
 
     from ..contracts import Prediction
@@ -168,19 +205,21 @@ def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
                 raw = conn.recv_bytes()
                 if not raw:
                     break
-                chunk = pickle.loads(raw)
+                chunk: list[PredictionBatch] = pickle.loads(raw)
+                rows = sum(len(batch) for batch in chunk)
                 if producer is None and time.monotonic() >= retry_at:
                     producer = _connect(bootstrap)
                     retry_at = time.monotonic() + 2.0
                 if producer is None:
-                    drop("kafka_unavailable", len(chunk))
-                elif unacked[0] + len(chunk) > MAX_UNACKED:
-                    drop("kafka_backlog", len(chunk))
+                    drop("kafka_unavailable", rows)
+                elif unacked[0] + rows > MAX_UNACKED:
+                    drop("kafka_backlog", rows)
                 else:
                     with lock:
-                        unacked[0] += len(chunk)
-                    for record in chunk:
-                        _send(producer, topic, Prediction, record, acked, failed)
+                        unacked[0] += rows
+                    for batch in chunk:
+                        for event in batch.events(Prediction):
+                            _send(producer, topic, event, acked, failed)
             if time.monotonic() - last_report >= REPORT_EVERY_S:
                 report()
                 last_report = time.monotonic()
@@ -217,13 +256,9 @@ def _connect(bootstrap: str | None):
         return None
 
 
-def _send(producer, topic: str, prediction_type, record: PredictionRecord, acked, failed) -> None:
-    (trip_id, zone, tag, role, features, prediction, latency_ms, age, stale, missing, event_time) = record
-    event = prediction_type(event_time=event_time, trip_id=trip_id, pickup_zone=zone, model_tag=tag, role=role,
-                            features=features, prediction_s=prediction, latency_ms=latency_ms,
-                            feature_age_s=age, stale=stale, missing=missing)
+def _send(producer, topic: str, event, acked, failed) -> None:
     try:
-        future = producer.send(topic, key=trip_id.encode(), value=event.to_bytes())
+        future = producer.send(topic, key=event.trip_id.encode(), value=event.to_bytes())
     except Exception as exc:  # KafkaTimeoutError: no metadata within max_block_ms
         failed(exc)
         return

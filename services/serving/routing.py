@@ -13,6 +13,8 @@ import zlib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..config import Settings
 from ..errors import GamedayError
 from ..trainer.model_store import EtaModel, load_model, resolve_tag
@@ -79,11 +81,16 @@ class ModelSet:
     canary: EtaModel | None = None
     shadow: EtaModel | None = None
 
-    def pick(self, trip_id: str) -> tuple[EtaModel, str]:
-        """The model that answers this trip and its role; a trip id always lands on the same side."""
-        if self.canary is not None and _bucket(trip_id) < self.routing.canary_share:
-            return self.canary, "canary"
-        return self.live, "live"
+    def split(self, trip_ids: list[str]) -> list[tuple[EtaModel, str, np.ndarray | None]]:
+        """(model, role, row indices) per answering model; indices None: every row (no canary).
+
+        A trip id always lands on the same side: the canary gets the ids whose hash bucket is below its share.
+        """
+        if self.canary is None or self.routing.canary_share <= 0:
+            return [(self.live, "live", None)]
+        to_canary = np.array([_bucket(trip_id) < self.routing.canary_share for trip_id in trip_ids])
+        groups = [(self.canary, "canary", np.flatnonzero(to_canary)), (self.live, "live", np.flatnonzero(~to_canary))]
+        return [group for group in groups if len(group[2])]
 
     def describe(self) -> dict:
         def one(model: EtaModel | None) -> dict | None:
