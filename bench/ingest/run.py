@@ -4,8 +4,9 @@ For each online store (SQLite, Redis):
   throughput   a pre-filled backlog of trip events drained by one in-process ingest: events/s
   baseline     the naive pipeline on the same backlog: one Feast online write per event
                (same parsing and windows), events/s, and the ratio ingest / baseline
-  freshness    a producer process sends a live stream at ~5,000 events/s (requests + labels);
-               per written event, online write time - event time: p50 / p99
+  freshness    a load process (load.py) sends a live stream at 5,000 events/s (requests + labels)
+               and reports the rate it achieved; per written event, online write time - event
+               time: p50 / p99
 Targets: >= 20,000 events/s sustained; freshness p99 <= 1 s at 5,000 events/s.
 Prints JSON lines. `--quick` runs a small backlog and a short freshness window.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 # ingest service does (see services/ingest/__main__.py), not in feast's multiprocess files.
 for _name in ("PROMETHEUS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"):
     os.environ.pop(_name, None)
+import prometheus_client  # noqa: E402,F401  (first, as in the service: feast's import would switch it to files)
 
 import numpy as np  # noqa: E402
 import redis as redis_client  # noqa: E402
@@ -63,19 +65,24 @@ def settings_for(root: Path, bootstrap: str, tag: str, store: str, redis_url: st
                                  "checkpoint_interval_s": 2.0})
 
 
-def drain(settings, total: int, timeout_s: float = 300) -> tuple[float, IngestPipeline]:
+def drain(settings, total: int, timeout_s: float = 300) -> tuple[float, float]:
+    """Drain the backlog with one pipeline: (events/s, ingest CPU seconds per 10k events)."""
     pipeline = IngestPipeline(settings).start()
-    received = 0
-    started = None
+    consumed = received = 0
+    started = cpu_started = None
     deadline = time.monotonic() + timeout_s
-    while received < total and time.monotonic() < deadline:
+    while consumed < total and time.monotonic() < deadline:
         result = pipeline.poll_once()
         if result:
-            started = started or time.perf_counter()
-            received += result.received
+            consumed += result.received
+            if started is None:  # timed from the first batch on: joining the group is not throughput
+                started, cpu_started = time.perf_counter(), time.process_time()
+            else:
+                received += result.received
     elapsed = time.perf_counter() - (started or time.perf_counter())
+    cpu = time.process_time() - (cpu_started or time.process_time())
     pipeline.close()
-    return received / elapsed if elapsed else float("nan"), pipeline
+    return (received / elapsed if elapsed else float("nan")), (cpu / received * 10_000 if received else float("nan"))
 
 
 def naive(settings, limit: int, timeout_s: float = 300) -> float:
@@ -120,13 +127,12 @@ def _utc(seconds: float):
 
 
 def freshness(settings, seconds: float, events_per_s: float) -> dict:
-    """A producer process at ~events_per_s (half requests, half labels once warm); ingest in process."""
+    """A load process (bench/ingest/load.py) at events_per_s (half requests, half labels once warm);
+    ingest in this process. Per written event: online write time - event time."""
     samples: list[np.ndarray] = []
-    received = [0]
 
     def on_batch(result) -> None:
         samples.append(result.freshness_s)
-        received[0] += result.received
 
     pipeline = IngestPipeline(settings, on_batch=on_batch).start()
     # Warm up: join the group before the stream starts.
@@ -134,29 +140,29 @@ def freshness(settings, seconds: float, events_per_s: float) -> dict:
     while not pipeline.ready and time.monotonic() < deadline:
         pipeline.poll_once()
     pipeline.poll_once()
-    env = {**os.environ, "GAMEDAY_RUN_DIR": str(settings.run_path), "GAMEDAY_KAFKA__MODE": "external",
-           "GAMEDAY_KAFKA__BOOTSTRAP": settings.kafka.bootstrap,
-           "GAMEDAY_PRODUCER__REQUESTED_TOPIC": settings.producer.requested_topic,
-           "GAMEDAY_PRODUCER__COMPLETED_TOPIC": settings.producer.completed_topic}
-    # time_scale 3600: a 10-minute trip's label comes 0.17 s after its request, so labels flow at once.
-    producer = subprocess.Popen([sys.executable, "-m", "mlgameday", "produce", "--rate", str(events_per_s / 2),
-                                 "--duration", str(seconds), "--time-scale", "3600", "--label-wait", "5", "--json"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    load = subprocess.Popen([sys.executable, str(Path(__file__).with_name("load.py")), "--bootstrap", settings.kafka.bootstrap,
+                             "--requested", settings.ingest.requested_topic, "--completed", settings.ingest.completed_topic,
+                             "--rate", str(events_per_s), "--seconds", str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     started = time.monotonic()
     samples.clear()
-    while producer.poll() is None and time.monotonic() - started < seconds + 60:
+    cpu_started = time.process_time()
+    while load.poll() is None and time.monotonic() - started < seconds + 90:
         pipeline.poll_once()
     for _ in range(20):
         pipeline.poll_once()
-    elapsed = time.monotonic() - started
+    cpu = time.process_time() - cpu_started
     pipeline.close()
-    out = producer.stdout.read().decode()
-    sent = json.loads(out)["events"] if out.strip().startswith("{") else None
+    if load.poll() is None:
+        load.kill()
+    out, err = load.communicate(timeout=10)
+    sent = json.loads(out) if out.strip().startswith(b"{") else {"error": err.decode()[-500:]}
     values = np.concatenate(samples) if samples else np.empty(0)
-    return {"sent_events": sent, "achieved_events_per_s": round(sent / elapsed, 1) if sent else None,
-            "written_events": int(len(values)),
+    return {"load": sent, "achieved_events_per_s": sent.get("events_per_s"), "written_events": int(len(values)),
+            "ingest_cpu_share": round(cpu / (time.monotonic() - started), 2),
             "p50_s": round(float(np.percentile(values, 50)), 4) if len(values) else None,
-            "p99_s": round(float(np.percentile(values, 99)), 4) if len(values) else None}
+            "p99_s": round(float(np.percentile(values, 99)), 4) if len(values) else None,
+            "max_s": round(float(values.max()), 4) if len(values) else None}
 
 
 def start_redis(root: Path) -> tuple[subprocess.Popen, str]:
@@ -199,10 +205,10 @@ def main() -> None:
                 redis_proc, redis_url = start_redis(root)
             settings = settings_for(root, bootstrap, f"{store}-tp", store, redis_url)
             report = produce(settings, ProduceOptions(history_days=history_days, trips_per_day=trips_per_day, seed=1))
-            rate, _ = drain(settings, report.events)
+            rate, cpu_per_10k = drain(settings, report.events)
             base = naive(settings, naive_events)
             emit(bench="ingest_throughput", store=store, backlog_events=report.events,
-                 events_per_s=round(rate, 1), baseline="one Feast write per event", baseline_events_per_s=round(base, 1),
+                 events_per_s=round(rate, 1), cpu_s_per_10k_events=round(cpu_per_10k, 3), baseline="one Feast write per event", baseline_events_per_s=round(base, 1),
                  ratio=round(rate / base, 1), target_events_per_s=20_000)
             fresh = freshness(settings_for(root, bootstrap, f"{store}-fresh", store, redis_url), fresh_s, 5_000)
             emit(bench="feature_freshness", store=store, target_events_per_s=5_000, target_p99_s=1.0, **fresh)

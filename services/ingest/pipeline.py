@@ -24,7 +24,6 @@ from datetime import datetime, timezone
 from typing import Callable, Literal
 
 import numpy as np
-import pandas as pd
 from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -33,9 +32,9 @@ from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
 from ..contracts import DeadLetter, EventRejected, TripCompleted, TripRequested
-from ..features.history import LABEL_COLUMNS, LABELS_SCHEMA
+from ..features.history import LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
-from ..features.online import ROW_COLUMNS, push_online, rows_frame
+from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
@@ -43,6 +42,7 @@ from ..runtime.logs import log_event
 from . import checkpoint as ckpt
 from .decode import EventDecoder
 from .dedup import SeenIds
+from .frames import labels_frame, zone_rows_frame
 from .metrics import IngestMetrics
 from .windows import ZoneWindows, speed_micro_mph
 
@@ -71,10 +71,6 @@ class BatchResult:
 
 def _epoch(moment: datetime) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
 
 
 class IngestPipeline:
@@ -259,7 +255,7 @@ class IngestPipeline:
                 written_requests += counted
             else:
                 counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                labels.append(_label_row(event))
+                labels.append(_label_row(event, t))
             if counted:
                 affected.add(event.pickup_zone)
                 event_times.append(t)
@@ -278,7 +274,8 @@ class IngestPipeline:
             self.totals[key] += value
 
         now = time.time()
-        rows = [(z, *self.windows.zones[z].features(), _utc(self.windows.zones[z].clock), _utc(now)) for z in sorted(affected)]
+        zones = self.windows.zones
+        rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(affected)]
         if rows:
             self._write_online(rows)
             self._offline_rows.extend(rows)
@@ -295,7 +292,7 @@ class IngestPipeline:
         return result
 
     def _write_online(self, rows: list[tuple]) -> None:
-        frame = rows_frame(rows)
+        frame = zone_rows_frame(rows)
         if self.knobs.value.speed_unit == "kmh":
             frame["mean_speed_30m"] = frame["mean_speed_30m"] * KMH_PER_MPH
         for attempt in range(5):
@@ -330,9 +327,9 @@ class IngestPipeline:
         self.dlq.flush(timeout=30)  # dead letters are durable before their offsets are committed
         seq = self.seq + 1
         if self._offline_rows:
-            write_part(offline_dir(self.settings), seq, rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
+            write_part(offline_dir(self.settings), seq, zone_rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
         if self._labels:
-            write_part(labels_dir(self.settings), seq, pd.DataFrame.from_records(self._labels, columns=LABEL_COLUMNS + ["completed_at"]), LABELS_SCHEMA)
+            write_part(labels_dir(self.settings), seq, labels_frame(self._labels), LABELS_SCHEMA)
         ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows, self.seen.snapshot()))
         self.seq = seq
         self._offline_rows, self._labels, self._dirty = [], [], False
@@ -390,11 +387,10 @@ class IngestPipeline:
                 "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
 
 
-def _label_row(event: TripCompleted) -> tuple:
-    pickup = event.pickup_time if event.pickup_time.tzinfo else event.pickup_time.replace(tzinfo=timezone.utc)
-    pickup = pickup.astimezone(timezone.utc)
-    return (event.trip_id, event.pickup_zone, pickup, event.dropoff_zone, event.trip_distance,
-            event.passenger_count, pickup.hour, pickup.weekday(), event.duration_s, event.event_time)
+def _label_row(event: TripCompleted, completed_s: float) -> tuple:
+    """A label row of frames.labels_frame (times as epoch seconds; a naive time is UTC)."""
+    return (event.trip_id, event.pickup_zone, _epoch(event.pickup_time), event.dropoff_zone, event.trip_distance,
+            event.passenger_count, event.duration_s, completed_s)
 
 
 class _Rebalance(ConsumerRebalanceListener):
