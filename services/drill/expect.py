@@ -46,12 +46,16 @@ def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],
         reason = (f"no {expectation.signal} alert within {bound:.0f}s"
                   + (f" ({len(seen)} outside the bound or on other columns)" if seen else ""))
         return Outcome(expectation, False, reason=reason)
+    try:
+        above, below = thresholds(expectation, timeline, refs.get("fault"))
+    except NoBaseline as exc:
+        return Outcome(expectation, False, reason=str(exc))
     hold = (expectation.hold or 0.0) * time_factor
     later = [(t, v) for t, v in timeline.series(expectation.signal) if ref <= t <= ref + bound + hold]
     points = [(t, v) for t, v in later if t <= ref + bound]
     run_start = None
     for t, value in later:
-        if not _crosses(value, expectation.above, expectation.below):
+        if not _crosses(value, above, below):
             run_start = None
             continue
         if run_start is None:
@@ -62,13 +66,36 @@ def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],
             return Outcome(expectation, True, round(run_start - ref, 1), value)
     if not points:
         return Outcome(expectation, False, reason=f"no {expectation.signal} samples within {bound:.0f}s")
-    extreme = max(v for _, v in points) if expectation.above is not None else min(v for _, v in points)
-    if hold and _crosses(extreme, expectation.above, expectation.below):
+    extreme = max(v for _, v in points) if above is not None else min(v for _, v in points)
+    if hold and _crosses(extreme, above, below):
         return Outcome(expectation, False, value=extreme,
                        reason=f"{expectation.signal} passed its threshold but did not hold for {hold:.0f}s")
     return Outcome(expectation, False, value=extreme,
                    reason=f"{expectation.signal} reached {extreme:.3g}, never "
-                          + (f"above {expectation.above:g}" if expectation.above is not None else f"below {expectation.below:g}"))
+                          + (f"above {above:.3g}" if above is not None else f"below {below:.3g}"))
+
+
+class NoBaseline(Exception):
+    """A warm-up-relative threshold without warm-up samples to be relative to."""
+
+
+def thresholds(item: Expectation | Condition, timeline: Timeline, warmup_end: float | None) -> tuple[float | None, float | None]:
+    """The absolute (above, below) of an expectation or condition: as written, or times the warm-up mean."""
+    if not item.baseline:
+        return item.above, item.below
+    first_fault = timeline.first_mark("fault")
+    end = warmup_end if warmup_end is not None else (first_fault.t if first_fault else None)
+    level = warmup_level(timeline, item.signal, end)
+    if level is None:
+        raise NoBaseline(f"no {item.signal} samples during the warm-up to compare with")
+    return (item.above * level if item.above is not None else None,
+            item.below * level if item.below is not None else None)
+
+
+def warmup_level(timeline: Timeline, signal: str, until: float | None) -> float | None:
+    """The series' mean before the first fault (None without samples)."""
+    values = [v for t, v in timeline.series(signal) if until is None or t < until]
+    return sum(values) / len(values) if values else None
 
 
 def check_all(expectations: list[Expectation], timeline: Timeline, refs: dict[str, float],
@@ -81,22 +108,26 @@ def holds(condition: Condition, timeline: Timeline, since: float) -> tuple[bool,
 
     True as soon as the samples of any window of `hold` seconds after `since` all pass.
     """
+    try:
+        above, below = thresholds(condition, timeline, None)
+    except NoBaseline as exc:
+        return False, str(exc)
     points = [(t, v) for t, v in timeline.series(condition.signal) if t >= since]
     run_start = None
     for t, value in points:
-        if _crosses(value, condition.above, condition.below):
+        if _crosses(value, above, below):
             run_start = t if run_start is None else run_start
             if t - run_start >= condition.hold:
-                return True, f"{condition.signal} held {_side(condition)} for {condition.hold:.0f}s"
+                return True, f"{condition.signal} held {_side(above, below)} for {condition.hold:.0f}s"
         else:
             run_start = None
     last = points[-1][1] if points else None
-    return False, (f"{condition.signal} did not stay {_side(condition)} for {condition.hold:.0f}s"
+    return False, (f"{condition.signal} did not stay {_side(above, below)} for {condition.hold:.0f}s"
                    + (f" (last value {last:.3g})" if last is not None else " (no samples)"))
 
 
-def _side(condition: Condition) -> str:
-    return f"above {condition.above:g}" if condition.above is not None else f"below {condition.below:g}"
+def _side(above: float | None, below: float | None) -> str:
+    return f"above {above:.3g}" if above is not None else f"below {below:.3g}"
 
 
 def _crosses(value: float, above: float | None, below: float | None) -> bool:

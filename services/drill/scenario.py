@@ -100,6 +100,9 @@ class Expectation(_Strict):
     # Series only: the level must then hold this long (a run of samples starting within the
     # bound), so a moment that merely happens to pass cannot satisfy "nothing was lost".
     hold: Duration | None = None
+    # Series only: "warmup" makes above/below multiples of the series' mean during the warm-up
+    # (levels such as speeds follow the wall-clock hour, so an absolute one fits only some hours).
+    baseline: Literal["warmup"] | None = None
     note: str = ""
 
     @field_validator("signal")
@@ -122,8 +125,8 @@ class Expectation(_Strict):
                 raise ValueError(f"{self.signal} is a series: give exactly one of above/below")
             if self.columns or self.min_score is not None:
                 raise ValueError(f"{self.signal} is a series: columns/min_score apply to alerts only")
-        if self.hold is not None and is_alert(self.signal):
-            raise ValueError(f"{self.signal} is an alert: hold applies to series only")
+        if (self.hold is not None or self.baseline) and is_alert(self.signal):
+            raise ValueError(f"{self.signal} is an alert: hold and baseline apply to series only")
         return self
 
     def describe(self) -> str:
@@ -132,10 +135,7 @@ class Expectation(_Strict):
             what += f" on {', '.join(self.columns)}"
         if self.min_score is not None:
             what += f" (score ≥ {self.min_score:g})"
-        if self.above is not None:
-            what += f" > {self.above:g}"
-        if self.below is not None:
-            what += f" < {self.below:g}"
+        what += threshold_text(self.above, self.below, self.baseline)
         if self.hold is not None:
             what += f" for {format_duration(self.hold)}"
         return f"{what} within {format_duration(self.within)} of the {self.after}"
@@ -148,11 +148,17 @@ class Condition(_Strict):
     above: float | None = None
     below: float | None = None
     hold: Duration = 10.0
+    baseline: Literal["warmup"] | None = None  # as on Expectation: thresholds are multiples of the warm-up mean
 
     @model_validator(mode="after")
     def _series_with_one_threshold(self) -> "Condition":
-        Expectation(signal=self.signal, within=1, above=self.above, below=self.below)
+        Expectation(signal=self.signal, within=1, above=self.above, below=self.below, baseline=self.baseline)
         return self
+
+
+def threshold_text(above: float | None, below: float | None, baseline: str | None) -> str:
+    unit = "× warm-up" if baseline else ""
+    return (f" > {above:g}{unit}" if above is not None else "") + (f" < {below:g}{unit}" if below is not None else "")
 
 
 class PartialCredit(_Strict):

@@ -68,6 +68,25 @@ def test_expectation_with_hold_needs_a_run_of_samples_not_one_moment() -> None:
     assert "for 20s" in nothing_lost.describe()
 
 
+def test_warmup_baseline_makes_thresholds_relative_to_the_level_before_the_fault() -> None:
+    # City speeds follow the hour: 12.4 at night, 8 at rush hour; a units bug multiplies by 1.6.
+    night = timeline_with({"mean.mean_speed_30m": [(2, 12.3), (8, 12.5), (22, 12.6), (30, 19.9)]})
+    rush = timeline_with({"mean.mean_speed_30m": [(2, 8.0), (8, 8.2), (22, 8.1), (30, 13.0)]})
+    skew = Expectation(signal="mean.mean_speed_30m", above=1.3, baseline="warmup", within=40)
+    for timeline in (night, rush):
+        outcome = check(skew, timeline, {"fault": 20})
+        assert outcome.fired and outcome.after_s == 10, outcome
+    assert "> 1.3× warm-up" in skew.describe()
+    no_warmup = timeline_with({"mean.mean_speed_30m": [(30, 19.9)]})
+    assert "during the warm-up" in check(skew, no_warmup, {"fault": 20}).reason
+    # mitigation: back near the warm-up level (the warm-up ends at the first fault mark)
+    night.mark("fault", "units_bug", at=20)
+    for t in (40, 45, 52):
+        night.sample("mean.mean_speed_30m", 12.7, at=t)
+    ok, message = holds(Condition(signal="mean.mean_speed_30m", below=1.15, baseline="warmup", hold=10), night, since=35)
+    assert ok and "below 14.3" in message  # 1.15 × mean(12.3, 12.5)
+
+
 def test_condition_must_hold_for_its_duration() -> None:
     timeline = timeline_with({"latency_p99_ms": [(0, 300), (2, 120), (6, 200), (8, 100), (14, 90), (19, 95)]})
     ok, message = holds(Condition(signal="latency_p99_ms", below=150, hold=10), timeline, since=0)
