@@ -116,20 +116,24 @@ class IngestPipeline:
         log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
                   seq=self.seq, zones=len(self.windows.zones), partitions=len(self.offsets), orphan_parts=len(removed))
         bootstrap = resolve_bootstrap(self.settings)
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
-            enable_auto_commit=False, auto_offset_reset="earliest",
-            max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
-            # kafka-python checks CRC32C in pure Python (no crc32c wheel here): ~30% of ingest CPU.
-            # TCP and the broker's own checks cover transport; a corrupt record would still fail JSON
-            # validation and be dead-lettered, not lost.
-            check_crcs=False,
-        )
+        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
         self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5)
         self.started = True
         return self
+
+    def consumer_options(self) -> dict:
+        """The Kafka consumer's settings (besides the broker address)."""
+        return dict(
+            group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
+            enable_auto_commit=False, auto_offset_reset="earliest",
+            max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024, fetch_min_bytes=max(1, self.cfg.fetch_min_kb * 1024),
+            fetch_max_wait_ms=self.cfg.fetch_wait_ms, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
+            # Record batches are CRC-checked natively (the pinned crc32c package; kafka-python's pure
+            # Python fallback would cost ~30% of ingest CPU).
+            check_crcs=True,
+        )
 
     @property
     def ready(self) -> bool:
