@@ -46,6 +46,30 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
     }
 
 
+# The drill sets the traffic rate through the producer's rate_multiplier knob, without a restart.
+SET_AT_RUN_TIME = {"GAMEDAY_PRODUCER__RATE"}
+
+
+def lacking_profile(statuses: list, profile: dict[str, str]) -> list[str]:
+    """Running services whose environment misses the profile's variables for their section
+    (GAMEDAY_MONITOR__* for monitor, ...): e.g. started by a plain `gameday up` before the drill."""
+    import psutil
+
+    lacking = []
+    for status in statuses:
+        wanted = {k: v for k, v in profile.items()
+                  if k.startswith(f"GAMEDAY_{status.name.upper()}__") and k not in SET_AT_RUN_TIME}
+        if not wanted or status.state != "running" or not status.pid:
+            continue
+        try:
+            environ = psutil.Process(status.pid).environ()
+        except psutil.Error:
+            continue
+        if any(environ.get(key) != value for key, value in wanted.items()):
+            lacking.append(status.name)
+    return lacking
+
+
 @contextmanager
 def applied(profile: dict[str, str]) -> Iterator[None]:
     """Set the variables for processes started inside the block (the stack copies os.environ)."""

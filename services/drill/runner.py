@@ -23,7 +23,7 @@ from ..stack.supervisor import Stack
 from . import models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
-from .profile import applied, drill_profile
+from .profile import applied, drill_profile, lacking_profile
 from .scenario import FaultStep, Scenario
 from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
 from .timeline import Timeline
@@ -297,6 +297,10 @@ class Drill:
         target = LocalTarget(self.settings, stack)
         trained = train_if_needed(target, self.settings, self.report)
         restarted = start_missing(target, self.settings, self.report)
+        for name in lacking_profile(stack.status(), self.profile):
+            self.report("drill", f"restarting {name} with the drill's settings (traffic, time scale, short monitor windows)")
+            target.chaos("restart", name)
+            restarted.append(name)
         check_components(target)
         if stack_started or trained or restarted:
             settle(self.report)
