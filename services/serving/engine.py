@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Sequence
 
@@ -22,6 +23,7 @@ import numpy as np
 from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
+from ..trainer.model_store import EtaModel
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
 from .publisher import PredictionBatch, PredictionPublisher
@@ -32,6 +34,12 @@ log = logging.getLogger("serving")
 
 N_REQUEST = len(REQUEST_FEATURES)
 N_FEATURES = len(MODEL_FEATURES)
+NO_VALUES = (np.nan,) * len(ZONE_FEATURES)  # every zone feature from the fallback
+# Batches from this many rows are scored in MODEL_THREADS slices on a thread pool: the model's C
+# code releases the GIL, so the slices run on both cores and the event loop meanwhile parses and
+# answers other requests. Smaller ones are scored inline (the hop costs more than the model).
+PARALLEL_ROWS = 256
+MODEL_THREADS = 2
 
 
 class _ZoneState:
@@ -42,10 +50,8 @@ class _ZoneState:
     def __init__(self, lookup: ZoneLookup, now: datetime, ttl_s: float) -> None:
         age_s = lookup.age_s(now)
         self.stale = age_s is not None and age_s > ttl_s
-        self.missing = [name for name in ZONE_FEATURES if lookup.values.get(name) is None]
-        usable = not self.stale and lookup.problem is None
-        self.values = [lookup.values.get(name) if usable and lookup.values.get(name) is not None else np.nan
-                       for name in ZONE_FEATURES]
+        self.missing = lookup.missing
+        self.values = NO_VALUES if self.stale or lookup.problem is not None else lookup.vector
         self.reason = lookup.problem or ("stale" if self.stale else "missing" if self.missing else None)
         self.age_s = None if age_s is None else round(age_s, 3)
         # What every answer for a trip from this zone says about its features (EtaResponse fields).
@@ -64,6 +70,7 @@ class Predictor:
         self.metrics = ServingMetrics.instance()
         self.reader = ZoneFeatureReader(store, settings.serving.feature_cache_ms, lambda: self.faults.value)
         self._swap_lock = threading.Lock()
+        self._model_pool = ThreadPoolExecutor(max_workers=MODEL_THREADS, thread_name_prefix="model")
         self.models: ModelSet = load_model_set(settings, load_routing(settings))
         self.publisher = PredictionPublisher(
             bootstrap, settings.serving.predictions_topic, settings.serving.publish_buffer,
@@ -105,7 +112,7 @@ class Predictor:
         used = []
         for model, role, index in groups:
             features = _fill(rows if index is None else rows[index], model.fallback)
-            predicted = model.predict(features)
+            predicted = await self._score(model, features)
             if index is None:
                 answers = predicted
             else:
@@ -113,7 +120,7 @@ class Predictor:
             used.append((model, role, index, features, predicted))
         if models.shadow is not None:
             features = _fill(rows, models.shadow.fallback)
-            used.append((models.shadow, "shadow", None, features, models.shadow.predict(features)))
+            used.append((models.shadow, "shadow", None, features, await self._score(models.shadow, features)))
         delay_ms = self.faults.value.model_latency_ms
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
@@ -149,6 +156,14 @@ class Predictor:
         return [{"trip_id": trip_id, "eta_s": eta, **tag_role, **zones[zone].response_fields, "latency_ms": latency_ms}
                 for trip_id, eta, tag_role, zone in zip(trip_ids, etas, tags_roles, pickup_zones)]
 
+    async def _score(self, model: EtaModel, features: np.ndarray) -> np.ndarray:
+        if len(features) < PARALLEL_ROWS:
+            return model.predict(features)
+        loop = asyncio.get_running_loop()
+        slices = np.array_split(features, MODEL_THREADS)
+        parts = await asyncio.gather(*(loop.run_in_executor(self._model_pool, model.predict, part) for part in slices))
+        return np.concatenate(parts)
+
     # ---- model versions ------------------------------------------------------------------
 
     def promote(self, tag: str | None, *, canary: float | None = None, shadow: bool = False,
@@ -166,6 +181,7 @@ class Predictor:
         return new_set.describe()
 
     def close(self) -> None:
+        self._model_pool.shutdown(wait=False, cancel_futures=True)
         self.publisher.stop()
         self.reader.close()
 

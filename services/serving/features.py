@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
@@ -42,6 +43,15 @@ class ZoneLookup:
     event_time: datetime | None
     # "timeout": the read was slower than feature_timeout_ms; "unavailable": it failed.
     problem: str | None = None
+    # Derived once per read, used by every request that reuses it: the values in ZONE_FEATURES
+    # order (NaN where missing) and the names of the missing ones.
+    vector: tuple[float, ...] = field(init=False, repr=False)
+    missing: list[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        values = [self.values.get(name) for name in ZONE_FEATURES]
+        object.__setattr__(self, "vector", tuple(math.nan if v is None else v for v in values))
+        object.__setattr__(self, "missing", [name for name, v in zip(ZONE_FEATURES, values) if v is None])
 
     def age_s(self, now: datetime) -> float | None:
         return None if self.event_time is None else max((now - self.event_time).total_seconds(), 0.0)
@@ -67,7 +77,8 @@ class ZoneFeatureReader:
         self._cache: dict[int, tuple[float, ZoneLookup]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._refresher: asyncio.Task | None = None
-        self.reads = 0
+        self.reads = 0          # online reads, all paths
+        self.request_reads = 0  # ... of them made while a request waited (cache miss or expired entry)
         self.read_errors = 0
 
     def _fetch(self, zones: list[int]) -> dict[int, ZoneLookup]:
@@ -103,6 +114,7 @@ class ZoneFeatureReader:
         return result
 
     async def _read_with_timeout(self, zones: list[int]) -> dict[int, ZoneLookup]:
+        self.request_reads += 1
         faults = self._faults()
         read_at = time.monotonic()
         if faults.feature_timeout_ms is None and not faults.feature_latency_ms:

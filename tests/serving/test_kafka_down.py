@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from mlgameday.config import load_settings
@@ -11,8 +12,11 @@ from .helpers import Server, free_port, trip, write_config
 
 def test_without_kafka_responses_are_served_and_drops_counted(trained_run, tmp_path):
     dead_broker = f"127.0.0.1:{free_port()}"  # nothing listens there
-    config = write_config(tmp_path / "no-kafka.yaml", trained_run.settings.run_path, dead_broker, trained_run.suffix,
-                          publish_buffer=10)
+    # A copy of the run folder: a second `bentoml serve` on the same model store (BENTOML_HOME) would
+    # wipe the Prometheus files of the session's server, if it runs (bentoml cleans the directory at start).
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run.settings.run_path, run_dir, ignore=shutil.ignore_patterns("prometheus_multiproc_dir"))
+    config = write_config(tmp_path / "no-kafka.yaml", run_dir, dead_broker, trained_run.suffix, publish_buffer=10)
     server = Server(load_settings(config), config, dead_broker, tmp_path / "serving.log")
     try:
         started = time.monotonic()
