@@ -33,6 +33,11 @@ log = logging.getLogger("serving")
 
 # Zones per background read: ~2 ms of Python each, so the event loop is never held long.
 REFRESH_CHUNK = 32
+# An entry is re-read once it has lived this share of the cache period (checked every 1/8 of it):
+# late enough to read each zone about once per period, early enough to beat the expiry.
+REFRESH_AT = 0.7
+# Zones nobody asked for in this many cache periods are left to expire instead of being re-read.
+KEEP_WARM_PERIODS = 20
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class ZoneFeatureReader:
         self._read = read
         # zone -> (monotonic time the read started, lookup)
         self._cache: dict[int, tuple[float, ZoneLookup]] = {}
+        self._asked: dict[int, float] = {}  # zone -> last time a request asked for it
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._refresher: asyncio.Task | None = None
         self.reads = 0          # online reads, all paths
@@ -102,6 +108,7 @@ class ZoneFeatureReader:
         result: dict[int, ZoneLookup] = {}
         misses = []
         for zone in zones:
+            self._asked[zone] = now
             cached = self._cache.get(zone)
             if cached is not None and now - cached[0] < self._cache_s:
                 result[zone] = cached[1]
@@ -139,11 +146,13 @@ class ZoneFeatureReader:
             return {zone: UNAVAILABLE for zone in zones}
 
     async def _keep_fresh(self) -> None:
-        """Re-read cached zones past half their cache life, so requests rarely wait for a read."""
+        """Re-read the zones in use before their entries expire, so requests rarely wait for a read."""
         while True:
-            await asyncio.sleep(self._cache_s / 4)
+            await asyncio.sleep(self._cache_s / 8)
             now = time.monotonic()
-            due = [zone for zone, (read_at, _) in self._cache.items() if now - read_at >= self._cache_s / 2]
+            in_use_since = now - KEEP_WARM_PERIODS * self._cache_s
+            due = [zone for zone, (read_at, _) in self._cache.items()
+                   if now - read_at >= REFRESH_AT * self._cache_s and self._asked.get(zone, 0) >= in_use_since]
             for start in range(0, len(due), REFRESH_CHUNK):
                 try:
                     await self._refresh(due[start:start + REFRESH_CHUNK])

@@ -75,3 +75,22 @@ def test_a_refresh_slower_than_the_timeout_is_not_used(store):
     late, waited_s = asyncio.run(scenario())
     assert late.problem == "timeout" and late.missing == ["requests_15m", "completed_30m", "mean_speed_30m"]
     assert waited_s < 0.3
+
+
+def test_zones_nobody_asks_for_are_left_to_expire(store):
+    async def scenario() -> tuple[int, int, int]:
+        reader = ZoneFeatureReader(store, cache_ms=100, faults=ServingFaults)
+        try:
+            await reader.lookup([ZONE])
+            await asyncio.sleep(0.5)
+            warm = reader.reads  # refreshed while in use (asked for within KEEP_WARM_PERIODS × 100 ms)
+            await asyncio.sleep(2.5)
+            settled = reader.reads
+            await asyncio.sleep(0.6)
+            return warm, settled, reader.reads
+        finally:
+            reader.close()
+
+    warm, settled, later = asyncio.run(scenario())
+    assert warm >= 3          # kept warm at first
+    assert later == settled   # then no more reads for a zone nobody asks for
