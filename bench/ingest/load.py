@@ -5,7 +5,8 @@ per-record cost in the same process; on this shared 2-core machine it could not 
 target rate beside ingest. This generator sends the same contract events (the simulator's
 trips, validated by ingest on arrival) but encodes each payload once, ahead of time: only the
 event time (the send moment, as in a live run) is filled in while the stream runs. Labels come
-duration_s / time_scale after their request, with the due time as event time.
+duration_s / time_scale after their request, with the due time as event time; requests fill the
+rest of each tick's budget, so the total rate holds while the first labels are still due.
 
 Run as its own process: `python bench/ingest/load.py --bootstrap B --requested T1 --completed T2
 --rate 5000 --seconds 30`; prints one JSON line with the events sent and the rate achieved
@@ -69,8 +70,9 @@ def encode_trips(n: int, seed: int, start: float) -> list[tuple[bytes, list[byte
 
 def run(bootstrap: str, requested: str, completed: str, rate: float, seconds: float, *,
         time_scale: float = 3600.0, seed: int = 1, label_wait_s: float = 5.0) -> dict:
-    """Send `rate` events/s (half requests, half labels once warm) for `seconds`."""
-    trips = encode_trips(int(rate / 2 * seconds) + 1, seed, time.time())
+    """Send `rate` events/s in all for `seconds`: the labels due, and requests for the rest (so the
+    total holds while labels ramp up; then about half each)."""
+    trips = encode_trips(int(rate * min(seconds, seconds / 2 + 5)) + 1, seed, time.time())
     producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="bench-ingest-load", acks=1, linger_ms=5,
                              batch_size=256 * 1024, max_in_flight_requests_per_connection=1)
     pending: list[tuple[float, int, bytes]] = []  # (due time of the label, trip index, request time)
@@ -79,17 +81,19 @@ def run(bootstrap: str, requested: str, completed: str, rate: float, seconds: fl
     owed = 0.0
     while last - started < seconds and next_trip < len(trips):
         now = time.time()
-        owed += rate / 2 * (now - last)
+        owed += rate * (now - last)
         last = now
+        labels = _send_due(producer, completed, trips, pending, now)
+        sent += labels
+        owed -= labels
         stamp = _iso(now)
-        for _ in range(min(int(owed), len(trips) - next_trip)):
+        for _ in range(max(0, min(int(owed), len(trips) - next_trip))):
             key, request, _, duration = trips[next_trip]
             producer.send(requested, key=key, value=_fill(request, stamp))
             heapq.heappush(pending, (now + duration / time_scale, next_trip, stamp))
             next_trip += 1
             owed -= 1
             sent += 1
-        sent += _send_due(producer, completed, trips, pending, now)
         time.sleep(max(0.0, TICK_S - (time.time() - now)))
     streamed, stream_s = sent, time.time() - started
     deadline = time.time() + label_wait_s
@@ -100,7 +104,7 @@ def run(bootstrap: str, requested: str, completed: str, rate: float, seconds: fl
     producer.close(timeout=5)
     # The rate is that of the stream; the labels still due when it ends follow within label_wait_s.
     return {"events": sent, "requests": next_trip, "labels": sent - next_trip, "stream_s": round(stream_s, 3),
-            "events_per_s": round(streamed / stream_s, 1)}
+            "events_per_s": round(streamed / stream_s, 1), "ran_out_of_trips": next_trip == len(trips)}
 
 
 def _send_due(producer: KafkaProducer, topic: str, trips: list, pending: list, now: float) -> int:

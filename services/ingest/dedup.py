@@ -7,6 +7,8 @@ would have met without it.
 
 from __future__ import annotations
 
+from itertools import islice
+
 
 class SeenIds:
     def __init__(self, capacity: int, ids: list[str] | None = None) -> None:
@@ -20,7 +22,7 @@ class SeenIds:
         self._ids[event_id] = None
         if len(self._ids) > self.capacity:
             # Forget the oldest ~1% in one go (dicts keep insertion order).
-            for old in list(self._ids)[: max(1, self.capacity // 100)]:
+            for old in list(islice(self._ids, max(1, self.capacity // 100))):
                 del self._ids[old]
         return True
 

@@ -17,9 +17,11 @@ events (an event_id already seen) are counted and change nothing.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 import threading
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Callable, Literal
 
@@ -220,8 +222,12 @@ class IngestPipeline:
         limit = self._limit(parsed)
         queue = []
         received_by_topic: dict[str, int] = {}
-        for tp, items in parsed.items():
-            take = next((i for i, item in enumerate(items) if item[0] > limit), len(items))
+        # Partitions in (topic, partition) order, each in offset order; the stable sort by position
+        # then applies in event-time order, ties in that order (deterministic, whatever the poll order).
+        for tp in sorted(parsed, key=lambda tp: (tp.topic, tp.partition)):
+            items = parsed[tp]
+            # Positions never decrease within a partition: the records up to the limit are a prefix.
+            take = len(items) if items[-1][0] <= limit else bisect_right(items, limit, key=itemgetter(0))
             if take < len(items):
                 # Too far ahead of a slower partition: hold these back (the partition is paused, see _align).
                 self._held[tp] = items[take:]
@@ -233,11 +239,8 @@ class IngestPipeline:
                 self.offsets[(tp.topic, tp.partition)] = record.offset + 1
                 self._read_until[tp] = position
                 received_by_topic[tp.topic] = received_by_topic.get(tp.topic, 0) + take
-                topic, partition = tp.topic, tp.partition
-                queue.extend((item[0], topic, partition, i, item) for i, item in enumerate(items[:take]))
-        # Apply in event-time order across partitions (each partition keeps its own order); the
-        # first four fields are unique, so the sort never compares the items themselves.
-        queue.sort()
+                queue.extend(items[:take] if take < len(items) else items)
+        queue.sort(key=itemgetter(0))
         affected: set[int] = set()
         event_times: list[float] = []
         dead = dups = late = written_requests = 0
@@ -245,7 +248,7 @@ class IngestPipeline:
         remember = self.seen.add
         zone_of = self.windows.zone
         labels = self._labels
-        for _, topic, _, _, (_, record, event, reason, t) in queue:
+        for _, record, event, reason, t in queue:
             if event is None:
                 self._dead_letter(record, reason)
                 dead += 1
@@ -254,7 +257,7 @@ class IngestPipeline:
                 dups += 1
                 continue
             window = zone_of(event.pickup_zone)
-            if topic == requested_topic:
+            if record.topic == requested_topic:
                 counted = window.add_request(t)
                 written_requests += counted
             else:
