@@ -10,6 +10,8 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from .windows import ZoneWindows
 
 FORMAT = 1
@@ -21,7 +23,19 @@ class Checkpoint:
     seq: int = 0                                     # number of the last flushed part files
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)  # next offset to read
     windows: ZoneWindows = field(default_factory=ZoneWindows)
-    seen_ids: list[str] = field(default_factory=list)
+    # The seen ids, oldest first, as one msgpack blob: pickling 200k separate strings took ~60 ms
+    # of every checkpoint, the blob ~10 ms. (A plain list in checkpoints of earlier versions.)
+    seen_ids: bytes | list[str] = b""
+
+
+def pack_ids(ids: list[str]) -> bytes:
+    return msgspec.msgpack.encode(ids)
+
+
+def unpack_ids(saved: bytes | list[str]) -> list[str]:
+    if isinstance(saved, list):
+        return saved
+    return msgspec.msgpack.decode(saved, type=list[str]) if saved else []
 
 
 def save(path: Path, checkpoint: Checkpoint) -> None:

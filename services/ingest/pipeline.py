@@ -112,7 +112,7 @@ class IngestPipeline:
         self.seq = saved.seq if saved else 0
         self.offsets: dict[tuple[str, int], int] = dict(saved.offsets) if saved else {}
         self.windows = saved.windows if saved else ZoneWindows()
-        self.seen = SeenIds(self.cfg.dedup_capacity, saved.seen_ids if saved else None)
+        self.seen = SeenIds(self.cfg.dedup_capacity, ckpt.unpack_ids(saved.seen_ids) if saved else None)
         # Part files newer than the checkpoint come from a process killed before it checkpointed.
         removed = drop_parts_after(offline_dir(self.settings), self.seq) + drop_parts_after(labels_dir(self.settings), self.seq)
         log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
@@ -337,7 +337,8 @@ class IngestPipeline:
             write_part(offline_dir(self.settings), seq, zone_rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
         if self._labels:
             write_part(labels_dir(self.settings), seq, labels_frame(self._labels), LABELS_SCHEMA)
-        ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows, self.seen.snapshot()))
+        ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows,
+                                                        ckpt.pack_ids(self.seen.snapshot())))
         self.seq = seq
         self._offline_rows, self._labels, self._dirty = [], [], False
         commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
