@@ -29,7 +29,7 @@ import numpy as np
 
 log = logging.getLogger("serving.publisher")
 
-DRAIN_EVERY_S = 0.02   # how often the drain thread ships what is buffered
+DRAIN_EVERY_S = 0.05   # how often the drain thread ships what is buffered
 REPORT_EVERY_S = 0.25  # how often the publishing process reports its counts
 DELIVERY_TIMEOUT_MS = 120_000  # rides out a broker restart (the broker-outage drill: 20 s down)
 MAX_UNACKED = 50_000           # predictions held (sent, not yet acknowledged) while the broker is away

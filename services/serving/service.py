@@ -46,6 +46,9 @@ class TripTime:
         # the garbage collector's full passes (100+ ms pauses, seen as p99 spikes) off them.
         gc.collect()
         gc.freeze()
+        # A request allocates a few hundred objects: with the default threshold (700) a young
+        # collection ran about every other request; every 20,000 allocations costs less CPU in total.
+        gc.set_threshold(20_000, 20, 100)
 
     def __is_ready__(self) -> bool:
         return self.predictor.models is not None and self.predictor.reader is not None
