@@ -38,6 +38,7 @@ from mlgameday.config import load_settings  # noqa: E402
 from mlgameday.contracts import TripCompleted, TripRequested
 from mlgameday.features.online import push_online, rows_frame
 from mlgameday.features.store import open_store
+from mlgameday.ingest.gc_policy import relax_gc
 from mlgameday.ingest.pipeline import IngestPipeline
 from mlgameday.ingest.windows import ZoneWindows, speed_micro_mph
 from mlgameday.producer.run import ProduceOptions, produce
@@ -185,6 +186,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
     parser.add_argument("--stores", default="sqlite,redis")
     args = parser.parse_args()
+    relax_gc()  # as the ingest service does (its __main__)
     trips_per_day = 60_000 if args.quick else 400_000
     history_days = 0.25 if args.quick else 0.25
     naive_events = 1_000 if args.quick else 3_000

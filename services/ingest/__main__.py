@@ -14,6 +14,7 @@ from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
+from .gc_policy import relax_gc
 from .metrics import IngestMetrics
 from .pipeline import IngestFaults, IngestPipeline
 
@@ -31,6 +32,7 @@ def main() -> None:
               online_store=settings.online_store)
     try:
         pipeline.start()
+        relax_gc()
         pipeline.run(stopping)
         log_event(log, "ingest stopped", **pipeline.status())
     finally:

@@ -51,6 +51,7 @@ from .windows import ZoneWindows, speed_micro_mph
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
 ALIGN_S = 60.0
+FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls' worth
 
 
 class IngestFaults(BaseModel):
@@ -129,8 +130,11 @@ class IngestPipeline:
         return dict(
             group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
             enable_auto_commit=False, auto_offset_reset="earliest",
-            max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024, fetch_min_bytes=max(1, self.cfg.fetch_min_kb * 1024),
+            max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=FETCH_MAX_BYTES,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            # A fetch response must fit the client's frame limit (default 1 MB: a backlog's first
+            # fetch was refused as "Invalid frame length" and the connection reset).
+            receive_message_max_bytes=FETCH_MAX_BYTES + 1024 * 1024, fetch_min_bytes=max(1, self.cfg.fetch_min_kb * 1024),
             fetch_max_wait_ms=self.cfg.fetch_wait_ms, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
             # Record batches are CRC-checked natively (the pinned crc32c package; kafka-python's pure
             # Python fallback would cost ~30% of ingest CPU).
