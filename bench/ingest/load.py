@@ -47,8 +47,8 @@ def _iso(seconds: float) -> bytes:
 
 
 def encode_trips(n: int, seed: int, start: float) -> list[tuple[bytes, list[bytes], list[bytes], float]]:
-    """n simulated trips as (key, request template, label template, duration_s). Each template is
-    checked against its contract once (with a sample time), so the stream is valid by construction."""
+    """n simulated trips as (key, request template, label template, duration_s). All are built the
+    same way; the first ones are checked against the contracts with a sample time."""
     batch = TripSimulator(seed, id_prefix=f"b{uuid.uuid4().hex[:8]}").trips([start] * n)
     run = uuid.uuid4().hex[:16]
     out = []
