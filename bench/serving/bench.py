@@ -1,8 +1,10 @@
 """Serving benchmark: the BentoML TripTime service vs a plain FastAPI + Feast-SDK-per-request baseline.
 
 Self-contained: starts a Kafka broker of its own, seeds history through the real producer
-and ingest, trains the accurate model, then serves it both ways on the same run folder
-and drives each with loadgen.py (a second process, keep-alive sockets, open loop):
+and ingest, trains the accurate model, then serves it both ways on the same run folder — both servers
+up at once, taking turns test by test and step by step, so a change of load on the shared
+machine hits both sides of each ratio alike — and drives each with loadgen.py (a second
+process, keep-alive sockets, open loop):
 
 - fixed rate: p50/p99 at 200 req/s, single-row /predict
 - capacity: the highest rate whose p99 stays <= 50 ms (and >= 95% of it is achieved)
@@ -157,30 +159,41 @@ def loadgen_ceiling(quick: bool) -> float:
     return ceiling
 
 
-def measure(name: str, base_url: str, pid: int, single: Path, batch: Path, quick: bool) -> dict:
+def measure(targets: dict[str, tuple[str, int]], single: Path, batch: Path, quick: bool) -> dict[str, dict]:
+    """Every test on every target (name -> (base url, pid)), interleaved: the targets take turns test by
+    test and step by step, so a change of load on the shared machine hits both sides of a ratio alike."""
     fixed_s, step_s, batch_s = (5, 3, 5) if quick else (15, 8, 10)
-    rates = step_rates(quick)
-    load(base_url + "/predict", single, 100, 2, 16)  # warm-up
-    cpu_before = tree_cpu_s(pid)
-    fixed = load(base_url + "/predict", single, 200, fixed_s, 32)
-    cpu_us = round((tree_cpu_s(pid) - cpu_before) / max(fixed["ok"], 1) * 1e6)
-    emit(target=name, test="fixed_rate", server_cpu_us_per_request=cpu_us, **fixed)
-    capacity = 0.0
-    for rate in rates:
-        step = load(base_url + "/predict", single, rate, step_s, 64)
-        ok = (step["p99_ms"] is not None and step["p99_ms"] <= P99_LIMIT_MS
-              and step["achieved_rps"] >= 0.95 * rate and not any(step["errors"].values()))
-        emit(target=name, test="capacity_step", passed=ok, **step)
-        if not ok:
-            break
-        capacity = rate
-    cpu_before = tree_cpu_s(pid)
-    closed = load(base_url + "/predict_batch", batch, None, batch_s, 2)
-    rows_per_s = round(closed["ok"] * 1000 / closed["elapsed_s"], 1)
-    cpu_row_us = round((tree_cpu_s(pid) - cpu_before) / max(closed["ok"] * 1000, 1) * 1e6, 1)
-    emit(target=name, test="batch", rows_per_s=rows_per_s, server_cpu_us_per_row=cpu_row_us, **closed)
-    return {"p50_ms_at_200": fixed["p50_ms"], "p99_ms_at_200": fixed["p99_ms"], "capacity_rps": capacity,
-            "batch_rows_per_s": rows_per_s, "cpu_us_per_request": cpu_us, "cpu_us_per_batch_row": cpu_row_us}
+    results: dict[str, dict] = {name: {} for name in targets}
+    for base_url, _ in targets.values():
+        load(base_url + "/predict", single, 100, 2, 16)  # warm-up
+    for name, (base_url, pid) in targets.items():
+        cpu_before = tree_cpu_s(pid)
+        fixed = load(base_url + "/predict", single, 200, fixed_s, 32)
+        cpu_us = round((tree_cpu_s(pid) - cpu_before) / max(fixed["ok"], 1) * 1e6)
+        emit(target=name, test="fixed_rate", server_cpu_us_per_request=cpu_us, **fixed)
+        results[name].update(p50_ms_at_200=fixed["p50_ms"], p99_ms_at_200=fixed["p99_ms"], cpu_us_per_request=cpu_us,
+                             capacity_rps=0.0)
+    climbing = set(targets)
+    for rate in step_rates(quick):
+        for name, (base_url, _) in targets.items():
+            if name not in climbing:
+                continue
+            step = load(base_url + "/predict", single, rate, step_s, 64)
+            ok = (step["p99_ms"] is not None and step["p99_ms"] <= P99_LIMIT_MS
+                  and step["achieved_rps"] >= 0.95 * rate and not any(step["errors"].values()))
+            emit(target=name, test="capacity_step", passed=ok, **step)
+            if ok:
+                results[name]["capacity_rps"] = rate
+            else:
+                climbing.discard(name)
+    for name, (base_url, pid) in targets.items():
+        cpu_before = tree_cpu_s(pid)
+        closed = load(base_url + "/predict_batch", batch, None, batch_s, 2)
+        rows_per_s = round(closed["ok"] * 1000 / closed["elapsed_s"], 1)
+        cpu_row_us = round((tree_cpu_s(pid) - cpu_before) / max(closed["ok"] * 1000, 1) * 1e6, 1)
+        emit(target=name, test="batch", rows_per_s=rows_per_s, server_cpu_us_per_row=cpu_row_us, **closed)
+        results[name].update(batch_rows_per_s=rows_per_s, cpu_us_per_batch_row=cpu_row_us)
+    return results
 
 
 def start_baseline(config_file: Path, port: int, log: Path) -> subprocess.Popen:
@@ -222,13 +235,13 @@ def main() -> None:
         single, batch = write_bodies(root)
         ceiling = loadgen_ceiling(args.quick)
         serving = ServingProcess(load_settings(config_file), config_file, bootstrap, free_port(), root / "serving.log")
-        bentoml = measure("bentoml", serving.url, serving.proc.pid, single, batch, args.quick)
-        emit(target="bentoml", test="publishing", **serving_counters(serving.url))
-        serving.stop()
-        serving = None
         port = free_port()
         baseline = start_baseline(config_file, port, root / "baseline.log")
-        plain = measure("fastapi_feast_per_request", f"http://127.0.0.1:{port}", baseline.pid, single, batch, args.quick)
+        results = measure({"bentoml": (serving.url, serving.proc.pid),
+                           "fastapi_feast_per_request": (f"http://127.0.0.1:{port}", baseline.pid)},
+                          single, batch, args.quick)
+        emit(target="bentoml", test="publishing", **serving_counters(serving.url))
+        bentoml, plain = results["bentoml"], results["fastapi_feast_per_request"]
         ratios = {k: (round(bentoml[k] / plain[k], 2) if plain[k] else None) for k in bentoml}
         emit(test="summary", bentoml=bentoml, baseline=plain, ratio_bentoml_over_baseline=ratios,
              targets=TARGETS, meets_targets={

@@ -153,7 +153,7 @@ class ZoneFeatureReader:
             await asyncio.sleep(self._cache_s / 8)
             now = time.monotonic()
             in_use_since = now - KEEP_WARM_PERIODS * self._cache_s
-            due = [zone for zone, (read_at, _) in self._cache.items()
+            due = [zone for zone, (read_at, _) in list(self._cache.items())  # a pool thread may add zones
                    if now - read_at >= REFRESH_AT * self._cache_s and self._asked.get(zone, 0) >= in_use_since]
             for start in range(0, len(due), REFRESH_CHUNK):
                 try:

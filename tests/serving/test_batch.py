@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from mlgameday.serving.engine import PARALLEL_ROWS
+
 from .helpers import consume_predictions, trip
 
 ANSWER_FIELDS = ("trip_id", "eta_s", "model_tag", "role", "fallback_used", "fallback_reason", "stale", "missing")
 
 
-def batch_trips(prefix: str) -> list[dict]:
+def batch_trips(prefix: str, n: int = 60) -> list[dict]:
     """Trips over many zones (some without fresh features), hours and weekdays, and trip shapes."""
     trips = []
-    for i in range(60):
+    for i in range(n):
         zone = 1 + (i * 37) % 263
         when = f"2026-01-{5 + i % 7:02d}T{i % 24:02d}:15:00+00:00"
         trips.append(trip(f"{prefix}-{i}", zone, trip_distance=0.5 + (i % 9) * 1.3, passenger_count=1 + i % 4,
@@ -33,7 +35,7 @@ def answers(server, trips: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def test_batch_answers_equal_single_trip_answers(server):
-    trips = batch_trips("same")
+    trips = batch_trips("same", PARALLEL_ROWS + 40)  # big enough to be scored in slices on the model threads
     batched, singles = answers(server, trips)
     assert [a["trip_id"] for a in batched] == [t["trip_id"] for t in trips]
     assert len({a["eta_s"] for a in batched}) > 30  # the rows really differ
