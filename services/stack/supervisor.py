@@ -78,8 +78,12 @@ class Stack:
             records: dict[str, ComponentRecord] = {}
             self.run.save_settings(settings_as_dict(self.settings))
             try:
-                for component in self.components:
-                    records[component.name] = self._start(component, records, previous.get(component.name))
+                # A wave's components depend only on earlier waves: launch them together, then wait
+                # for each (the Python services spend seconds importing; in turn, they added up).
+                for wave in dependency_waves(self.components):
+                    launched = [self._launch(c, records, previous.get(c.name)) for c in wave]
+                    for component, record in zip(wave, launched):
+                        self._await_ready(component, records, record)
                 return records
             except BaseException:
                 self.report("stack", "start failed: stopping what was started")
@@ -89,6 +93,13 @@ class Stack:
 
     def _start(self, component: Component, records: dict[str, ComponentRecord],
                previous: ComponentRecord | None) -> ComponentRecord:
+        record = self._launch(component, records, previous)
+        self._await_ready(component, records, record)
+        return record
+
+    def _launch(self, component: Component, records: dict[str, ComponentRecord],
+                previous: ComponentRecord | None) -> ComponentRecord:
+        """Prepare, pick ports, spawn; recorded at once so a failed `up` stops it too."""
         ctx = self._context(records)
         self.report(component.name, "preparing")
         component.prepare(ctx)
@@ -103,11 +114,15 @@ class Stack:
             record.pid, record.create_time = ref.pid, ref.create_time
         records[component.name] = record
         self.run.save(records)
+        return record
+
+    def _await_ready(self, component: Component, records: dict[str, ComponentRecord],
+                     record: ComponentRecord) -> None:
+        ctx = self._context(records)
         self._wait_ready(component, ctx, record)
         component.after_ready(ctx, record)
         self.run.save(records)
         self.report(component.name, "ready")
-        return record
 
     def _assign_ports(self, component: Component, ctx: StackContext,
                       records: dict[str, ComponentRecord], previous: ComponentRecord | None) -> dict[str, int]:
@@ -261,6 +276,17 @@ class Stack:
             del records[name]
             new = self._start(component, records, previous=record)
             return f"restarted {name} (pid {new.pid}) on ports {new.ports or '-'}; ready"
+
+
+def dependency_waves(components: list[Component]) -> list[list[Component]]:
+    """Components grouped so each depends only on earlier groups (input: dependency order)."""
+    depth: dict[str, int] = {}
+    for component in components:
+        depth[component.name] = 1 + max((depth[d] for d in component.depends_on if d in depth), default=-1)
+    waves: list[list[Component]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for component in components:
+        waves[depth[component.name]].append(component)
+    return waves
 
 
 def _wait_dead(ref, timeout_s: float = 10.0) -> None:
