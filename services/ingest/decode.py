@@ -28,6 +28,11 @@ _LONG_FRACTION = re.compile(rb":\d\d\.\d{7}")
 _PLAIN_TYPES = (str, int, float, dt.datetime)
 
 
+# pydantic's constraint -> msgspec.Meta's keyword (also the constraint's attribute)
+_BOUNDS = {annotated_types.Ge: "ge", annotated_types.Gt: "gt", annotated_types.Le: "le", annotated_types.Lt: "lt",
+           annotated_types.MinLen: "min_length", annotated_types.MaxLen: "max_length"}
+
+
 def mirror_struct(model: type[BaseModel]) -> type[msgspec.Struct]:
     """A msgspec Struct with the model's fields, types, bounds and defaults (unknown fields forbidden).
     Raises TypeError for a field it cannot mirror, so a contract change is noticed at import."""
@@ -38,20 +43,10 @@ def mirror_struct(model: type[BaseModel]) -> type[msgspec.Struct]:
             raise TypeError(f"{model.__name__}.{name}: cannot mirror type {annotation!r} in msgspec")
         bounds: dict[str, Any] = {}
         for rule in info.metadata:
-            if isinstance(rule, annotated_types.Ge):
-                bounds["ge"] = rule.ge
-            elif isinstance(rule, annotated_types.Gt):
-                bounds["gt"] = rule.gt
-            elif isinstance(rule, annotated_types.Le):
-                bounds["le"] = rule.le
-            elif isinstance(rule, annotated_types.Lt):
-                bounds["lt"] = rule.lt
-            elif isinstance(rule, annotated_types.MinLen):
-                bounds["min_length"] = rule.min_length
-            elif isinstance(rule, annotated_types.MaxLen):
-                bounds["max_length"] = rule.max_length
-            else:
+            key = _BOUNDS.get(type(rule))
+            if key is None:
                 raise TypeError(f"{model.__name__}.{name}: cannot mirror constraint {rule!r} in msgspec")
+            bounds[key] = getattr(rule, key)
         kind = Annotated[annotation, msgspec.Meta(**bounds)] if bounds else annotation
         if info.is_required():
             fields.append((name, kind))
