@@ -8,6 +8,7 @@ drill, <= 90 s accelerated. Prints JSON lines.
 
     .venv/bin/python bench/drill/bench_drill.py --quick          # 2 scenarios, accelerated only
     .venv/bin/python bench/drill/bench_drill.py                  # every scenario, both modes (~40 min)
+    .venv/bin/python bench/drill/bench_drill.py --modes fast     # every scenario, accelerated (~20 min)
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}, accelerated")
     parser.add_argument("--run-dir", type=Path, default=Path("/tmp/gameday-bench-drill/run"))
     parser.add_argument("--scenarios", nargs="*", help="a subset by name")
+    parser.add_argument("--modes", nargs="*", choices=("fast", "normal"), help="default: both (--quick: fast)")
     args = parser.parse_args()
     from mlgameday.drill.catalog import Catalog
 
     names = list(QUICK) if args.quick else (args.scenarios or Catalog().names())
-    modes = ("fast",) if args.quick else ("fast", "normal")
+    modes = tuple(args.modes or (("fast",) if args.quick else ("fast", "normal")))
     args.run_dir.mkdir(parents=True, exist_ok=True)
     prepare(args.run_dir)
 
