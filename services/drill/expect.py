@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,17 +55,9 @@ def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],
     hold = (expectation.hold or 0.0) * time_factor
     later = [(t, v) for t, v in timeline.series(expectation.signal) if ref <= t <= ref + bound + hold]
     points = [(t, v) for t, v in later if t <= ref + bound]
-    run_start = None
-    for t, value in later:
-        if not _crosses(value, above, below):
-            run_start = None
-            continue
-        if run_start is None:
-            if t > ref + bound:
-                break  # a run must start within the bound
-            run_start = t
-        if t - run_start >= hold:
-            return Outcome(expectation, True, round(run_start - ref, 1), value)
+    run = _held_run(later, above, below, hold, start_by=ref + bound)
+    if run is not None:
+        return Outcome(expectation, True, round(run[0] - ref, 1), run[1])
     if not points:
         return Outcome(expectation, False, reason=f"no {expectation.signal} samples within {bound:.0f}s")
     extreme = max(v for _, v in points) if above is not None else min(v for _, v in points)
@@ -113,17 +107,29 @@ def holds(condition: Condition, timeline: Timeline, since: float) -> tuple[bool,
     except NoBaseline as exc:
         return False, str(exc)
     points = [(t, v) for t, v in timeline.series(condition.signal) if t >= since]
-    run_start = None
-    for t, value in points:
-        if _crosses(value, above, below):
-            run_start = t if run_start is None else run_start
-            if t - run_start >= condition.hold:
-                return True, f"{condition.signal} held {_side(above, below)} for {condition.hold:.0f}s"
-        else:
-            run_start = None
+    if _held_run(points, above, below, condition.hold) is not None:
+        return True, f"{condition.signal} held {_side(above, below)} for {condition.hold:.0f}s"
     last = points[-1][1] if points else None
     return False, (f"{condition.signal} did not stay {_side(above, below)} for {condition.hold:.0f}s"
                    + (f" (last value {last:.3g})" if last is not None else " (no samples)"))
+
+
+def _held_run(points: list[tuple[float, float]], above: float | None, below: float | None, hold: float,
+              start_by: float = math.inf) -> tuple[float, float] | None:
+    """(start, value at `hold` seconds) of the first run of samples past the threshold that lasts
+    `hold` seconds and starts by `start_by`; None when there is none."""
+    run_start = None
+    for t, value in points:
+        if not _crosses(value, above, below):
+            run_start = None
+            continue
+        if run_start is None:
+            if t > start_by:
+                return None
+            run_start = t
+        if t - run_start >= hold:
+            return run_start, value
+    return None
 
 
 def _side(above: float | None, below: float | None) -> str:

@@ -24,6 +24,7 @@ class TrainerError(GamedayError):
     kind = "TrainerError"
 
 
+MIN_LABELS = 200  # completed trips needed to train at all
 NO_HISTORY_HINT = ("create history first: with the stack up (`gameday up`), run "
                    "`gameday train --history-days 3` (fast-forwards the producer and ingests it)")
 
@@ -60,8 +61,8 @@ def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame)
 
 def build_training_data(settings: Settings, store: object, labels: pd.DataFrame) -> TrainingData:
     """Point-in-time join, then a time split; missing zone features filled with training medians."""
-    if len(labels) < 200:
-        raise TrainerError(f"only {len(labels)} completed trips in the labels history; at least 200 are needed",
+    if len(labels) < MIN_LABELS:
+        raise TrainerError(f"only {len(labels)} completed trips in the labels history; at least {MIN_LABELS} are needed",
                            hint=NO_HISTORY_HINT)
     frame = point_in_time_frame(settings, store, labels)
     for name in MODEL_FEATURES + (TARGET,):

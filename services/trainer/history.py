@@ -12,12 +12,11 @@ import time
 from typing import Callable
 
 from ..config import Settings
-from .dataset import NO_HISTORY_HINT, TrainerError
+from .dataset import MIN_LABELS, NO_HISTORY_HINT, TrainerError
 
 Report = Callable[[str], None]
 CATCH_UP_TIMEOUT_S = 300
 HISTORY_POLL_RECORDS = 200
-MIN_HISTORY_LABELS = 200         # the trainer's own minimum (dataset.build_training_data)
 MIN_HISTORY_SPAN_S = 3600.0      # a time split needs hours of history, not a live burst of minutes
 
 
@@ -41,7 +40,7 @@ def ensure_history(settings: Settings, days: float | None, report: Report, trips
 
 def is_history(labels) -> bool:
     """Enough labels over enough time to train on: a few minutes of live traffic are not a history."""
-    return len(labels) >= MIN_HISTORY_LABELS and _span_s(labels) >= MIN_HISTORY_SPAN_S
+    return len(labels) >= MIN_LABELS and _span_s(labels) >= MIN_HISTORY_SPAN_S
 
 
 def _span_s(labels) -> float:
