@@ -63,6 +63,10 @@ class ProducerSettings(BaseModel):
     rate: float = Field(20.0, gt=0, le=100_000, description="trip requests per second")
     # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request.
     time_scale: float = Field(1.0, gt=0, le=100_000)
+    # On start, first emit the trips of this many past seconds at `rate` (labels due by now
+    # included), as if the producer had been running: a fresh stack's features are then
+    # seconds old at once instead of whatever its last run left in the online store.
+    warm_start_s: float = Field(0.0, ge=0, le=3600)
     seed: int = 42
     requested_topic: str = "trips.requested"
     completed_topic: str = "trips.completed"

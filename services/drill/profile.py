@@ -15,6 +15,10 @@ from typing import Iterator
 from .scenario import Scenario
 
 
+# A drill's freshness budget: live features are seconds old, so this old means the pipeline stopped.
+FEATURE_AGE_BUDGET_S = 30
+
+
 def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str, str]:
     """GAMEDAY_* variables for the stack's processes during drills."""
     traffic = scenario.traffic if scenario else None
@@ -22,6 +26,9 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
         "GAMEDAY_PRODUCER__RATE": f"{traffic.rate if traffic else 20.0:g}",
         "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 300.0:g}",
         "GAMEDAY_PRODUCER__SEED": str(seed),
+        # A (re)started producer first emits one budget's worth of past trips: the stack's
+        # features are fresh from the start instead of after a budget of live traffic.
+        "GAMEDAY_PRODUCER__WARM_START_S": f"{FEATURE_AGE_BUDGET_S}",
         # Short windows judged soon (a drill is minutes, not hours): ~10 s of traffic each,
         # judged once 80% of the labels are in or after 8 s; an alert needs 2 of 3 failed windows.
         "GAMEDAY_MONITOR__WINDOW_S": "10",
@@ -37,8 +44,7 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
         # history's zone features are sparser than live ones), so +25% would flap: drills alert
         # on a doubling, which congestion or a fallback reach within a window or two.
         "GAMEDAY_MONITOR__MAE_INCREASE": "1.0",
-        # The freshness budget of a drill: live features are seconds old, so 30 s means stopped.
-        "GAMEDAY_MONITOR__MAX_FEATURE_AGE_S": "30",
+        "GAMEDAY_MONITOR__MAX_FEATURE_AGE_S": f"{FEATURE_AGE_BUDGET_S}",
         # The skew check reads the Feast offline store for every window: measured at 30-60 s per
         # window on a loaded 2-core machine, it would stall the monitor for a drill's whole length.
         # Drills catch the units bug through the served values (mean.mean_speed_30m) instead.

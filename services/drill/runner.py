@@ -35,8 +35,8 @@ KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
 SETTLE_S = 6.0
-# A freshly started (or trained) stack gets this long before the warm-up starts.
-FRESH_STACK_SETTLE_S = 30.0
+# A freshly started (or restarted) stack gets this long before the warm-up starts.
+FRESH_STACK_SETTLE_S = 5.0
 # At most this long for the last drill's alerts to clear before the warm-up starts.
 QUIET_TIMEOUT_S = 90.0
 
@@ -167,11 +167,12 @@ def wait_for_quiet_monitor(target: Target, scenario: Scenario, report: Reporter 
 
 
 def settle(report: Reporter = silent, seconds: float = FRESH_STACK_SETTLE_S) -> None:
-    """A fresh stack serves the history's features (minutes old) until live traffic replaces
-    them: wait, so no warm-up starts with stale features that no fault caused."""
+    """Let a fresh stack answer its first requests (cold caches, first broker metadata) before
+    the warm-up measures its baseline. Its features are fresh already: the drill profile's
+    producer starts with the last seconds of trips (producer.warm_start_s)."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        report("drill", f"fresh stack: live traffic replaces the history's features ({left:.0f}s)")
+        report("drill", f"fresh stack: first requests ({left:.0f}s)")
         time.sleep(min(1.0, left))
 
 
@@ -353,7 +354,7 @@ class Drill:
                 outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
                 if all(o.fired for o in outcomes):
                     last_fired_at = last_fired_at or now
-                    if now - last_fired_at >= SETTLE_S:
+                    if now - last_fired_at >= SETTLE_S * self.timing.factor:
                         timeline.mark("phase", "every expected signal fired: ending early")
                         break
             self.report("drill", self._progress_line(now, end, pending))

@@ -41,10 +41,11 @@ def main() -> None:
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
-    log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed)
+    log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed,
+              warm_start_s=cfg.warm_start_s)
     try:
         report = run_live(TripSimulator(cfg.seed), emitter, cfg.rate, time_scale=cfg.time_scale,
-                          label_wait_s=0, stopping=stopping)
+                          label_wait_s=0, stopping=stopping, warm_start_s=cfg.warm_start_s)
         log_event(log, "producer stopped", **report.as_dict())
     finally:
         sink.close()

@@ -1,4 +1,5 @@
-"""The producer as a stack component (after ingest, so no event is produced before it listens)."""
+"""The producer as a stack component. It needs only the broker: ingest reads from its committed
+offsets (the earliest ones the first time), so events produced before it listens are not lost."""
 
 from __future__ import annotations
 
@@ -6,4 +7,4 @@ from ..stack.service import ServiceComponent
 
 
 def producer_component() -> ServiceComponent:
-    return ServiceComponent("producer", "mlgameday.producer", depends_on=("kafka", "ingest"))
+    return ServiceComponent("producer", "mlgameday.producer", depends_on=("kafka",))

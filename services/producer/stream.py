@@ -100,13 +100,14 @@ class Emitter:
 def run_live(sim: TripSimulator, emitter: Emitter, rate: float, *, time_scale: float = 1.0,
              duration_s: float | None = None, max_trips: int | None = None,
              label_wait_s: float = 60.0, stopping: threading.Event | None = None,
-             tick_s: float = 0.02) -> ProduceReport:
+             tick_s: float = 0.02, warm_start_s: float = 0.0) -> ProduceReport:
     """Request `rate` trips/s (times the rate_multiplier knob) at wall-clock event times until
-    the duration, the trip count or a stop; then wait up to label_wait_s for due labels."""
+    the duration, the trip count or a stop; then wait up to label_wait_s for due labels.
+    With warm_start_s, first the trips of that many past seconds (see `_warm_start`)."""
     stopping = stopping or threading.Event()
     pending: list[tuple[float, int, TripBatch, int]] = []  # (due wall time, seq, batch, index)
-    seq = 0
     started = last = time.time()
+    seq = _warm_start(sim, emitter, pending, rate, warm_start_s, time_scale, started) if warm_start_s else 0
     owed = 0.0
     trips_left = max_trips if max_trips is not None else float("inf")
     while not stopping.is_set() and trips_left > 0 and (duration_s is None or last - started < duration_s):
@@ -134,6 +135,23 @@ def run_live(sim: TripSimulator, emitter: Emitter, rate: float, *, time_scale: f
     emitter.sink.flush()
     emitter.report.elapsed_s = time.time() - started
     return emitter.report
+
+
+def _warm_start(sim: TripSimulator, emitter: Emitter, pending: list, rate: float, seconds: float,
+                time_scale: float, now: float) -> int:
+    """The trips of the last `seconds` at `rate`, as if the producer had been running: requests at
+    their past times, the labels already due in between, the rest left pending. The city did not
+    start with this process — and a fresh stack then serves features seconds old, not the ones
+    its last run left in the online store. Returns the next sequence number."""
+    n = int(rate * seconds)
+    times = np.sort(np.random.default_rng([sim.seed, 13]).uniform(now - seconds, now, n))
+    batch = sim.trips(times, emitter.faults())
+    for i in range(n):
+        _emit_due(pending, emitter, times[i])
+        emitter.requested(batch, i)
+        heapq.heappush(pending, (times[i] + batch.duration_s[i] / time_scale, i, batch, i))
+    _emit_due(pending, emitter, now)
+    return n
 
 
 def _emit_due(pending: list, emitter: Emitter, now: float) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from mlgameday.contracts import TripRequested
 from mlgameday.producer.city import CITY
 from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
 from mlgameday.producer.simulator import TripSimulator
-from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history
+from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history, run_live
 
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 
@@ -139,3 +141,31 @@ def test_history_is_in_event_time_order_with_late_labels() -> None:
         assert key == body["pickup_zone"]
         if topic == "trips.completed":
             assert body["event_time"] > requested[body["trip_id"]]   # the label comes after the request
+
+
+def test_a_warm_start_emits_the_past_seconds_of_trips_then_goes_live() -> None:
+    """A (re)started producer first emits `warm_start_s` of past trips at its rate, requests and
+    the labels due by now in event-time order; labels due later come live, after their time."""
+    sink = ListSink()
+    emitter = Emitter(sink, Topics(), seed=3, faults=ProducerFaults)
+    started = time.time()
+    report = run_live(TripSimulator(3), emitter, rate=40, time_scale=300, warm_start_s=30,
+                      duration_s=1.0, label_wait_s=5)
+    events = [(t, json.loads(v)) for t, _, v in sink.sent]
+    requested = [(t, e) for t, e in events if t == "trips.requested"]
+    past = [e for _, e in requested if datetime.fromisoformat(e["event_time"]).timestamp() < started]
+    assert 1150 <= len(past) <= 1200                   # 40/s x 30 s, before the live second
+    oldest = min(datetime.fromisoformat(e["event_time"]).timestamp() for e in past)
+    assert started - 31 < oldest < started - 29
+    times = [datetime.fromisoformat(e["event_time"]).timestamp() for _, e in events]
+    warm = sum(1 for t in times if t < started)
+    assert times[:warm] == sorted(times[:warm])       # the past first, in one event-time order
+    assert min(times[warm:]) >= started               # across both topics
+    labels = {e["trip_id"]: e for t, e in events if t == "trips.completed"}
+    assert len(labels) > len(past) * 0.9               # most warm trips were due within 30 s
+    for trip in past:
+        label = labels.get(trip["trip_id"])
+        if label:                                      # each label at request + duration / time_scale
+            due = datetime.fromisoformat(trip["event_time"]).timestamp() + label["duration_s"] / 300
+            assert abs(datetime.fromisoformat(label["event_time"]).timestamp() - due) < 0.01
+    assert report.trips == len(requested) > len(past)  # then live trips

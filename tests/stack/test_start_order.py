@@ -16,7 +16,7 @@ def names(waves) -> list[list[str]]:
 def test_the_full_stack_starts_in_three_waves(tmp_path: Path) -> None:
     settings = load_settings(run_dir=tmp_path / "run")
     assert names(dependency_waves(build_components(settings))) == [
-        ["kafka"], ["ingest", "serving", "monitor"], ["producer", "riders"]]
+        ["kafka"], ["ingest", "producer", "serving", "monitor"], ["riders"]]
 
 
 def test_redis_joins_the_first_wave_and_every_dependency_comes_earlier(tmp_path: Path) -> None:
