@@ -160,18 +160,34 @@ def _emit_due(pending: list, emitter: Emitter, now: float) -> None:
         emitter.completed(batch, i, due)
 
 
-def history_request_times(rng: np.random.Generator, start: float, end: float, trips_per_day: float) -> Iterator[np.ndarray]:
-    """Poisson request times per simulated hour, following the hour-of-day and weekday curves."""
+def _demand_hours(start: float, end: float, trips_per_day: float) -> Iterator[tuple[float, float, float]]:
+    """(hour start, hour end, expected trips) per simulated hour, following the hour-of-day and
+    weekday curves (trips_per_day is an average day's)."""
     per_hour = trips_per_day / 24.0 / HOUR_DEMAND.mean() / WEEKDAY_DEMAND.mean()
     hour_start = start
     while hour_start < end:
         hour_end = min(hour_start + 3600.0, end)
         hour = int(hour_start // 3600) % 24
         weekday = int((hour_start // 86400 + 3) % 7)
-        expected = per_hour * HOUR_DEMAND[hour] * WEEKDAY_DEMAND[weekday] * (hour_end - hour_start) / 3600.0
-        n = rng.poisson(expected)
-        yield np.sort(rng.uniform(hour_start, hour_end, n))
+        yield hour_start, hour_end, per_hour * HOUR_DEMAND[hour] * WEEKDAY_DEMAND[weekday] * (hour_end - hour_start) / 3600.0
         hour_start = hour_end
+
+
+def history_request_times(rng: np.random.Generator, start: float, end: float, trips_per_day: float) -> Iterator[np.ndarray]:
+    """Poisson request times per simulated hour, following the hour-of-day and weekday curves."""
+    for hour_start, hour_end, expected in _demand_hours(start, end, trips_per_day):
+        yield np.sort(rng.uniform(hour_start, hour_end, rng.poisson(expected)))
+
+
+def history_start(days: float, end: float) -> float:
+    return (end - days * 86400) // 60 * 60
+
+
+def expected_history_trips(days: float, trips_per_day: float, end: float | None = None) -> float:
+    """How many trips `run_history` makes on average: a few night hours hold a fifth of a
+    busy evening's, so a short history's size depends on the hour it ends at."""
+    end = end if end is not None else time.time()
+    return sum(expected for _, _, expected in _demand_hours(history_start(days, end), end, trips_per_day))
 
 
 def run_history(sim: TripSimulator, emitter: Emitter, days: float, *, trips_per_day: float = 10_000,
@@ -179,7 +195,7 @@ def run_history(sim: TripSimulator, emitter: Emitter, days: float, *, trips_per_
     """Fast-forward: `days` of simulated past, emitted as fast as the broker takes it, in event-time
     order across both topics. Labels due after `end` (now) are not emitted (counted)."""
     end = end if end is not None else time.time()
-    start = (end - days * 86400) // 60 * 60
+    start = history_start(days, end)
     rng = np.random.default_rng([sim.seed, 11])
     faults = emitter.faults()
     batches = (sim.trips(times, faults) for times in history_request_times(rng, start, end, trips_per_day))

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from mlgameday.config import Settings, load_settings
 from mlgameday.contracts import DeadLetter, TripCompleted, TripRequested
 from mlgameday.ingest.pipeline import IngestPipeline
+from mlgameday.producer.stream import expected_history_trips
 
 
 @pytest.fixture
@@ -37,6 +38,13 @@ def pipeline_settings(kafka_bootstrap: str, new_topic: Callable[..., str], tmp_p
         return load_settings(**base)
 
     return make
+
+
+def trips_per_day_for(trips: float, days: float, end: float | None = None) -> float:
+    """The trips_per_day that makes a history of `days` ending now hold about `trips` trips at any
+    hour: the simulator follows the demand curve, and CI runs at night too (a 3 a.m. hour holds a
+    fifth of an evening's trips)."""
+    return trips / expected_history_trips(days, 1.0, end)
 
 
 def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:

@@ -12,7 +12,7 @@ from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, Topics, run_history
 
-from .conftest import dead_letters, ingest_until_drained, valid_events
+from .conftest import dead_letters, ingest_until_drained, trips_per_day_for, valid_events
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,8 @@ def test_malformed_events_go_to_the_dlq_and_good_ones_are_ingested_once(pipeline
     emitter = Emitter(sink, Topics(settings.producer.requested_topic, settings.producer.completed_topic), 31,
                       lambda: faults, on_emit=lambda topic, key, value, kind: sent.append((topic, value, kind)))
     try:
-        run_history(TripSimulator(31), emitter, days=0.25, trips_per_day=21_000, end=time.time())
+        end = time.time()
+        run_history(TripSimulator(31), emitter, days=0.25, trips_per_day=trips_per_day_for(5250, 0.25, end), end=end)
     finally:
         sink.close()
     bad = [(t, v, k) for t, v, k in sent if k is not None]

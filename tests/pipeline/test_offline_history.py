@@ -14,7 +14,7 @@ from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, Topics, run_history
 
-from .conftest import ingest_until_drained, valid_events
+from .conftest import ingest_until_drained, trips_per_day_for, valid_events
 from .reference import reference_features
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ def produce_history(settings, seed: int, days: float, end: float) -> None:
     topics = Topics(settings.producer.requested_topic, settings.producer.completed_topic)
     try:
         run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days,
-                    trips_per_day=15_000, end=end)
+                    trips_per_day=trips_per_day_for(625, days, end), end=end)
     finally:
         sink.close()
 

@@ -13,7 +13,8 @@ from mlgameday.contracts import TripRequested
 from mlgameday.producer.city import CITY
 from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
 from mlgameday.producer.simulator import TripSimulator
-from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history, run_live
+from mlgameday.producer.stream import (Emitter, Topics, expected_history_trips, history_request_times, run_history,
+                                       run_live)
 
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 
@@ -169,3 +170,13 @@ def test_a_warm_start_emits_the_past_seconds_of_trips_then_goes_live() -> None:
             due = datetime.fromisoformat(trip["event_time"]).timestamp() + label["duration_s"] / 300
             assert abs(datetime.fromisoformat(label["event_time"]).timestamp() - due) < 0.01
     assert report.trips == len(requested) > len(past)  # then live trips
+
+
+@pytest.mark.parametrize("end_hour", [4, 18])
+def test_expected_history_trips_predicts_the_size_of_a_history_at_night_and_at_rush_hour(end_hour: int) -> None:
+    end = T0 // 86400 * 86400 + end_hour * 3600
+    per_day = 3000 / expected_history_trips(0.125, 1.0, end)
+    report = run_history(TripSimulator(4), Emitter(ListSink(), Topics(), 4, ProducerFaults), 0.125,
+                         trips_per_day=per_day, end=end)
+    assert 2800 < report.trips < 3200
+    assert (per_day > 20_000) == (end_hour == 4)   # the night needs several times the average day
