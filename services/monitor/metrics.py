@@ -18,6 +18,9 @@ class MonitorMetrics:
                                registry=registry)
         self.alerts = Counter("gameday_monitor_alerts_total", "Alerts published, by kind", ("kind",),
                               registry=registry)
+        self.published = Counter("gameday_monitor_published_total",
+                                 "Alerts and dead letters sent to Kafka, by topic and outcome (sent, failed: reason)",
+                                 ("topic", "outcome"), registry=registry)
         self.eval_seconds = Histogram("gameday_monitor_window_eval_seconds", "Seconds to judge a window",
                                       buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=registry)
         self.last_window = g("last_window", "Index of the last judged window")
@@ -36,6 +39,7 @@ class MonitorMetrics:
         self.skew = g("skew_relative_difference", "Served vs offline feature mean, relative", ("column",))
         self.active = g("alert_active", "1 while a check is in alert (after hysteresis)", ("kind", "column"))
         self.pending = g("pending_predictions", "Predictions in windows not judged yet")
+        self.unsent = g("unsent_records", "Alerts and dead letters waiting for the broker")
         self.labels = Counter("gameday_monitor_labels_total", "Labels and predictions by join outcome",
                               ("outcome",), registry=registry)
 

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from ..config import Settings
@@ -32,6 +33,9 @@ from .windows import Window, WindowBook
 
 log = logging.getLogger("monitor")
 CONSUMER_NAME = "monitor"
+# Alerts and dead letters the producer could not take yet (broker down): kept, retried this often.
+UNSENT_MAX = 1000
+RETRY_EVERY_S = 2.0
 
 
 def require_bootstrap(settings: Settings) -> str:
@@ -66,6 +70,8 @@ class MonitorService:
         self.results: deque[WindowResult] = deque(maxlen=50)
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
+        self._unsent: deque[tuple[str, bytes | None, bytes]] = deque()
+        self._retry_at = 0.0
         self._alert_keys: set[tuple[str, str | None]] = set()
         self._exported: dict[str, int] = {}
 
@@ -78,8 +84,11 @@ class MonitorService:
             auto_offset_reset=self.cfg.auto_offset_reset, enable_auto_commit=True,
             max_poll_records=2000)
         self._consumer.subscribe([self.cfg.predictions_topic, self.cfg.labels_topic])
+        # A broker outage delays alerts and dead letters, never stalls the judging loop: send()
+        # waits at most max_block_ms for metadata (else the record stays queued, see
+        # _send_queued), and a record handed over is retried for delivery_timeout_ms.
         self._producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-monitor", acks="all",
-                                       linger_ms=5)
+                                       linger_ms=5, max_block_ms=1000, delivery_timeout_ms=120_000)
 
     def ready(self) -> bool:
         return self._consumer is not None and bool(self._consumer.assignment())
@@ -96,6 +105,8 @@ class MonitorService:
                     self.handle(record.topic, record.value, record.partition, record.offset)
             for window in self.book.due():
                 self.judge_window(window)
+            if self._unsent and time.monotonic() >= self._retry_at:
+                self._send_queued()
             self.metrics.pending.set(self.book.pending_predictions())
 
     def close(self) -> None:
@@ -105,7 +116,13 @@ class MonitorService:
         if self._consumer is not None:
             self._consumer.close()
         if self._producer is not None:
-            self._producer.flush(10)
+            self._send_queued()
+            if self._unsent:
+                log_event(log, "stopping with alerts or dead letters not sent", records=len(self._unsent))
+            try:
+                self._producer.flush(10)
+            except KafkaError as exc:  # the broker is down: what is still queued is lost, and said so
+                log_event(log, "stopping with alerts or dead letters not sent", error=str(exc))
             self._producer.close(10)
 
     # ---- events --------------------------------------------------------------------------
@@ -131,8 +148,7 @@ class MonitorService:
     def dead_letter(self, topic: str, raw: bytes, reason: str, partition: int | None, offset: int | None) -> None:
         letter = DeadLetter(event_time=utcnow(), source_topic=topic, partition=partition, offset=offset,
                             consumer=CONSUMER_NAME, reason=reason, original=raw.decode("utf-8", "replace"))
-        if self._producer is not None:
-            self._producer.send(self.cfg.dlq_topic, value=letter.to_bytes())
+        self._send(self.cfg.dlq_topic, None, letter.to_bytes())
         self.metrics.events.labels(topic, "dead_lettered").inc()
         log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
 
@@ -183,12 +199,44 @@ class MonitorService:
             self._exported[outcome] = value
 
     def publish(self, alert) -> None:
-        if self._producer is not None:
-            self._producer.send(self.cfg.alerts_topic, key=alert.kind.encode(), value=alert.to_bytes())
-            self._producer.flush(10)
+        self._send(self.cfg.alerts_topic, alert.kind.encode(), alert.to_bytes())
         self.evidence.record_alert(alert)
         self.metrics.alerts.labels(alert.kind).inc()
         log.warning("alert", extra={"fields": alert.model_dump(mode="json")})
+
+    def _send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Queue a record for Kafka and hand what is queued to the producer (see _send_queued)."""
+        if self._producer is None:
+            return
+        if len(self._unsent) == UNSENT_MAX:
+            dropped_topic, _, _ = self._unsent.popleft()
+            self.metrics.published.labels(dropped_topic, "failed: queue full").inc()
+        self._unsent.append((topic, key, value))
+        if time.monotonic() >= self._retry_at:
+            self._send_queued()
+
+    def _send_queued(self) -> None:
+        """Hand the queued records to the producer, oldest first, without waiting for delivery;
+        the outcome (sent / failed: reason) is counted when it is known. A record the producer
+        cannot take (the broker is down and the topic's metadata unknown) stays queued and is
+        tried again RETRY_EVERY_S later, so an outage delays alerts without stalling the loop."""
+        counter = self.metrics.published
+
+        def failed(topic: str, exc: BaseException) -> None:
+            counter.labels(topic, f"failed: {type(exc).__name__}").inc()
+            log_event(log, "could not publish", topic=topic, error=str(exc))
+
+        while self._unsent and self._producer is not None:
+            topic, key, value = self._unsent[0]
+            try:
+                future = self._producer.send(topic, key=key, value=value)
+            except KafkaError:
+                self._retry_at = time.monotonic() + RETRY_EVERY_S
+                break
+            self._unsent.popleft()
+            future.add_callback(lambda _, topic=topic: counter.labels(topic, "sent").inc())
+            future.add_errback(lambda exc, topic=topic: failed(topic, exc))
+        self.metrics.unsent.set(len(self._unsent))
 
     def status(self) -> dict:
         last = self.results[-1].as_dict() if self.results else None

@@ -47,6 +47,11 @@ def server_properties(log_dir: Path, broker_port: int, controller_port: int, par
         "share.coordinator.state.topic.min.isr=1",
         # Consumer groups join at once instead of after the default 3 s pause.
         "group.initial.rebalance.delay.ms=0",
+        # After a kill -9 the controller refuses the broker's new registration until the old
+        # session expires (default 9 s): a restarted broker answered ~10 s late. One node on
+        # loopback can heartbeat often and expire fast.
+        "broker.heartbeat.interval.ms=500",
+        "broker.session.timeout.ms=2500",
         "auto.create.topics.enable=false",
         "",
     ])
