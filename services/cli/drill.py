@@ -93,6 +93,9 @@ def _print_result(result: Any) -> None:
     for o in result.missing():
         what = "fired without a fault" if result.control else "did not fire"
         err_console.print(f"[red]✗ {o.expectation.signal} {what}[/]: {o.reason or o.expectation.describe()}")
+    for name in result.crashed:
+        err_console.print(f"[yellow]! {name} died during the drill[/] (no fault aimed at it): see `gameday logs {name}`;"
+                          " the next drill restarts it")
 
 
 def scenarios(

@@ -72,6 +72,8 @@ class DrillResult:
     control: bool = False
     stack_started: bool = False
     trained: bool = False
+    # Components that died during the drill without a fault aimed at them (a finding in itself).
+    crashed: list[str] = field(default_factory=list)
     debrief: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -86,7 +88,8 @@ class DrillResult:
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
                 "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
-                "stack_started": self.stack_started, "trained": self.trained, "refs": self.refs,
+                "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
+                "refs": self.refs,
                 "outcomes": [o.as_dict() for o in self.outcomes],
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
 
@@ -272,10 +275,11 @@ class Drill:
                 if not self.blind:
                     self._recover_all(ctx, timeline, active)
                 watcher.stop()
+            crashed = self._crashed(target, timeline)
             outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
             timeline.save(folder / "timeline.jsonl")
             result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
-                                 self.blind, self.control, stack_started, trained)
+                                 self.blind, self.control, stack_started, trained, crashed)
             if self.blind:
                 save_session(self.settings, result, ctx, active, watcher)
             else:
@@ -388,6 +392,15 @@ class Drill:
                 timeline.mark("recover", step.kind, index=action.index, message=message)
             refs["recover"] = timeline.now()
         self.report("drill", f"{action.action} {'a fault' if self.blind else step.kind}")
+
+    def _crashed(self, target: Target, timeline: Timeline) -> list[str]:
+        """The drill's components found dead at the end that no fault of the scenario stopped."""
+        aimed = {step.params.get("component") for step in self.scenario.faults}
+        dead = [name for name, state in target.components().items()
+                if name in REQUIRED_COMPONENTS and state == "dead" and name not in aimed]
+        for name in dead:
+            timeline.mark("note", f"{name} died during the drill", hint=f"see `gameday logs {name}`")
+        return dead
 
     def _recover_all(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> None:
         for action in list(active):

@@ -39,6 +39,7 @@ def run_and_check(settings: Settings, name: str) -> None:
     result = Drill(settings, CATALOG.get(name), fast=True).run()
     missing = [f"{o.expectation.describe()}: {o.reason}" for o in result.missing()]
     assert missing == [], f"{name}: {missing}; debrief {result.debrief.get('markdown')}"
+    assert result.crashed == [], f"{name}: died during the drill: {result.crashed}"
     assert result.debrief["html"].is_file()
 
 
