@@ -185,16 +185,20 @@ def load_model(tag: str) -> EtaModel:
 def _fast_predict(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
     """The same predictions without sklearn's per-call overhead (~200 µs a call; serving predicts one row).
 
-    LightGBM: its native booster on one thread. Scaler + linear model: folded into one
-    weight vector and intercept. Anything else: the estimator's own predict.
+    LightGBM: its native booster on one thread. [Clip +] scaler + linear model: the clip, then
+    one weight vector and intercept. Anything else: the estimator's own predict.
     """
     booster = getattr(estimator, "booster_", None)
     if booster is not None:
         return lambda rows: booster.predict(rows, num_threads=1)
-    steps = getattr(estimator, "steps", None)
-    if steps and len(steps) == 2 and hasattr(steps[0][1], "scale_") and hasattr(steps[1][1], "coef_"):
-        scaler, linear = steps[0][1], steps[1][1]
+    steps = [step for _, step in getattr(estimator, "steps", [])]
+    clip = steps.pop(0) if steps and hasattr(steps[0], "high_") else None
+    if len(steps) == 2 and hasattr(steps[0], "scale_") and hasattr(steps[1], "coef_"):
+        scaler, linear = steps
         weights = np.asarray(linear.coef_, dtype=float) / scaler.scale_
         intercept = float(linear.intercept_) - float(np.dot(scaler.mean_, weights))
-        return lambda rows: rows @ weights + intercept
+        if clip is None:
+            return lambda rows: rows @ weights + intercept
+        low, high = clip.low_, clip.high_
+        return lambda rows: np.clip(rows, low, high) @ weights + intercept
     return estimator.predict

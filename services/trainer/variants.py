@@ -1,7 +1,8 @@
 """The ETA model variants: what each one is, which features it sees, how it is built.
 
-- fast: a linear model on all model features: tiny and quick, misses the
-  distance / speed interaction that decides most of a trip's duration.
+- fast: a linear model on all model features (inputs clipped to their training range, see
+  clip.py): tiny and quick, misses the distance / speed interaction that decides most of a
+  trip's duration.
 - accurate: LightGBM gradient-boosted trees on all model features.
 - worse: deliberately weak — a linear model trained without the trip distance (as if a
   feature-pipeline change had dropped the column): passengers and time of day only. Used
@@ -31,7 +32,9 @@ def _linear(seed: int) -> Any:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), Ridge(alpha=1.0))
+    from .clip import ClipToTrainingRange
+
+    return make_pipeline(ClipToTrainingRange(), StandardScaler(), Ridge(alpha=1.0))
 
 
 def _boosted(seed: int) -> Any:
@@ -44,7 +47,8 @@ def _boosted(seed: int) -> Any:
 
 
 VARIANTS: dict[str, Variant] = {
-    "fast": Variant("fast", "Ridge regression on all model features (linear, microseconds per row)",
+    "fast": Variant("fast", "Ridge regression on all model features, clipped to their training range (linear, "
+                            "microseconds per row)",
                     MODEL_FEATURES, _linear),
     "accurate": Variant("accurate", "LightGBM gradient boosting (300 trees) on all model features",
                         MODEL_FEATURES, _boosted),

@@ -49,6 +49,22 @@ def test_reference_predictions_are_the_models_own(trained_run):
     assert abs(again - reference["prediction_s"].to_numpy()).max() < 1e-6
 
 
+def test_the_linear_model_does_not_extrapolate_beyond_its_training_range(trained_run):
+    """Live drill traffic has zone counts ~100x the history's: a linear model must answer as at
+    the edge of what it saw, not predict hours (the unclipped one did: MAE 3,300 s online)."""
+    use_model_store(trained_run.settings)
+    model = load_model(trained_run.models["fast"].tag)
+    reference = pd.read_parquet(model.reference_path)[list(MODEL_FEATURES)]
+    edge = reference.median().to_numpy(float)
+    dense = edge.copy()
+    for column in ("requests_15m", "completed_30m"):
+        edge[MODEL_FEATURES.index(column)] = reference[column].max()
+        dense[MODEL_FEATURES.index(column)] = 200 * reference[column].max()
+    at_edge, far_out = model.predict(edge[None, :])[0], model.predict(dense[None, :])[0]
+    assert far_out == at_edge
+    assert 60 < at_edge < 3600                                   # a plausible trip, not hours
+
+
 def test_the_training_window_is_a_time_split(trained_run):
     use_model_store(trained_run.settings)
     model = load_model(trained_run.models["fast"].tag)
