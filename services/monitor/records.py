@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +43,40 @@ def project_name(settings: Settings) -> str:
 
 
 class Evidence:
-    """Writes a window's report (workspace run + HTML + JSON) and the local records."""
+    """Writes a window's report (workspace run + HTML + JSON) and the local records.
+
+    The workspace opens in the background: Evidently reads every run it holds when it opens
+    (seconds), and the monitor should be ready before its first window is due, not after.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.reports = reports_dir(settings)
         self.reports.mkdir(parents=True, exist_ok=True)
-        from evidently.ui.workspace import Workspace
+        self._workspace: tuple[Any, Any] | BaseException | None = None
+        self._opening = threading.Thread(target=self._open_workspace, name="monitor-workspace", daemon=True)
+        self._opening.start()
 
-        self.workspace = Workspace.create(str(workspace_dir(settings)))
-        name = project_name(settings)
-        found = self.workspace.search_project(name)
-        self.project = found[0] if found else self.workspace.create_project(
-            name, description=f"TripTime live windows of the stack in {settings.run_path}")
+    def _open_workspace(self) -> None:
+        try:
+            from evidently.ui.workspace import Workspace
+
+            workspace = Workspace.create(str(workspace_dir(self.settings)))
+            name = project_name(self.settings)
+            found = workspace.search_project(name)
+            project = found[0] if found else workspace.create_project(
+                name, description=f"TripTime live windows of the stack in {self.settings.run_path}")
+            self._workspace = (workspace, project)
+        except Exception as exc:  # reported where it is used, in the judging loop
+            self._workspace = exc
+
+    def workspace(self) -> tuple[Any, Any]:
+        """(workspace, project), once open."""
+        self._opening.join()
+        if isinstance(self._workspace, BaseException):
+            raise self._workspace
+        assert self._workspace is not None
+        return self._workspace
 
     def save_report(self, window: int, snapshot: Any, html: bool) -> tuple[str, str | None, str]:
         """(json path, html path or None, workspace run id)."""
@@ -64,8 +86,16 @@ class Evidence:
         if html:
             snapshot.save_html(str(stem.with_suffix(".html")))
             html_path = str(stem.with_suffix(".html"))
-        ref = self.workspace.add_run(self.project.id, snapshot, name=f"window {window}")
+        workspace, project = self.workspace()
+        ref = workspace.add_run(project.id, snapshot, name=f"window {window}")
+        self._prune(workspace, project.id)
         return str(stem.with_suffix(".json")), html_path, str(ref.id)
+
+    def _prune(self, workspace: Any, project_id: Any) -> None:
+        """Keep the newest monitor.workspace_runs runs (run ids are UUIDv7: they sort by time)."""
+        runs = sorted(workspace.list_runs(project_id), key=str)
+        for old in runs[:max(0, len(runs) - self.settings.monitor.workspace_runs)]:
+            workspace.delete_run(project_id, old)
 
     def record_window(self, summary: dict[str, Any]) -> None:
         _append(windows_file(self.settings), summary)

@@ -46,10 +46,11 @@ def require_bootstrap(settings: Settings) -> str:
 
 
 def default_lookup(settings: Settings) -> OfflineLookup | None:
-    """The pipeline's Feast offline store, when this install has it."""
-    try:
-        import mlgameday.features.store  # noqa: F401
-    except ImportError:
+    """The pipeline's Feast offline store, when this install has it (Feast is imported at the
+    first lookup, not here: it takes seconds, and drills turn the skew check off)."""
+    import importlib.util
+
+    if importlib.util.find_spec("feast") is None:
         return None
     return feast_offline_lookup(settings)
 
