@@ -307,9 +307,9 @@ class Drill:
             target.chaos("restart", name)
             restarted.append(name)
         check_components(target)
+        self._ensure_live_model()  # before the settle: the warm-up's first window is the scenario's model's
         if stack_started or trained or restarted:
             settle(self.report)
-        self._ensure_live_model()
         bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
         return target, bootstrap, stack_started, trained
 
