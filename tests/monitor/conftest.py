@@ -30,6 +30,18 @@ def reference_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def read_topic(bootstrap: str, topic: str, model: type, timeout_s: float = 3.0) -> list:
+    """Every event of a topic, from the start, parsed as `model`."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             consumer_timeout_ms=int(timeout_s * 1000))
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
+        consumer.seek_to_beginning()
+        return [model.model_validate_json(r.value) for r in consumer]
+    finally:
+        consumer.close()
+
+
 @dataclass
 class MonitorRun:
     """A monitor on fresh topics of the shared broker, in its own run folder."""
@@ -81,14 +93,7 @@ class MonitorRun:
         return service
 
     def read_topic(self, topic: str, model: type, timeout_s: float = 3.0) -> list:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                 consumer_timeout_ms=int(timeout_s * 1000))
-        try:
-            consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
-            consumer.seek_to_beginning()
-            return [model.model_validate_json(r.value) for r in consumer]
-        finally:
-            consumer.close()
+        return read_topic(self.bootstrap, topic, model, timeout_s)
 
     def alerts(self) -> list[Alert]:
         return self.read_topic(self.settings.monitor.alerts_topic, Alert)

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from mlgameday.config import load_settings
 from mlgameday.contracts import Alert, utcnow
@@ -19,22 +18,13 @@ from mlgameday.monitor.service import MonitorService
 from mlgameday.stack.kafka.local import LocalKafka
 from mlgameday.stack.supervisor import Stack
 
+from .conftest import read_topic
+
 pytestmark = pytest.mark.integration
 
 
 def sent(service: MonitorService, topic: str) -> float:
     return service.metrics.published.labels(topic, "sent")._value.get()
-
-
-def alerts_on(bootstrap: str, topic: str) -> list[Alert]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             consumer_timeout_ms=3000)
-    try:
-        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
-        consumer.seek_to_beginning()
-        return [Alert.model_validate_json(r.value) for r in consumer]
-    finally:
-        consumer.close()
 
 
 def test_an_alert_raised_while_the_broker_is_down_is_sent_when_it_is_back(tmp_path: Path, reference_file: Path) -> None:
@@ -70,7 +60,7 @@ def test_an_alert_raised_while_the_broker_is_down_is_sent_when_it_is_back(tmp_pa
             stopping.set()
             loop.join(30)
         assert sent(service, topic) == 1             # retried through the restart, counted once
-        assert [a.message for a in alerts_on(bootstrap, topic)] == ["raised during the outage"]
+        assert [a.message for a in read_topic(bootstrap, topic, Alert)] == ["raised during the outage"]
         service.close()
     finally:
         broker.down()
