@@ -68,3 +68,12 @@ def server(trained_run: TrainedRun, kafka_bootstrap: str, tmp_path_factory: pyte
     server = Server(settings, config_file, kafka_bootstrap, tmp_path_factory.mktemp("logs") / "serving.log")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def store(trained_run: TrainedRun):
+    """The run folder's Feast store, opened in the test process (to read or push zone rows)."""
+    from mlgameday.features.store import open_store
+
+    return open_store(trained_run.settings)
+

@@ -3,8 +3,11 @@ the single-trip answer for the same trip — zones, request times, fallbacks and
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
+from mlgameday.features.online import push_online, rows_frame
 from mlgameday.serving.engine import PARALLEL_ROWS
 
 from .helpers import consume_predictions, trip
@@ -23,6 +26,21 @@ def batch_trips(prefix: str, n: int = 60) -> list[dict]:
     return trips
 
 
+@pytest.fixture(scope="module", autouse=True)
+def zones_clear_of_the_ttl(store):
+    """Every zone's features fresh, or an hour past the TTL (every fourth zone).
+
+    The history leaves each zone's last row as old as its last trip: at night many are close to the
+    1 h TTL, and one that crossed it between the batch and the single requests was answered with
+    features by one and with the fallback by the other. A batch and its singles must see the same store.
+    """
+    now = datetime.now(timezone.utc)
+    long_ago = now - timedelta(hours=2)
+    push_online(store, rows_frame([
+        (zone, 2 + zone % 7, 1 + zone % 5, 6.0 + zone % 13, stamp, stamp)
+        for zone in range(1, 264) for stamp in [long_ago if zone % 4 == 0 else now]]))
+
+
 def answers(server, trips: list[dict]) -> tuple[list[dict], list[dict]]:
     batch = server.client.post("/predict_batch", json={"trips": trips})
     assert batch.status_code == 200, batch.text
@@ -39,6 +57,7 @@ def test_batch_answers_equal_single_trip_answers(server):
     batched, singles = answers(server, trips)
     assert [a["trip_id"] for a in batched] == [t["trip_id"] for t in trips]
     assert len({a["eta_s"] for a in batched}) > 30  # the rows really differ
+    assert 0 < sum(a["stale"] for a in batched) < len(batched) / 2  # fallbacks and features, side by side
     for got, expected in zip(batched, singles):
         for field in ANSWER_FIELDS:
             assert got[field] == pytest.approx(expected[field], abs=1e-3), (field, got, expected)

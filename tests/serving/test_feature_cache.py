@@ -10,16 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from mlgameday.features.online import push_online, rows_frame
-from mlgameday.features.store import open_store
 from mlgameday.serving.features import ZoneFeatureReader
 from mlgameday.serving.schemas import ServingFaults
 
 ZONE = 7
-
-
-@pytest.fixture(scope="module")
-def store(trained_run):
-    return open_store(trained_run.settings)
 
 
 def push_speed(store, speed: float) -> None:

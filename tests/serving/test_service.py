@@ -10,17 +10,11 @@ import pytest
 
 from mlgameday.contracts import MODEL_FEATURES, ZONE_FEATURES
 from mlgameday.features.online import push_online, read_zone_features, rows_frame
-from mlgameday.features.store import open_store
 from mlgameday.trainer.model_store import load_model, use_model_store
 
 from .helpers import consume_predictions, trip
 
 REQUEST_TIME = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)  # a Monday, 08:30 UTC
-
-
-@pytest.fixture(scope="module")
-def store(trained_run):
-    return open_store(trained_run.settings)
 
 
 @pytest.fixture(scope="module")
