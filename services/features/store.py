@@ -48,7 +48,8 @@ def redis_connection_string(url: str) -> str:
     return ",".join(parts)
 
 
-def repo_config(settings: Settings) -> RepoConfig:
+def repo_config(settings: Settings, repo_path: Path | None = None) -> RepoConfig:
+    """The store's config; `repo_path` moves where the sources' relative paths point (registry and online store stay)."""
     data = feature_data_dir(settings)
     if settings.online_store == "redis":
         if not settings.redis.url:
@@ -67,7 +68,7 @@ def repo_config(settings: Settings) -> RepoConfig:
         online_store=online,
         offline_store={"type": "file"},
         entity_key_serialization_version=3,
-        repo_path=data,
+        repo_path=repo_path or data,
     )
 
 

@@ -9,29 +9,24 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from ..config import MonitorSettings, Settings
 from ..contracts import ZONE_FEATURES
 from .results import SkewColumn
 
-# Entity rows (zone_id, event_timestamp UTC) -> the same rows with the offline ZONE_FEATURES.
+# Entity rows (zone_id, event_timestamp UTC) -> the same rows, in order, with the offline ZONE_FEATURES.
 OfflineLookup = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def feast_offline_lookup(settings: Settings) -> OfflineLookup:
     """Point-in-time values from the stack's Feast offline store (the pipeline's store)."""
-    store = None
+    refs = [f"zone_stats:{name}" for name in ZONE_FEATURES]
 
     def lookup(entities: pd.DataFrame) -> pd.DataFrame:
-        nonlocal store
-        if store is None:
-            from ..features.store import open_store
+        from ..features.point_in_time import point_in_time_join
 
-            store = open_store(settings)
-        refs = [f"zone_stats:{name}" for name in ZONE_FEATURES]
-        return store.get_historical_features(entity_df=entities, features=refs).to_df()
+        return point_in_time_join(settings, entities, refs)
 
     return lookup
 
@@ -73,11 +68,8 @@ def check_skew(frame: pd.DataFrame, lookup: OfflineLookup | None, cfg: MonitorSe
         "event_timestamp": pd.to_datetime(sample["event_timestamp"], utc=True).to_numpy(),
     })
     entities["event_timestamp"] = pd.to_datetime(entities["event_timestamp"], utc=True)
-    entities["_row"] = np.arange(len(entities))
     try:
         offline = lookup(entities)
     except Exception as exc:  # the offline store may be empty or not applied yet
         return f"unavailable: {type(exc).__name__}: {str(exc)[:200]}", []
-    if "_row" in offline.columns:  # Feast may reorder rows; put them back in the sample's order
-        offline = offline.sort_values("_row")
     return "ok", compare(sample[list(ZONE_FEATURES)], offline, cfg)

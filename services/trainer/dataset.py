@@ -10,6 +10,7 @@ past, judge on what came after).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -45,26 +46,22 @@ class TrainingData:
                 "train_rows": int(len(self.train)), "test_rows": int(len(self.test))}
 
 
-def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame) -> pd.DataFrame:
-    """Labels joined with the triptime_v1 zone features as of each trip's request time."""
-    entity_df = labels.copy()
-    entity_df["event_timestamp"] = pd.to_datetime(entity_df["event_timestamp"], utc=True)
-    service = store.get_feature_service(FEATURE_SERVICE)
-    joined = store.get_historical_features(entity_df=entity_df, features=service).to_df()
-    # Feast 0.67's file (dask) store drops an entity row whose zone has rows, but none within
-    # the TTL before it (its TTL filter runs after a left merge). Such a trip is a trip
-    # without fresh zone features — the same as serving sees — so it comes back with NaN.
-    features = joined[["trip_id", *ZONE_FEATURES]].drop_duplicates("trip_id")
-    frame = entity_df.merge(features, on="trip_id", how="left")
+def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame,
+                        report: Callable[[str], None] = lambda _: None) -> pd.DataFrame:
+    """Labels joined with the triptime_v1 zone features as of each trip's request time (NaN: none in the TTL)."""
+    from ..features.point_in_time import point_in_time_join
+
+    frame = point_in_time_join(settings, labels, store.get_feature_service(FEATURE_SERVICE), report=report)
     return frame.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
 
 
-def build_training_data(settings: Settings, store: object, labels: pd.DataFrame) -> TrainingData:
+def build_training_data(settings: Settings, store: object, labels: pd.DataFrame,
+                        report: Callable[[str], None] = lambda _: None) -> TrainingData:
     """Point-in-time join, then a time split; missing zone features filled with training medians."""
     if len(labels) < MIN_LABELS:
         raise TrainerError(f"only {len(labels)} completed trips in the labels history; at least {MIN_LABELS} are needed",
                            hint=NO_HISTORY_HINT)
-    frame = point_in_time_frame(settings, store, labels)
+    frame = point_in_time_frame(settings, store, labels, report)
     for name in MODEL_FEATURES + (TARGET,):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     start, end = frame.event_timestamp.min(), frame.event_timestamp.max()

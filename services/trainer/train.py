@@ -46,7 +46,7 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
     report("reading the labels history")
     labels = load_trip_labels(settings) if labels is None else labels
     report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast)")
-    data = build_training_data(settings, open_store(settings), labels)
+    data = build_training_data(settings, open_store(settings), labels, report)
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")
     return [train_variant(settings, VARIANTS[name], data, report) for name in variants]
 
