@@ -108,7 +108,7 @@ class TrainerSettings(BaseModel):
 
     # Days of simulated history `gameday train --history-days` creates when none exists yet.
     history_days: int = Field(3, ge=1, le=90)
-    # The latest share of the labels' time span held out for evaluation (never trained on).
+    # The latest share of the trips (in time order) held out for evaluation (never trained on).
     holdout_share: float = Field(0.25, gt=0.05, lt=0.9)
     seed: int = 7
     # Rows of training features + predictions saved with the model as the monitor's baseline.

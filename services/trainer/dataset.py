@@ -3,7 +3,7 @@
 Feast's `get_historical_features` does the point-in-time join: for each trip (zone_id,
 event_timestamp = request time) it takes the latest zone_stats row at or before that
 time and within the view's TTL — never a row from the trip's future. The later part of
-the time span is held out for evaluation (a time split, like production: train on the
+the trips is held out for evaluation (a time split, like production: train on the
 past, judge on what came after).
 """
 
@@ -64,8 +64,10 @@ def build_training_data(settings: Settings, store: object, labels: pd.DataFrame,
     frame = point_in_time_frame(settings, store, labels, report)
     for name in MODEL_FEATURES + (TARGET,):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    start, end = frame.event_timestamp.min(), frame.event_timestamp.max()
-    cutoff = start + (end - start) * (1 - settings.trainer.holdout_share)
+    # The later holdout_share of the trips, cut at a request time: a time split by rows, not by span —
+    # a run folder holds days of seeded history and hours of live drills 60x denser, and a cut by span
+    # would train on the history alone and judge the model on the live hours.
+    cutoff = frame.event_timestamp.iloc[int(len(frame) * (1 - settings.trainer.holdout_share))]
     train, test = frame[frame.event_timestamp < cutoff], frame[frame.event_timestamp >= cutoff]
     if len(train) < 100 or len(test) < 50:
         raise TrainerError(f"time split left {len(train)} training and {len(test)} test rows",
