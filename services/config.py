@@ -192,9 +192,10 @@ class MonitorSettings(BaseModel):
     alert_n: int = Field(3, ge=1)
     # Write each window's Evidently HTML (slower than the JSON; the workspace has everything).
     save_html: bool = True
-    # Windows kept in the Evidently workspace (the oldest runs are deleted): opening a workspace
-    # reads every run, ~15 s for 500 of them.
-    workspace_runs: int = Field(200, ge=1, le=100_000)
+    # Windows whose evidence is kept: Evidently workspace runs and report files (older ones are
+    # deleted; a drill keeps links to the reports it cites). Opening a workspace reads every run,
+    # ~15 s for 500 of them, and a window's HTML report is ~4 MB.
+    keep_windows: int = Field(200, ge=1, le=100_000)
     # Also start a real Prometheus scraping the stack (`gameday up --with-prometheus`).
     prometheus: bool = False
     prometheus_binary: str = "prometheus"

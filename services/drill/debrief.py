@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,26 @@ def evidence(timeline: Timeline, settings: Settings | None) -> dict[str, Any]:
     dlq = [{"t": m.t, "reason": m.detail.get("reason"), "source_topic": m.detail.get("source_topic")}
            for m in timeline.marks_of("dlq")]
     return {"reports": reports, "alerts": alerts, "dead_letters": dlq}
+
+
+def keep_reports(reports: list[str], folder: Path) -> list[str]:
+    """The drill's own links to the reports it cites (folder/evidence/), so the debrief outlives the
+    monitor's pruning; a hard link costs no space (a copy where links are not possible). A report
+    already gone is listed where it was."""
+    kept = []
+    for source in map(Path, reports):
+        if not source.is_file():
+            kept.append(str(source))
+            continue
+        target = folder / "evidence" / source.name
+        target.parent.mkdir(exist_ok=True)
+        if not target.exists():
+            try:
+                os.link(source, target)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(source, target)
+        kept.append(str(target))
+    return kept
 
 
 def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], counts: dict[str, Any]) -> str:
@@ -158,6 +180,7 @@ def write_debrief(result: Any, timeline: Timeline, settings: Settings | None,
     """debrief.md, debrief.html, evidence.json and a copy of the brief into the run folder."""
     folder: Path = result.folder
     proof = evidence(timeline, settings)
+    proof["reports"] = keep_reports(proof["reports"], folder)
     markdown_text = render_markdown(result, timeline, proof, counts or {})
     paths = {"markdown": folder / "debrief.md", "html": folder / "debrief.html", "evidence": folder / "evidence.json"}
     paths["markdown"].write_text(markdown_text)

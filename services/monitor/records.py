@@ -2,7 +2,8 @@
 
 - workspace/        an Evidently workspace, one project per stack, one run per judged window
                     (`evidently ui --workspace <run>/data/monitor/workspace` browses it)
-- reports/          window-000001.html / .json (Evidently's HTML and snapshot JSON)
+- reports/          window-<monitor start>-000001.html / .json (Evidently's HTML and snapshot JSON;
+                    named by the monitor's start, so a restarted monitor never overwrites them)
 - windows.jsonl     one summary line per judged window (what `gameday monitor` shows)
 - alerts.jsonl      every alert published (what `gameday alerts` shows without a broker)
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,8 @@ class Evidence:
         self.settings = settings
         self.reports = reports_dir(settings)
         self.reports.mkdir(parents=True, exist_ok=True)
+        # Window numbers restart with the process; the start time keeps report names unique and in order.
+        self.started = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self._workspace: tuple[Any, Any] | BaseException | None = None
         self._opening = threading.Thread(target=self._open_workspace, name="monitor-workspace", daemon=True)
         self._opening.start()
@@ -80,7 +84,7 @@ class Evidence:
 
     def save_report(self, window: int, snapshot: Any, html: bool) -> tuple[str, str | None, str]:
         """(json path, html path or None, workspace run id)."""
-        stem = self.reports / f"window-{window:06d}"
+        stem = self.reports / f"window-{self.started}-{window:06d}"
         snapshot.save_json(str(stem.with_suffix(".json")))
         html_path = None
         if html:
@@ -92,10 +96,16 @@ class Evidence:
         return str(stem.with_suffix(".json")), html_path, str(ref.id)
 
     def _prune(self, workspace: Any, project_id: Any) -> None:
-        """Keep the newest monitor.workspace_runs runs (run ids are UUIDv7: they sort by time)."""
+        """Keep the newest monitor.keep_windows windows: workspace runs (ids are UUIDv7: they sort by
+        time) and report files (names sort by monitor start, then window)."""
+        keep = self.settings.monitor.keep_windows
         runs = sorted(workspace.list_runs(project_id), key=str)
-        for old in runs[:max(0, len(runs) - self.settings.monitor.workspace_runs)]:
+        for old in runs[:max(0, len(runs) - keep)]:
             workspace.delete_run(project_id, old)
+        stems = sorted({path.with_suffix("") for path in self.reports.glob("window-*.*")})
+        for old_stem in stems[:max(0, len(stems) - keep)]:
+            for suffix in (".json", ".html"):
+                old_stem.with_suffix(suffix).unlink(missing_ok=True)
 
     def record_window(self, summary: dict[str, Any]) -> None:
         _append(windows_file(self.settings), summary)

@@ -12,7 +12,7 @@ from mlgameday.drill.runner import DrillResult
 from mlgameday.drill.timeline import Timeline
 
 
-def recorded_timeline(path: Path) -> Path:
+def recorded_timeline(path: Path, report: Path = Path("/tmp/reports/window-12.html")) -> Path:
     """A data-drift run as the watcher records it, saved and read back like a real run folder."""
     timeline = Timeline(t0=1_700_000_000.0)
     timeline.mark("phase", "warm-up", at=0.0)
@@ -24,14 +24,17 @@ def recorded_timeline(path: Path) -> Path:
         timeline.sample("mae_s", 180.0 if i < 30 else 260.0, at=float(i))
         timeline.sample("drift_share", 0.0 if i < 36 else 0.43, at=float(i))
     timeline.mark("alert", "drift.detected", at=41.5, column="trip_distance", score=0.43, threshold=0.1,
-                  evidence_path="/tmp/reports/window-12.html")
+                  evidence_path=str(report))
     timeline.mark("recover", "shift_feature", at=60.0, index=0)
     return timeline.save(path / "timeline.jsonl")
 
 
 def test_debrief_from_a_recorded_timeline(tmp_path: Path) -> None:
     scenario = Catalog().get("data-drift")
-    timeline = Timeline.load(recorded_timeline(tmp_path))
+    report = tmp_path / "monitor" / "window-20260105T081500000000Z-000012.html"
+    report.parent.mkdir()
+    report.write_text("<html>the drift report</html>")
+    timeline = Timeline.load(recorded_timeline(tmp_path, report))
     outcomes = check_all(scenario.expect, timeline, {"fault": 20.0}, time_factor=0.5)
     result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True)
     assert result.passed
@@ -40,7 +43,11 @@ def test_debrief_from_a_recorded_timeline(tmp_path: Path) -> None:
     markdown = paths["markdown"].read_text()
     assert "PASSED: every expected signal fired in time" in markdown
     assert "| 41.5 | alert: drift.detected |" in markdown
-    assert "Evidently report: `/tmp/reports/window-12.html`" in markdown
+    # The drill keeps its own link to the report it cites: the monitor prunes old windows.
+    kept = tmp_path / "evidence" / report.name
+    assert f"Evidently report: `{kept}`" in markdown
+    report.unlink()
+    assert kept.read_text() == "<html>the drift report</html>"
     assert "## Root cause" in markdown  # the brief is part of the debrief
 
     page = paths["html"].read_text()

@@ -1,4 +1,5 @@
-"""The monitor's Evidently workspace keeps the newest windows only, and opens without blocking."""
+"""The monitor keeps the newest windows' evidence only (workspace runs and report files), never overwrites
+a report of an earlier monitor process, and opens its workspace without blocking."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def snapshot(shift: float):
     return Report([ValueDrift(column="x")]).run(reference + shift, reference)
 
 
-def test_the_workspace_keeps_the_newest_runs_and_a_restart_finds_them(tmp_path: Path) -> None:
-    settings = load_settings(run_dir=tmp_path / "run", monitor={"workspace_runs": 3})
+def test_the_newest_windows_are_kept_and_a_restart_finds_them_and_adds_its_own(tmp_path: Path) -> None:
+    settings = load_settings(run_dir=tmp_path / "run", monitor={"keep_windows": 3})
     evidence = Evidence(settings)
     ids = [evidence.save_report(window, snapshot(window / 10), html=False)[2] for window in range(1, 6)]
     workspace, project = evidence.workspace()
@@ -27,4 +28,11 @@ def test_the_workspace_keeps_the_newest_runs_and_a_restart_finds_them(tmp_path: 
     workspace, project_again = again.workspace()
     assert project_again.id == project.id
     assert sorted(str(run) for run in workspace.list_runs(project.id)) == sorted(ids[-3:])
-    assert len(list((tmp_path / "run" / "data" / "monitor" / "reports").glob("window-*.json"))) == 5
+    reports = tmp_path / "run" / "data" / "monitor" / "reports"
+    first_run = sorted(reports.glob("window-*.json"))
+    assert len(first_run) == 3 and first_run[-1].name.endswith("-000005.json")
+    # The restarted monitor numbers its windows from 1 again: its reports are new files, the newest.
+    json_path, html_path, _ = again.save_report(1, snapshot(0.7), html=True)
+    kept = sorted(reports.glob("window-*.json"))
+    assert kept == [*first_run[1:], Path(json_path)]
+    assert Path(html_path).is_file()
