@@ -76,13 +76,15 @@ def plan_slices(entity_times: np.ndarray, entity_zones: np.ndarray, row_times: n
     return slices
 
 
-def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: object,
+def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: object, known_then: bool = False,
                        budget: int = MERGE_ROWS_BUDGET, report: Callable[[str], None] = lambda _: None) -> pd.DataFrame:
     """The entity rows (zone_id, event_timestamp, ...) with the zone features as of each row's time.
 
     One row per entity row, in the caller's order and index; NaN features where the zone
     had no row within the TTL before that time. `features` is a feature service or a list
     of "view:feature" references, as Feast's get_historical_features takes them.
+    `known_then`: only rows ingest had written by that time (their `created` stamp), i.e.
+    what serving could have read — not rows for earlier events that ingest wrote later.
     """
     frame = entities.copy()
     frame["event_timestamp"] = pd.to_datetime(frame["event_timestamp"], utc=True)
@@ -112,7 +114,8 @@ def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: obj
             last = np.searchsorted(row_times, entity_times[end - 1], side="right")
             window = pa.Table.from_pandas(history.iloc[first:last], schema=ZONE_STATS_SCHEMA, preserve_index=False)
             pq.write_table(window, window_file)
-            part = store.get_historical_features(entity_df=ordered.iloc[start:end], features=features).to_df()
+            part = store.get_historical_features(entity_df=ordered.iloc[start:end], features=features,
+                                                 filter_by_created_timestamp=known_then).to_df()
             joined.append(part[[ROW, *ZONE_FEATURES]])
     # Feast's file store drops an entity row whose zone has rows, but none within the TTL
     # before it (its TTL filter runs after a left merge): such a row gets NaN, as serving sees it.

@@ -26,7 +26,9 @@ def feast_offline_lookup(settings: Settings) -> OfflineLookup:
     def lookup(entities: pd.DataFrame) -> pd.DataFrame:
         from ..features.point_in_time import point_in_time_join
 
-        return point_in_time_join(settings, entities, refs)
+        # What serving could have read then: ingest lags event time by a batch or more, and that lag
+        # is freshness (its own signal), not two code paths disagreeing.
+        return point_in_time_join(settings, entities, refs, known_then=True)
 
     return lookup
 

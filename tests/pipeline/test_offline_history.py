@@ -89,6 +89,18 @@ def test_point_in_time_join_returns_values_as_of_then_not_later(pipeline_setting
     assert sliced[FEATURES].notna().any(axis=1).sum() > 200   # the grid really hits history rows
     pd.testing.assert_frame_equal(sliced[FEATURES].astype(float), expected[FEATURES].astype(float))
 
+    # Known then: only rows ingest had written by each row's time. Every row here was written during
+    # this test (after `now`), so earlier times see nothing, and times after the writes see all of it.
+    known = point_in_time_join(settings, grid, service, known_then=True, budget=2_000)
+    written_by = datetime.fromtimestamp(time.time(), tz=timezone.utc)
+    before_ingest = grid["event_timestamp"] < datetime.fromtimestamp(now, tz=timezone.utc)
+    after_ingest = grid["event_timestamp"] > written_by
+    assert before_ingest.sum() > 100 and after_ingest.sum() > 20
+    assert known.loc[before_ingest, FEATURES].isna().all().all()
+    assert known.loc[after_ingest, FEATURES].notna().any(axis=1).sum() > 10
+    pd.testing.assert_frame_equal(known.loc[after_ingest, FEATURES].astype(float),
+                                  sliced.loc[after_ingest, FEATURES].astype(float))
+
 
 def test_slices_keep_the_merge_under_the_budget_and_cover_every_row() -> None:
     minute = np.timedelta64(60, "s")
