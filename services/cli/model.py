@@ -24,12 +24,19 @@ def train(
     history_days: Optional[float] = typer.Option(
         None, "--history-days", help="Create this many days of history first if there is none "
                                      "(fast-forwards the producer into the stack's broker and ingests it)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", help="Only trips requested in this last stretch, e.g. 30m or 6h (retrain on recent data)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Train ETA models on the labels history (point-in-time features from Feast) into the model store."""
+    from ..drill.units import parse_duration
     from ..trainer.history import ensure_history
     from ..trainer.train import VARIANTS, train as run_training
 
+    try:
+        since_s = None if since is None else parse_duration(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
     settings = state.settings()
     variants = tuple(VARIANTS) if variant == "all" else (variant,)
     with err_console.status("training") as status:
@@ -38,7 +45,7 @@ def train(
             status.update(f"training — {message}")
 
         ensure_history(settings, history_days, report)
-        trained = run_training(settings, variants, report)
+        trained = run_training(settings, variants, report, since_s=since_s)
     if as_json:
         print_json([t.as_dict() for t in trained])
         return

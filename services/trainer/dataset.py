@@ -55,6 +55,17 @@ def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame,
     return frame.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
 
 
+def recent_labels(labels: pd.DataFrame, since_s: float, now: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The trips requested in the last since_s seconds (enough of them to train on, or an error saying so)."""
+    start = (now or pd.Timestamp.now(tz="UTC")) - pd.Timedelta(seconds=since_s)
+    recent = labels[pd.to_datetime(labels["event_timestamp"], utc=True) >= start]
+    if len(recent) < MIN_LABELS:
+        raise TrainerError(f"only {len(recent)} completed trips were requested since {start:%Y-%m-%d %H:%M:%S} UTC "
+                           f"(--since); at least {MIN_LABELS} are needed",
+                           hint="widen --since, or leave it out to train on the whole history")
+    return recent.reset_index(drop=True)
+
+
 def build_training_data(settings: Settings, store: object, labels: pd.DataFrame,
                         report: Callable[[str], None] = lambda _: None) -> TrainingData:
     """Point-in-time join, then a time split; missing zone features filled with training medians."""

@@ -13,7 +13,7 @@ from ..config import Settings
 from ..contracts import MODEL_FEATURES, TARGET
 from ..producer.city import CITY
 from .card import model_card
-from .dataset import TrainerError, TrainingData, build_training_data
+from .dataset import TrainerError, TrainingData, build_training_data, recent_labels
 from .evaluate import error_metrics, latency_per_row, write_plots
 from .model_store import (CARD_FILE, FEATURE_SERVICE, PLOTS_FILE, REFERENCE_FILE, EtaModel, save_model,
                           use_model_store)
@@ -34,8 +34,11 @@ class TrainedModel:
 
 
 def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report: Report = lambda _: None,
-          labels: pd.DataFrame | None = None) -> list[TrainedModel]:
-    """Build the point-in-time training set once, then fit, evaluate and save each variant."""
+          labels: pd.DataFrame | None = None, since_s: float | None = None) -> list[TrainedModel]:
+    """Build the point-in-time training set once, then fit, evaluate and save each variant.
+
+    `since_s`: only the trips requested in that many seconds before now (retrain on recent data).
+    """
     from ..features.history import load_trip_labels
     from ..features.store import open_store
 
@@ -45,6 +48,8 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
     use_model_store(settings)
     report("reading the labels history")
     labels = load_trip_labels(settings) if labels is None else labels
+    if since_s is not None:
+        labels = recent_labels(labels, since_s)
     report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast)")
     data = build_training_data(settings, open_store(settings), labels, report)
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")

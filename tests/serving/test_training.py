@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 
 from mlgameday.contracts import MODEL_FEATURES
 from mlgameday.trainer.model_store import list_models, load_model, resolve_tag, use_model_store
+
+from .conftest import TRIPS_PER_DAY
 
 
 def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run):
@@ -115,3 +119,26 @@ def test_a_few_minutes_of_live_labels_are_not_a_history():
     assert not is_history(labels(2, "2s"))
     assert not is_history(labels(5_000, "5min"))  # a live burst
     assert is_history(labels(30_000, "3D"))
+
+
+def test_since_trains_on_recent_trips_only_and_names_a_window_too_narrow(trained_run):
+    """`gameday train --since 6h`: retrain on recent data (the fix for drift), judged on its latest part."""
+    def gameday(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mlgameday", "--config", str(trained_run.config_file), *args],
+                              capture_output=True, text=True, timeout=600)
+
+    started = pd.Timestamp.now(tz="UTC")
+    done = gameday("train", "--variant", "worse", "--since", "6h", "--json")
+    assert done.returncode == 0, done.stderr
+    tag = json.loads(done.stdout)[0]["tag"]
+    use_model_store(trained_run.settings)
+    import bentoml
+
+    training = bentoml.models.get(tag).info.metadata["training"]
+    assert pd.Timestamp(training["train_start"]) >= started - pd.Timedelta(hours=6, minutes=1)
+    assert training["train_rows"] + training["test_rows"] < 0.5 * TRIPS_PER_DAY  # a quarter of a day, not two
+
+    narrow = gameday("train", "--variant", "worse", "--since", "1s")
+    assert narrow.returncode == 1 and "--since" in narrow.stderr and "at least 200" in narrow.stderr, narrow.stderr
+    bad = gameday("train", "--since", "yesterday")
+    assert bad.returncode == 2 and "yesterday" in bad.stderr, bad.stderr
