@@ -62,13 +62,25 @@ def live_model(settings: Settings) -> str | None:
     return live.get("tag") if isinstance(live, dict) else None
 
 
+def baseline_tag(settings: Settings, model: str) -> str:
+    """A variant → its newest model trained on the whole history; a tag → itself.
+
+    Drills start from those: a candidate's retrain on the last minutes (`gameday train
+    --since`) must not become the next scenario's model.
+    """
+    from ..trainer.model_store import resolve_tag, use_model_store
+
+    use_model_store(settings)
+    return resolve_tag(model, whole_history=True)
+
+
 def promote(settings: Settings, model: str, role: str = "live", share: float | None = None,
             report: Reporter = silent) -> str:
-    """Make `model` (a variant or a tag) the live model, or the canary with a share of requests."""
+    """Make `model` (a variant: its whole-history model, or a tag) live, or the canary with a share of requests."""
     from ..serving.control import change_models
 
     report("serving", f"promoting {model} as {role}")
-    change_models(settings, model, canary=share if role == "canary" else None)
+    change_models(settings, baseline_tag(settings, model), canary=share if role == "canary" else None)
     return f"promoted {model} as {role}" + (f" ({share:.0%} of requests)" if role == "canary" and share else "")
 
 

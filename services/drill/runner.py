@@ -314,12 +314,12 @@ class Drill:
         return target, bootstrap, stack_started, trained
 
     def _ensure_live_model(self) -> None:
-        wanted = self.scenario.stack.model
         try:
             live = models.serving_models(self.settings)
         except models.ModelOpsError:
             return  # serving without model selection: it serves its configured model
-        if (live.get("live") or {}).get("variant") != wanted:
+        wanted = models.baseline_tag(self.settings, self.scenario.stack.model)
+        if (live.get("live") or {}).get("tag") != wanted:
             models.promote(self.settings, wanted, role="live", report=self.report)
         if live.get("canary"):
             models.clear_canary(self.settings, report=self.report)

@@ -39,11 +39,15 @@ class TrainingData:
     fallback: dict[str, float]
     # Share of rows per zone feature with no zone_stats row in the TTL before the trip.
     missing_share: dict[str, float]
+    # Trained on the trips of this last stretch only (`gameday train --since`); None: the whole history.
+    since_s: float | None = None
 
-    def window(self) -> dict[str, str | int]:
-        return {"train_start": str(self.train.event_timestamp.min()), "train_end": str(self.train.event_timestamp.max()),
-                "test_start": str(self.test.event_timestamp.min()), "test_end": str(self.test.event_timestamp.max()),
-                "train_rows": int(len(self.train)), "test_rows": int(len(self.test))}
+    def window(self) -> dict[str, str | int | float]:
+        window = {"train_start": str(self.train.event_timestamp.min()), "train_end": str(self.train.event_timestamp.max()),
+                  "test_start": str(self.test.event_timestamp.min()), "test_end": str(self.test.event_timestamp.max()),
+                  "train_rows": int(len(self.train)), "test_rows": int(len(self.test))}
+        # Only when set: BentoML's metadata takes no None.
+        return window if self.since_s is None else {**window, "since_s": self.since_s}
 
 
 def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame,

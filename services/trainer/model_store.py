@@ -73,10 +73,13 @@ class ModelInfo:
     created: datetime
     metrics: dict[str, float]
     path: Path
+    # Trained on the last since_s seconds of trips only (`gameday train --since`); None: the whole history.
+    since_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"tag": self.tag, "variant": self.variant, "feature_service": self.feature_service,
-                "created": self.created.isoformat(), "metrics": self.metrics, "path": str(self.path)}
+                "created": self.created.isoformat(), "metrics": self.metrics, "path": str(self.path),
+                "since_s": self.since_s}
 
 
 def save_model(*, variant: str, estimator: Any, features_used: Sequence[str], fallback: dict[str, float],
@@ -112,20 +115,25 @@ def list_models() -> list[ModelInfo]:
             tag=str(model.tag), variant=model.info.labels.get("variant", "?"),
             feature_service=model.info.labels.get("feature_service", "?"),
             created=model.info.creation_time, metrics=dict(meta.get("metrics", {})),
-            path=Path(model.path)))
+            path=Path(model.path), since_s=dict(meta.get("training", {})).get("since_s")))
     return sorted(infos, key=lambda m: m.created, reverse=True)
 
 
-def resolve_tag(name: str) -> str:
-    """A full tag, `triptime:latest`, or a variant name (its newest model) → the full tag."""
+def resolve_tag(name: str, whole_history: bool = False) -> str:
+    """A full tag, `triptime:latest`, or a variant name (its newest model) → the full tag.
+
+    `whole_history`: a variant resolves to its newest model trained on the whole history, if
+    any (drills start from those, not from a candidate's retrain on the last minutes).
+    """
     models = list_models()
     if not models:
         raise ModelStoreError("no trained model in the model store",
                               hint="run `gameday train` first (it trains fast, accurate and worse)")
     if name in VARIANTS:
-        for info in models:
-            if info.variant == name:
-                return info.tag
+        of_variant = [info for info in models if info.variant == name]
+        preferred = [info for info in of_variant if info.since_s is None] if whole_history else []
+        for info in preferred or of_variant:
+            return info.tag
         raise ModelStoreError(f"no model of variant {name!r} in the store",
                               hint=f"run `gameday train --variant {name}`")
     wanted = name if ":" in name else f"{MODEL_NAME}:{name}"

@@ -52,6 +52,7 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
         labels = recent_labels(labels, since_s)
     report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast)")
     data = build_training_data(settings, open_store(settings), labels, report)
+    data.since_s = since_s
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")
     return [train_variant(settings, VARIANTS[name], data, report) for name in variants]
 

@@ -138,6 +138,11 @@ def test_since_trains_on_recent_trips_only_and_names_a_window_too_narrow(trained
     assert pd.Timestamp(training["train_start"]) >= started - pd.Timedelta(hours=6, minutes=1)
     assert training["train_rows"] + training["test_rows"] < 0.5 * TRIPS_PER_DAY  # a quarter of a day, not two
 
+    # A variant name still means its newest model; drills start from the newest whole-history one.
+    assert training["since_s"] == 6 * 3600
+    assert resolve_tag("worse") == tag
+    assert resolve_tag("worse", whole_history=True) == trained_run.models["worse"].tag
+
     narrow = gameday("train", "--variant", "worse", "--since", "1s")
     assert narrow.returncode == 1 and "--since" in narrow.stderr and "at least 200" in narrow.stderr, narrow.stderr
     bad = gameday("train", "--since", "yesterday")
