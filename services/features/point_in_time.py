@@ -47,6 +47,14 @@ def read_history(settings: Settings, start: pd.Timestamp, end: pd.Timestamp) -> 
     return table.to_pandas().sort_values("event_timestamp", kind="stable").reset_index(drop=True)
 
 
+def window_rows(row_times: np.ndarray, first_entity: np.datetime64, last_entity: np.datetime64,
+                ttl: np.timedelta64) -> slice:
+    """The (time-sorted) history rows a slice of entity rows can join: [first − TTL, last], as Feast
+    keeps rows at or before the entity's time and within its TTL."""
+    return slice(np.searchsorted(row_times, first_entity - ttl, side="left"),
+                 np.searchsorted(row_times, last_entity, side="right"))
+
+
 def plan_slices(entity_times: np.ndarray, entity_zones: np.ndarray, row_times: np.ndarray, row_zones: np.ndarray,
                 ttl: np.timedelta64, budget: int = MERGE_ROWS_BUDGET) -> list[tuple[int, int]]:
     """[start, end) ranges of the (time-sorted) entity rows whose merge with their window's rows fits the budget.
@@ -56,10 +64,9 @@ def plan_slices(entity_times: np.ndarray, entity_zones: np.ndarray, row_times: n
     zones = int(max(entity_zones.max(initial=0), row_zones.max(initial=0))) + 1
 
     def merged_rows(start: int, end: int) -> int:
-        first = np.searchsorted(row_times, entity_times[start] - ttl, side="left")
-        last = np.searchsorted(row_times, entity_times[end - 1], side="right")
         per_zone_entities = np.bincount(entity_zones[start:end], minlength=zones)
-        per_zone_rows = np.bincount(row_zones[first:last], minlength=zones)
+        window = window_rows(row_times, entity_times[start], entity_times[end - 1], ttl)
+        per_zone_rows = np.bincount(row_zones[window], minlength=zones)
         return int(per_zone_entities @ per_zone_rows)
 
     slices, start, n = [], 0, len(entity_times)
@@ -97,8 +104,9 @@ def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: obj
     history = read_history(settings, ordered["event_timestamp"].iloc[0] - ttl, ordered["event_timestamp"].iloc[-1])
     entity_times = ordered["event_timestamp"].to_numpy("datetime64[ns]")
     row_times = history["event_timestamp"].to_numpy("datetime64[ns]")
+    ttl_ns = ttl.to_timedelta64()
     slices = plan_slices(entity_times, ordered[ENTITY_KEY].to_numpy("int64"), row_times,
-                         history[ENTITY_KEY].to_numpy("int64"), ttl.to_timedelta64(), budget)
+                         history[ENTITY_KEY].to_numpy("int64"), ttl_ns, budget)
     open_store(settings)  # the registry exists and holds the definitions
     joined = []
     with tempfile.TemporaryDirectory(prefix="point-in-time-", dir=feature_data_dir(settings)) as scratch:
@@ -110,9 +118,8 @@ def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: obj
         for number, (start, end) in enumerate(slices, 1):
             if len(slices) > 1:
                 report(f"point-in-time join: slice {number}/{len(slices)} ({end - start} rows)")
-            first = np.searchsorted(row_times, entity_times[start] - ttl.to_timedelta64(), side="left")
-            last = np.searchsorted(row_times, entity_times[end - 1], side="right")
-            window = pa.Table.from_pandas(history.iloc[first:last], schema=ZONE_STATS_SCHEMA, preserve_index=False)
+            rows = history.iloc[window_rows(row_times, entity_times[start], entity_times[end - 1], ttl_ns)]
+            window = pa.Table.from_pandas(rows, schema=ZONE_STATS_SCHEMA, preserve_index=False)
             pq.write_table(window, window_file)
             part = store.get_historical_features(entity_df=ordered.iloc[start:end], features=features,
                                                  filter_by_created_timestamp=known_then).to_df()
