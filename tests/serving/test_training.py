@@ -91,8 +91,8 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     from mlgameday.config import load_settings
     from mlgameday.stack.component import StackContext
     from mlgameday.stack.state import RunFolder
-    from mlgameday.serving.component import SKIPPED, ServingComponent
-    from mlgameday.trainer.model_store import ModelStoreError
+    from mlgameday.serving.component import ServingComponent
+    from mlgameday.trainer.model_store import ModelStoreError, untrained
 
     settings = load_settings(run_dir=tmp_path / "run")
     use_model_store(settings)
@@ -104,11 +104,12 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     else:
         raise AssertionError("resolve_tag found a model in an empty store")
     # Under `gameday up`, serving is skipped with a message saying what to run, not a failure.
-    component, reports = ServingComponent(), []
+    component, reports = ServingComponent(skip_unless=untrained), []
     ctx = StackContext(settings, RunFolder(settings.run_path), {}, report=lambda name, msg: reports.append(msg))
     component.prepare(ctx)
     assert component.launch(ctx, {"http": 1}) is None
-    assert component.endpoints(ctx, {"http": 1}) == {"skipped": SKIPPED} and reports == [SKIPPED]
+    skipped = component.endpoints(ctx, {"http": 1})["skipped"]
+    assert "gameday train" in skipped and "gameday chaos start serving" in skipped and reports == [skipped]
 
 
 def test_a_few_minutes_of_live_labels_are_not_a_history():
