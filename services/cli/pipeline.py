@@ -22,22 +22,30 @@ def register(app: typer.Typer) -> None:
 
 
 def produce(
-    rate: Optional[float] = typer.Option(None, "--rate", help="Trip requests per second (live; paces a replay). Default: producer.rate."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Trip requests per second (live, and a history's density). Default: producer.rate."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Seconds of live traffic."),
     events: Optional[int] = typer.Option(None, "--events", help="Number of trips (each: a request, later its label)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Simulator seed. Default: producer.seed."),
-    history_days: Optional[float] = typer.Option(None, "--history-days", help="Fast-forward: N days of past trips, as fast as possible."),
-    trips_per_day: float = typer.Option(10_000, "--trips-per-day", help="Volume of --history-days."),
-    replay: Optional[Path] = typer.Option(None, "--replay", help="Replay a TLC yellow-taxi parquet file."),
+    history: Optional[str] = typer.Option(
+        None, "--history", help="Fast-forward the last DURATION of the city (e.g. 150m) at --rate, as fast as possible: "
+                                "requests until an hour before now, their labels until now. Only before any live trip."),
+    replay: Optional[Path] = typer.Option(
+        None, "--replay", help="Replay a TLC yellow-taxi parquet file as the history (shifted to end now)."),
     time_scale: Optional[float] = typer.Option(None, "--time-scale", help="Live: labels come duration/time_scale s after the request."),
     label_wait: float = typer.Option(60.0, "--label-wait", help="Live: seconds to wait for outstanding labels at the end."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Send trip events (trips.requested, then trips.completed) to Kafka."""
+    from ..drill.units import parse_duration
+
     if rate is not None and rate <= 0:
         raise ProducerError(f"--rate must be > 0 (got {rate})")
-    options = ProduceOptions(rate=rate, duration_s=duration, trips=events, seed=seed, history_days=history_days,
-                             trips_per_day=trips_per_day, replay=replay, time_scale=time_scale, label_wait_s=label_wait)
+    try:
+        history_s = None if history is None else parse_duration(history)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--history") from None
+    options = ProduceOptions(rate=rate, duration_s=duration, trips=events, seed=seed, history_s=history_s,
+                             replay=replay, time_scale=time_scale, label_wait_s=label_wait)
     report = run_produce(state.settings(), options).as_dict()
     if as_json:
         print_json(report)
