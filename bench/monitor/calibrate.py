@@ -174,6 +174,16 @@ def run_drill(settings: Any, scenario: Any, minutes: float, faults: list[dict] |
     return since, result
 
 
+def offline_mae(settings: Any, windows: list[dict]) -> float:
+    """The hold-out MAE the trainer measured for the model the control windows judged."""
+    import bentoml
+
+    from mlgameday.trainer.model_store import use_model_store
+
+    use_model_store(settings)
+    return float(bentoml.models.get(windows[-1]["model_tag"]).info.metadata["metrics"]["mae_s"])
+
+
 SHIFTS = [  # (label, the checks it should trip, the fault)
     ("longer trips (x1.5 for 40%)", ["drift.detected:trip_distance", "prediction.drift"],
      {"at": "0s", "kind": "shift_feature", "params": {"column": "trip_distance", "multiply": 1.5, "share": 0.4}}),
@@ -197,8 +207,12 @@ def main() -> None:
 
     since, control = run_drill(settings, healthy, args.minutes)
     control_windows = windows_since(monitor_data, since)
+    online = [w["quality"]["mae"] for w in control_windows if w.get("quality")]
     emit(phase="control", minutes=args.minutes, windows=len(control_windows),
-         alerts=[a.as_dict() for a in control.alerts], alerts_per_hour=len(control.alerts) / (args.minutes / 60))
+         alerts=[a.as_dict() for a in control.alerts], alerts_per_hour=len(control.alerts) / (args.minutes / 60),
+         online_mae_s=round(float(np.mean(online)), 1) if online else None,
+         offline_holdout_mae_s=offline_mae(settings, control_windows),
+         online_vs_offline=round(float(np.mean(online)) / offline_mae(settings, control_windows) - 1, 3) if online else None)
 
     shifted: dict[str, list[dict]] = {}
     if args.shift_minutes > 0:

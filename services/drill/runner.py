@@ -373,7 +373,7 @@ class Drill:
                 action.done = True
                 self._perform(action, ctx, timeline, refs, active)
             pending = [a for a in actions if not a.done]
-            if not pending and refs and not self.control:
+            if not pending and refs and not self.control and self.scenario.expect:
                 outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
                 if all(o.fired for o in outcomes):
                     last_fired_at = last_fired_at or now

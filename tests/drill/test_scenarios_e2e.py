@@ -14,6 +14,7 @@ from mlgameday.drill import models
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.precision import false_alarms
 from mlgameday.drill.runner import Drill, control_scenario
+from mlgameday.drill.timeline import Timeline
 
 pytestmark = pytest.mark.integration
 CATALOG = Catalog()
@@ -38,6 +39,16 @@ def test_control_run_fires_no_expected_signal_and_no_alert(drill_stack: Settings
     alerts = [f"{a.name} at {a.t}s (score {a.score})" for a in result.alerts]
     assert alerts == [], f"alerts on a stack at rest: {alerts}; debrief {result.debrief.get('markdown')}"
     assert result.passed
+    # One consistent world: the live model is as good online as on its held-out trips (the drill's own
+    # MAE over the last 30 s of labels, once that window is full).
+    timeline = Timeline.load(result.folder / "timeline.jsonl")
+    online = [value for t, value in timeline.series("mae_s") if t >= 30]
+    from mlgameday.trainer.model_store import list_models, use_model_store
+
+    use_model_store(drill_stack)
+    live = models.serving_models(drill_stack)["live"]["tag"]
+    offline = next(m.metrics["mae_s"] for m in list_models() if m.tag == live)
+    assert online and abs(sum(online) / len(online) / offline - 1) <= 0.15, (sum(online) / len(online), offline)
 
 
 def run_and_check(settings: Settings, name: str) -> None:
