@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,11 +39,36 @@ class KafkaSettings(BaseModel):
     # Where Maven puts the broker's jars: outside the work tree, fetched once.
     jar_cache: Path = CACHE_HOME / "kafka"
     ready_timeout_s: float = Field(60, gt=0)
+    # Client security, honoured by every Kafka client of the project (runtime.kafka.kafka_options):
+    # PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL. With mode local and a SASL protocol the
+    # stack's broker listens with SASL (SCRAM) and is formatted with this user.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    # Best from the environment (GAMEDAY_KAFKA__SASL_PASSWORD; the Helm chart sets it from a
+    # Secret); never written to the run folder's settings.yaml.
+    sasl_password: SecretStr | None = None
+    # TLS: the CA file that signed the broker's certificate (unset: the system's CAs); a client
+    # certificate and key for mutual TLS; whether the broker's name must match its certificate.
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
 
     @model_validator(mode="after")
     def _external_needs_bootstrap(self) -> "KafkaSettings":
         if self.mode == "external" and not self.bootstrap:
             raise ValueError("kafka.mode 'external' needs kafka.bootstrap (host:port[,host:port])")
+        return self
+
+    @model_validator(mode="after")
+    def _sasl_needs_a_user(self) -> "KafkaSettings":
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"kafka.security_protocol {self.security_protocol} needs kafka.sasl_username and "
+                             "kafka.sasl_password (e.g. GAMEDAY_KAFKA__SASL_PASSWORD)")
+        if self.mode == "local" and self.security_protocol.endswith("SSL"):
+            raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
+                             "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
         return self
 
 
@@ -93,6 +118,12 @@ class IngestSettings(BaseModel):
     checkpoint_interval_s: float = Field(2.0, gt=0, le=600)
     # How many recent event ids are remembered to drop redelivered duplicates.
     dedup_capacity: int = Field(200_000, ge=1000, le=10_000_000)
+    # The event-time policy. An event stamped more than max_ahead_s past ingest's clock is
+    # dead-lettered with the reason: accepted, it would move its zone's clock into the future and
+    # every live event of the zone after it would be late. The margin covers clock skew between hosts.
+    # An event older than its zone's window (a request 15 min, a label 30 min behind the zone's
+    # latest event) cannot change a feature: it is counted `late` (a late label is still stored).
+    max_ahead_s: float = Field(60.0, ge=0, le=86_400)
 
 
 class FeatureSettings(BaseModel):
@@ -296,6 +327,10 @@ def describe_validation_error(exc: ValidationError, source: Path | None) -> str:
     return f"invalid configuration{where}:\n  " + "\n  ".join(lines)
 
 
-def settings_as_dict(settings: Settings) -> dict[str, Any]:
-    """The effective config as plain JSON-able data (for `gameday config show`)."""
-    return settings.model_dump(mode="json")
+def settings_as_dict(settings: Settings, *, secrets: Literal["masked", "left out"] = "masked") -> dict[str, Any]:
+    """The effective config as plain JSON-able data: secrets masked (`gameday config show`) or
+    left out (the run folder's settings.yaml; processes get them from their environment)."""
+    data = settings.model_dump(mode="json")
+    if secrets == "left out":
+        data["kafka"].pop("sasl_password", None)
+    return data

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .faults import ProducerFaults
@@ -32,7 +33,7 @@ def main() -> None:
     registry = CollectorRegistry()
     events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
     rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
-    sink = KafkaSink(resolve_bootstrap(settings))
+    sink = KafkaSink(resolve_bootstrap(settings), **kafka_options(settings.kafka))
 
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
         events.labels(topic, kind or "none").inc()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..runtime.kafka import kafka_options
 from .faults import ProducerFaults
 from .replay import read_tlc_trips
 from .simulator import TripSimulator
@@ -41,7 +42,7 @@ def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = 
     seed = cfg.seed if options.seed is None else options.seed
     knobs = faults or ProducerFaults()
     own_sink = sink is None
-    sink = sink or KafkaSink(resolve_bootstrap(settings))
+    sink = sink or KafkaSink(resolve_bootstrap(settings), **kafka_options(settings.kafka))
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), seed, lambda: knobs)
     try:
         if options.replay is not None:

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...errors import StackError
+from ...runtime.kafka import kafka_options
 from ..component import Component, LaunchSpec, StackContext
 from ..ports import LOOPBACK
 from ..state import ComponentRecord
@@ -107,10 +108,10 @@ class LocalKafka(Component):
         return {"bootstrap": f"{LOOPBACK}:{ports['broker']}"}
 
     def is_ready(self, ctx: StackContext, record: ComponentRecord) -> bool:
-        return broker_answers(record.endpoints["bootstrap"])
+        return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
         if created:
             ctx.report(self.name, f"created topics {', '.join(created)}")
 
@@ -124,10 +125,10 @@ class ExternalKafka(Component):
         return {"bootstrap": ctx.settings.kafka.bootstrap or ""}
 
     def is_ready(self, ctx: StackContext, record: ComponentRecord) -> bool:
-        return broker_answers(record.endpoints["bootstrap"])
+        return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
 
     def data_paths(self, ctx: StackContext) -> list[Path]:
         return []  # never wipe somebody else's cluster
