@@ -66,6 +66,9 @@ class KafkaSettings(BaseModel):
         if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
             raise ValueError(f"kafka.security_protocol {self.security_protocol} needs kafka.sasl_username and "
                              "kafka.sasl_password (e.g. GAMEDAY_KAFKA__SASL_PASSWORD)")
+        if self.mode == "local" and self.security_protocol == "SASL_PLAINTEXT" and self.sasl_mechanism == "PLAIN":
+            raise ValueError("the local broker's SASL users are SCRAM users: use kafka.sasl_mechanism "
+                             "SCRAM-SHA-512 or SCRAM-SHA-256 with kafka.mode local")
         if self.mode == "local" and self.security_protocol.endswith("SSL"):
             raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
                              "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
