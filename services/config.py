@@ -8,6 +8,7 @@ variables with a double underscore: `kafka.heap_mb` is `GAMEDAY_KAFKA__HEAP_MB`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +55,18 @@ class KafkaSettings(BaseModel):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     ssl_check_hostname: bool = True
+    # A Kafka client.properties (Java format) giving the settings above, e.g. mounted from the
+    # Secret the Helm chart names (kafka.auth.existingSecret): security.protocol, sasl.mechanism,
+    # sasl.jaas.config (username/password), PEM ssl.truststore.location / ssl.keystore.location,
+    # ssl.endpoint.identification.algorithm. Keys set here explicitly win over the file's.
+    client_properties: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_client_properties(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("client_properties"):
+            return {**client_properties_settings(Path(data["client_properties"])), **data}
+        return data
 
     @model_validator(mode="after")
     def _external_needs_bootstrap(self) -> "KafkaSettings":
@@ -73,6 +86,44 @@ class KafkaSettings(BaseModel):
             raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
                              "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
         return self
+
+
+_JAAS_VALUE = r'{key}\s*=\s*"((?:[^"\\]|\\.)*)"'
+
+
+def client_properties_settings(path: Path) -> dict[str, Any]:
+    """The kafka.* settings a Java client.properties file gives (see KafkaSettings.client_properties)."""
+    if not path.is_file():
+        raise ValueError(f"kafka.client_properties {path} does not exist")
+    props: dict[str, str] = {}
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = pending + raw.strip()
+        if line.endswith("\\"):  # a continued line
+            pending = line[:-1]
+            continue
+        pending = ""
+        if line and not line.startswith(("#", "!")):
+            key, value = re.match(r"([^=:\s]+)\s*[=:\s]?\s*(.*)", line).groups()  # Java: key ends at = : or a space
+            props[key] = value
+    found: dict[str, Any] = {}
+    if "security.protocol" in props:
+        found["security_protocol"] = props["security.protocol"]
+    if "sasl.mechanism" in props:
+        found["sasl_mechanism"] = props["sasl.mechanism"]
+    if jaas := props.get("sasl.jaas.config"):
+        for key, name in (("username", "sasl_username"), ("password", "sasl_password")):
+            if match := re.search(_JAAS_VALUE.format(key=key), jaas):
+                found[name] = match.group(1).replace('\\"', '"')
+    for store, name in (("truststore", "ssl_cafile"), ("keystore", "ssl_certfile")):
+        if location := props.get(f"ssl.{store}.location"):
+            if props.get(f"ssl.{store}.type", "JKS").upper() != "PEM":
+                raise ValueError(f"{path}: ssl.{store}.type must be PEM (the Python clients read PEM files, "
+                                 f"not JKS or PKCS12): convert it, e.g. with keytool/openssl")
+            found[name] = location
+    if props.get("ssl.endpoint.identification.algorithm", "https") == "":
+        found["ssl_check_hostname"] = False
+    return found
 
 
 class RedisSettings(BaseModel):
