@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from ..config import Settings
 from .windows import ZoneWindows
 
 FORMAT = 1
@@ -47,6 +48,22 @@ def unpack_ids(saved: bytes | list[str]) -> list[str]:
     if isinstance(saved, list):
         return saved
     return msgspec.msgpack.decode(saved, type=list[str]) if saved else []
+
+
+def checkpoint_path(settings: Settings) -> Path:
+    """Where the ingest group of these settings keeps its checkpoint."""
+    return settings.run_path / "data" / "ingest" / f"checkpoint-{settings.ingest.group_id}.pkl"
+
+
+def identity_of(settings: Settings) -> dict:
+    """What a checkpoint belongs to: the group and the topics it reads."""
+    cfg = settings.ingest
+    return {"group": cfg.group_id, "topics": [cfg.requested_topic, cfg.completed_topic]}
+
+
+def load_for(settings: Settings) -> Checkpoint | None:
+    """The checkpoint of the ingest group of these settings, if any."""
+    return load(checkpoint_path(settings), identity_of(settings))
 
 
 def save(path: Path, checkpoint: Checkpoint) -> None:

@@ -98,8 +98,8 @@ class IngestPipeline:
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
         self.on_batch = on_batch
-        self.identity = {"group": self.cfg.group_id, "topics": [self.cfg.requested_topic, self.cfg.completed_topic]}
-        self.checkpoint_path = settings.run_path / "data" / "ingest" / f"checkpoint-{self.cfg.group_id}.pkl"
+        self.identity = ckpt.identity_of(settings)
+        self.checkpoint_path = ckpt.checkpoint_path(settings)
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()

@@ -18,7 +18,7 @@ from mlgameday.contracts import DeadLetter
 from mlgameday.features.online import read_zone_features
 from mlgameday.features.store import open_store
 from mlgameday.ingest import checkpoint as ckpt
-from mlgameday.ingest.pipeline import DeadLetterError, IngestPipeline
+from mlgameday.ingest.pipeline import DeadLetterError
 
 from .conftest import dead_letters, end_offsets, ingest_until_drained, read_topic
 
@@ -147,8 +147,7 @@ def test_when_the_dlq_refuses_a_letter_the_offset_is_not_committed(pipeline_sett
 
     with pytest.raises(DeadLetterError, match=rf"could not be written to {dlq}.*{topic}\[\d\] offset 1"):
         ingest_until_drained(settings, timeout_s=30)
-    saved = ckpt.load(IngestPipeline(settings).checkpoint_path, {"group": settings.ingest.group_id,
-                                                                "topics": [topic, settings.ingest.completed_topic]})
+    saved = ckpt.load_for(settings)
     assert saved is None or sum(saved.offsets.values()) == 0, "offsets were checkpointed past a lost dead letter"
     committed = admin.list_consumer_group_offsets(settings.ingest.group_id)
     assert not any(meta.offset > 0 for meta in committed.values()), committed
