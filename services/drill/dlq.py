@@ -126,6 +126,9 @@ def _replay_one(raw: bytes, producer, report: ReplayReport, renames: dict[str, s
     if letter.source_topic not in (Topics.TRIPS_REQUESTED, Topics.TRIPS_COMPLETED, Topics.PREDICTIONS):
         report.skip(f"source topic {letter.source_topic} is not replayable")
         return
+    if letter.truncated:  # only the first bytes were kept (see contracts.dead_letter_of): never sent half
+        report.skip("original truncated (too large to keep whole)")
+        return
     value = repair(letter.original, renames)
     if value is None:
         report.skip("original is not a JSON object")
