@@ -61,7 +61,7 @@ def reason_kind(reason: str) -> str:
     """A dead letter's reason without the values (for a tally): 'passenger_count: Input should be…'."""
     if "ahead of ingest's clock" in reason:
         return "event_time ahead of ingest's clock"
-    return reason.split(";")[0].split(" (got")[0][:80]
+    return reason.split(";")[0].split(" (got")[0].split(" at line ")[0][:80]
 
 
 def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str], None] = lambda _: None) -> AuditReport:

@@ -26,7 +26,7 @@ from mlgameday.trainer.train import train
 
 pytestmark = pytest.mark.integration
 
-SOAK_S = 100
+SOAK_S = 75
 FAULTS = [("kill", "ingest"), ("kill", "serving"), ("kill", "monitor"), ("restart", "kafka")]
 
 
