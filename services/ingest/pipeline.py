@@ -214,6 +214,7 @@ class IngestPipeline:
         completed_topic = self.cfg.completed_topic
         for tp, records in polled.items():
             decode = self._decoders[tp.topic].decode
+            labels = tp.topic == completed_topic
             position = self._read_until.get(tp, float("-inf"))
             items = []
             append = items.append
@@ -227,7 +228,7 @@ class IngestPipeline:
                     append((position, record, None, exc.reason, 0.0))
                     continue
                 t = _epoch(event.event_time)
-                if t > horizon or (tp.topic == completed_topic and _epoch(event.pickup_time) > t):
+                if t > horizon or (labels and _later(event.pickup_time, event.event_time)):
                     append((position, record, None, self._time_policy_reason(event, t, now), t))
                     continue
                 if t > position:
@@ -458,6 +459,13 @@ class IngestPipeline:
     def status(self) -> dict:
         return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
                 "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
+
+
+def _later(a: datetime, b: datetime) -> bool:
+    try:
+        return a > b
+    except TypeError:  # one naive (UTC), one aware
+        return _epoch(a) > _epoch(b)
 
 
 def _iso(epoch_s: float) -> str:
