@@ -65,6 +65,9 @@ def test_an_event_from_the_future_is_dead_lettered_and_live_events_keep_counting
 
     totals = pipeline.totals
     assert (totals["written"], totals["late"], totals["dead_lettered"], totals["ahead"]) == (10, 0, 2, 2), totals
+    sample = pipeline.metrics.registry.get_sample_value
+    assert sample("gameday_ingest_events_total", {"topic": topic, "outcome": "ahead"}) == 2
+    assert sample("gameday_ingest_events_total", {"topic": topic, "outcome": "dead_lettered"}) == 2
     letters = dead_letters(settings)
     assert len(letters) == 2
     for letter in letters:
@@ -86,7 +89,9 @@ def test_a_restart_does_not_keep_a_zone_clock_poisoned_by_an_earlier_version(pip
     poisoned = ingest_until_drained(lax)
     assert poisoned.windows.zone(ZONE).clock == pytest.approx(now + 3600, abs=1)
     send(lax, topic, [request(now - 10 + i) for i in range(4)])
-    assert ingest_until_drained(lax).totals["late"] == 4  # the poisoning: live events of the zone are dropped
+    frozen = ingest_until_drained(lax)
+    assert frozen.totals["late"] == 4  # the poisoning: live events of the zone are dropped (and said so)
+    assert frozen.metrics.registry.get_sample_value("gameday_ingest_events_total", {"topic": topic, "outcome": "late"}) == 4
 
     # The same run folder and consumer group under the default policy: the clock is taken back at start.
     strict = lax.model_copy(update={"ingest": lax.ingest.model_copy(update={"max_ahead_s": 60.0})})
