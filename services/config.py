@@ -20,6 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from .contracts import LONGEST_ZONE_WINDOW_S
 from .errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "gameday.yaml"
@@ -142,10 +143,11 @@ class ProducerSettings(BaseModel):
     rate: float = Field(20.0, gt=0, le=100_000, description="trip requests per second")
     # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request.
     time_scale: float = Field(1.0, gt=0, le=100_000)
-    # On start, first emit the trips of this many past seconds at `rate` (labels due by now
-    # included), as if the producer had been running: a fresh stack's features are then
-    # seconds old at once instead of whatever its last run left in the online store.
-    warm_start_s: float = Field(0.0, ge=0, le=3600)
+    # On start, first emit the trips since the city's clock (the newest trip already sent), at
+    # most this many past seconds, at `rate` (labels due by now included), as if the producer had
+    # been running. The default is the longest zone window (30 min): a fresh stack's features are
+    # at their steady level at once, and a producer restarted after a pause fills its gap.
+    warm_start_s: float = Field(float(LONGEST_ZONE_WINDOW_S), ge=0, le=3600)
     seed: int = 42
     requested_topic: str = "trips.requested"
     completed_topic: str = "trips.completed"
@@ -191,8 +193,10 @@ class FeatureSettings(BaseModel):
 class TrainerSettings(BaseModel):
     """The one-shot training job (`gameday train`, `python -m mlgameday.trainer`)."""
 
-    # Days of simulated history `gameday train --history-days` creates when none exists yet.
-    history_days: int = Field(3, ge=1, le=90)
+    # Minutes of history `gameday train` creates when none exists yet, at the live density
+    # (producer.rate): the first 30 (the longest zone window) only warm the features up, and the
+    # last hour waits for its long trips' labels (see trainer/dataset.py usable_labels).
+    history_minutes: int = Field(150, ge=100, le=24 * 60)
     # The latest share of the trips (in time order) held out for evaluation (never trained on).
     holdout_share: float = Field(0.25, gt=0.05, lt=0.9)
     seed: int = 7
@@ -250,10 +254,10 @@ class MonitorSettings(BaseModel):
     # A parquet reference sample that overrides the model store's (contracts.MODEL_FEATURES +
     # zone_id + event_timestamp + prediction_s + duration_s).
     reference_path: Path | None = None
-    # A live window spans minutes, the reference days: the clock columns always "drift".
-    drift_exclude: list[str] = ["pickup_hour", "pickup_weekday"]
+    # Model features left out of the drift checks.
+    drift_exclude: list[str] = []
     # Few-valued features judged as categories (the rest as numbers).
-    categorical: list[str] = ["passenger_count", "pickup_weekday"]
+    categorical: list[str] = ["passenger_count"]
     # Drift tests (Evidently names): Wasserstein distance (normed) for numbers, Jensen-Shannon for
     # few-valued columns. drift_threshold None: Jensen-Shannon's default 0.1, and for Wasserstein
     # max(0.1, drift_noise_k * sqrt(1/rows + 1/reference_rows)) — a small window's sampling noise

@@ -38,10 +38,31 @@ class Topics:
     ALL = (TRIPS_REQUESTED, TRIPS_COMPLETED, PREDICTIONS, ALERTS, DLQ)
 
 
+# Trips of the past sent now — a fast-forwarded history, a producer's warm start — carry this
+# Kafka header. Consumers that act on live requests (the rider app, the drill's watcher, the
+# monitor's label join) skip them; ingest applies them like any other event.
+BACKFILL_HEADER = "gameday-backfill"
+BACKFILL_HEADERS = [(BACKFILL_HEADER, b"1")]
+
+
+def is_backfill(headers: list[tuple[str, bytes]] | None) -> bool:
+    return any(key == BACKFILL_HEADER for key, _ in headers or ())
+
+
 # The model's features. Zone features come from the Feast online store (written by
-# ingest); request features come from the trip request itself.
+# ingest); request features come from the trip request itself. No clock features: the
+# simulated city is stationary (see producer/city.py), so the hour of a trip tells nothing.
 ZONE_FEATURES = ("requests_15m", "completed_30m", "mean_speed_30m")
-REQUEST_FEATURES = ("trip_distance", "passenger_count", "pickup_hour", "pickup_weekday")
+# How far back each zone feature looks, in event time (ingest/windows.py counts in these). A
+# zone's windows are full only this long after its traffic began: the producer's warm start
+# and the trainer's warm-up rule both use the longest.
+ZONE_WINDOW_S = {"requests_15m": 15 * 60, "completed_30m": 30 * 60, "mean_speed_30m": 30 * 60}
+LONGEST_ZONE_WINDOW_S = max(ZONE_WINDOW_S.values())
+# The labels of the trips requested at one moment have (nearly) all arrived this much trip time
+# later: 99% of the city's trips last under an hour. Earlier, the labels in hand are the short
+# trips' only (a history stops requesting this long before its end; the trainer waits as long).
+LABEL_MATURITY_S = 3600
+REQUEST_FEATURES = ("trip_distance", "passenger_count")
 MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
 TARGET = "duration_s"
 

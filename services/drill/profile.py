@@ -26,9 +26,6 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
         "GAMEDAY_PRODUCER__RATE": f"{traffic.rate if traffic else 20.0:g}",
         "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 300.0:g}",
         "GAMEDAY_PRODUCER__SEED": str(seed),
-        # A (re)started producer first emits one budget's worth of past trips: the stack's
-        # features are fresh from the start instead of after a budget of live traffic.
-        "GAMEDAY_PRODUCER__WARM_START_S": f"{FEATURE_AGE_BUDGET_S}",
         # Short windows judged soon (a drill is minutes, not hours): ~10 s of traffic each,
         # judged once 80% of the labels are in or after 8 s; an alert needs 2 of 3 failed windows.
         "GAMEDAY_MONITOR__WINDOW_S": "10",

@@ -7,6 +7,8 @@ that caller: a consumer group (`riders`) that posts each poll's requests to serv
 
 A request that does not fit serving's request schema (e.g. a renamed field) cannot be
 asked for; it is counted as `invalid` (ingest dead-letters the same event with the reason).
+Trips of the past (a history, a producer's warm start: contracts.BACKFILL_HEADER) have no
+rider waiting: they are counted as `backfill` and not asked for.
 
 Entry point: `python -m mlgameday.drill.riders`; admin HTTP on $GAMEDAY_RIDERS__PORT.
 """
@@ -23,7 +25,7 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from ..config import Settings, load_settings
-from ..contracts import Topics
+from ..contracts import Topics, is_backfill
 from ..errors import ConfigError
 from ..runtime.admin_http import AdminServer
 from ..runtime.kafka import kafka_options
@@ -117,6 +119,9 @@ def run(settings: Settings, port: int) -> None:
             requests = []
             for records in batches.values():
                 for record in records:
+                    if is_backfill(record.headers):
+                        EVENTS.labels("backfill").inc()
+                        continue
                     request = to_request(record.value)
                     if request is None:
                         EVENTS.labels("invalid").inc()

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ..contracts import MODEL_FEATURES, Topics
+from ..contracts import MODEL_FEATURES, Topics, is_backfill
 from .scenario import FEATURE_MEAN_PREFIX
 from .target import Target
 from .timeline import Timeline
@@ -101,7 +101,8 @@ class Watcher:
                 now = time.time()
                 for tp, records in batches.items():
                     for record in records:
-                        self._on_event(tp.topic, record.value, now)
+                        if not is_backfill(record.headers):  # trips of the past: no rider waits
+                            self._on_event(tp.topic, record.value, now)
         except Exception as exc:
             self.timeline.mark("note", "watcher stopped reading topics", error=str(exc))
             log.warning("drill watcher cannot read the topics: %s", exc)

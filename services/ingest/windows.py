@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-REQUESTS_BUCKETS = 15
-COMPLETED_BUCKETS = 30
+from ..contracts import ZONE_WINDOW_S
+
 BUCKET_S = 60
+REQUESTS_BUCKETS = ZONE_WINDOW_S["requests_15m"] // BUCKET_S
+COMPLETED_BUCKETS = ZONE_WINDOW_S["completed_30m"] // BUCKET_S
 MICRO = 1_000_000
 
 

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from ..config import Settings
 from ..contracts import EventRejected, Prediction, TripCompleted, dead_letter_of, parse_event, utcnow
-from ..contracts import Topics
+from ..contracts import Topics, is_backfill
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
 from .alerts import Hysteresis, findings, to_alert
@@ -105,6 +105,9 @@ class MonitorService:
             batches = self._consumer.poll(timeout_ms=poll_ms)
             for records in batches.values():
                 for record in records:
+                    if is_backfill(record.headers):  # the label of a trip of the past: nobody predicted it
+                        self.metrics.events.labels(record.topic, "skipped_backfill").inc()
+                        continue
                     self.handle(record.topic, record.value, record.partition, record.offset)
             for window in self.book.due():
                 self.judge_window(window)

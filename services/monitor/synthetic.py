@@ -48,8 +48,6 @@ class Traffic:
         df = pd.DataFrame({
             "trip_distance": np.clip(rng.lognormal(0.8, 0.6, n), 0.1, 60.0),
             "passenger_count": rng.choice(np.arange(1, 7), size=n, p=PASSENGER_P).astype(float),
-            "pickup_hour": rng.integers(0, 24, n).astype(float),
-            "pickup_weekday": rng.integers(0, 7, n).astype(float),
             "requests_15m": rng.poisson(25, n).astype(float),
             "completed_30m": rng.poisson(40, n).astype(float),
             "mean_speed_30m": np.clip(rng.normal(12.0, 2.5, n), 3.0, 40.0),

@@ -14,8 +14,11 @@ class ProducerError(GamedayError):
     kind = "ProducerError"
 
 
+Headers = list[tuple[str, bytes]] | None
+
+
 class Sink(Protocol):
-    def send(self, topic: str, key: int, value: bytes) -> None: ...
+    def send(self, topic: str, key: int, value: bytes, headers: Headers = None) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
 
@@ -35,8 +38,8 @@ class KafkaSink:
                                 hint="start the stack with `gameday up`, or check kafka.bootstrap") from None
         self.errors = 0
 
-    def send(self, topic: str, key: int, value: bytes) -> None:
-        self.producer.send(topic, key=str(int(key)).encode(), value=value).add_errback(self._failed)
+    def send(self, topic: str, key: int, value: bytes, headers: Headers = None) -> None:
+        self.producer.send(topic, key=str(int(key)).encode(), value=value, headers=headers).add_errback(self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.errors += 1

@@ -99,7 +99,6 @@ class Predictor:
         rows = np.empty((len(trips), N_FEATURES))
         rows[:, 0] = [trip.trip_distance for trip in trips]
         rows[:, 1] = [trip.passenger_count for trip in trips]
-        rows[:, 2:N_REQUEST] = _hour_and_weekday([trip.request_time for trip in trips], now)
         if len(distinct) == 1:
             rows[:, N_REQUEST:] = zones[distinct[0]].values
         else:
@@ -185,17 +184,6 @@ class Predictor:
         self._model_pool.shutdown(wait=False, cancel_futures=True)
         self.publisher.stop()
         self.reader.close()
-
-
-def _hour_and_weekday(request_times: list[datetime | None], now: datetime) -> list[tuple[float, float]] | tuple:
-    """pickup_hour and pickup_weekday of each trip (its request_time, else now) — the city runs on UTC."""
-    if all(when is None for when in request_times):
-        return (float(now.hour), float(now.weekday()))
-    result = []
-    for when in request_times:
-        when = (when or now).astimezone(timezone.utc)
-        result.append((float(when.hour), float(when.weekday())))
-    return result
 
 
 def _fill(rows: np.ndarray, fallback: dict[str, float]) -> np.ndarray:

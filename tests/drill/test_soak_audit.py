@@ -55,14 +55,14 @@ def gameday(run_dir, *args: str) -> subprocess.CompletedProcess:
 
 def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_path) -> None:
     run_dir = tmp_path / "run"
-    base = dict(run_dir=run_dir, serving={"model": "fast"},
-                producer={"rate": 40, "time_scale": 20, "warm_start_s": 0})
+    # 10 trips/s: the density of the history the model trains on and of the live traffic.
+    base = dict(run_dir=run_dir, serving={"model": "fast"}, producer={"rate": 10, "time_scale": 20})
     # A model first (serving starts only with one): a little history, the fast variant.
     settings = load_settings(**base, services=[])
     stack = Stack(settings)
     stack.up()
     try:
-        create_history(settings, 0.25, report=lambda _: None, trips_per_day=8000)
+        create_history(settings, 100, report=lambda _: None)  # the shortest history training takes
         train(settings, variants=("fast",))
         stack.down()
         settings = load_settings(**base, services=["ingest", "producer", "serving", "riders", "monitor"])
