@@ -27,6 +27,7 @@ from mlgameday.trainer.train import train
 pytestmark = pytest.mark.integration
 
 SOAK_S = 75
+RATE = 10  # trips/s: the density of the history the model trains on and of the live traffic
 FAULTS = [("kill", "ingest"), ("kill", "serving"), ("kill", "monitor"), ("restart", "kafka")]
 
 
@@ -55,8 +56,7 @@ def gameday(run_dir, *args: str) -> subprocess.CompletedProcess:
 
 def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_path) -> None:
     run_dir = tmp_path / "run"
-    # 10 trips/s: the density of the history the model trains on and of the live traffic.
-    base = dict(run_dir=run_dir, serving={"model": "fast"}, producer={"rate": 10, "time_scale": 20})
+    base = dict(run_dir=run_dir, serving={"model": "fast"}, producer={"rate": RATE, "time_scale": 20})
     # A model first (serving starts only with one): a little history, the fast variant.
     settings = load_settings(**base, services=[])
     stack = Stack(settings)
@@ -100,7 +100,7 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
     events = sum(report["events"].values())
     print(f"soak audit: {events} events, applied {report['applied']}, dead-lettered {report['dead_lettered']}, "
           f"predicted {report['predicted']} of {report['requests']} requests; reasons {report['reasons']}")
-    assert events > 5000
+    assert events > 2 * RATE * 100 * 60  # the history (100 min) and the live traffic, requests and labels
     assert not report["unaccounted"] or not sum(report["unaccounted"].values()), report["examples"]
     assert not sum(report["pending"].values()), report["pending"]
     assert report["checks"] == []
@@ -109,7 +109,9 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
     assert reasons.get("event_id: missing", 0) >= 2
     assert reasons.get("padding: unexpected field") == 1
     assert any(r.startswith("invalid JSON") for r in reasons) and sum(reasons.values()) > 50
-    assert report["predicted"] > 1000  # the riders asked serving for live requests throughout
+    # The riders asked serving for the live requests throughout (the history's were never asked for;
+    # requests in flight when serving was killed lose their prediction).
+    assert report["predicted"] >= 0.5 * RATE * SOAK_S
     totals = json.loads(status.stdout)["ingest"]
     assert totals["dead_lettered"] == sum(report["dead_lettered"].values())
 
