@@ -28,7 +28,6 @@ from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.kafka import kafka_options
 from mlgameday.serving.publisher import PredictionBatch, PredictionPublisher
 from mlgameday.stack.kafka.admin import broker_answers
-from mlgameday.stack.kafka.local import LocalKafka
 from mlgameday.stack.supervisor import Stack
 
 pytestmark = pytest.mark.integration
