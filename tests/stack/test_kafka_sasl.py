@@ -40,8 +40,8 @@ SASL = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512"
 def sasl_stack(tmp_path_factory):
     """A local stack whose broker has only a SASL listener (and the design's topics)."""
     run_dir = tmp_path_factory.mktemp("sasl") / "run"
-    settings = load_settings(run_dir=run_dir, kafka=SASL, services=["ingest", "producer"],
-                             producer={"rate": 50, "warm_start_s": 0})
+    # Ingest as the stack starts it (the producer and serving wait for a trained model).
+    settings = load_settings(run_dir=run_dir, kafka=SASL, services=["ingest"])
     stack = Stack(settings)
     stack.up()
     try:
@@ -77,17 +77,18 @@ def test_the_broker_refuses_clients_without_credentials(sasl_stack) -> None:
     assert "gameday-test-secret" not in stack.run.settings_file.read_text()
 
 
-def test_services_started_by_the_stack_talk_sasl(sasl_stack) -> None:
+def test_services_started_by_the_stack_talk_sasl(sasl_stack, tmp_path) -> None:
     settings, stack = sasl_stack
+    produce(_client_settings(settings, run_dir=tmp_path), ProduceOptions(trips=30, rate=300, label_wait_s=0, seed=8))
     ingest = stack.endpoint("ingest", "http")
     deadline = time.monotonic() + 60
     totals: dict = {}
-    while time.monotonic() < deadline:  # the producer component sends live trips; ingest writes them
+    while time.monotonic() < deadline:  # the stack's ingest process reads them over SASL
         totals = httpx.get(f"{ingest}/status", timeout=2).json().get("totals", {})
-        if totals.get("written", 0) >= 20:
+        if totals.get("written", 0) >= 30:
             break
         time.sleep(0.5)
-    assert totals.get("written", 0) >= 20, totals
+    assert totals.get("written", 0) >= 30, totals
 
 
 def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> None:
