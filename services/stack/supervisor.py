@@ -252,7 +252,7 @@ class Stack:
             ref = record.process
             state = record.state()
             if action == "kill":
-                if not ref or not ref.signal_group(signal.SIGKILL):
+                if not ref or not ref.kill():
                     return f"{name} was not running ({state})"
                 _wait_dead(ref)
                 return f"sent SIGKILL to {name} (pid {record.pid})"

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timezone
 
 import httpx
+import psutil
 import pytest
 from kafka import KafkaProducer
 
@@ -94,6 +95,12 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
         status = gameday(run_dir, "status", "--json")
     finally:
         stack.down()
+        time.sleep(2)
+        left = processes_of(run_dir)
+        for proc in left:  # never leak them, even when the check below fails
+            proc.kill()
+
+    assert not left, f"processes of the stack left after the kills and `down`: {[p.info for p in left]}"
 
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
@@ -114,6 +121,18 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
     assert report["predicted"] >= 0.5 * RATE * SOAK_S
     totals = json.loads(status.stdout)["ingest"]
     assert totals["dead_lettered"] == sum(report["dead_lettered"].values())
+
+
+def processes_of(run_dir) -> list[psutil.Process]:
+    """Every process started for this run folder (the stack gives each GAMEDAY_RUN_DIR)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if proc.environ().get("GAMEDAY_RUN_DIR") == str(run_dir.resolve()):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
 
 
 def _send(stack: Stack, values: list[bytes]) -> None:
