@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import GamedayError
+from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
 from ..stack.supervisor import Stack
 from .catalog import Catalog, Choices
@@ -135,7 +136,7 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
     bootstrap = stack.endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
     since = timeline.now()
     timeline.mark("action", "mitigation check started")
-    watcher = Watcher(bootstrap, target, timeline).start()
+    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka)).start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:

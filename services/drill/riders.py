@@ -28,6 +28,7 @@ from ..config import Settings, load_settings
 from ..contracts import Topics, is_backfill
 from ..errors import ConfigError
 from ..runtime.admin_http import AdminServer
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from ..stack.service import ServiceComponent
@@ -109,7 +110,8 @@ def run(settings: Settings, port: int) -> None:
         consumer = KafkaConsumer(Topics.TRIPS_REQUESTED, bootstrap_servers=bootstrap, group_id=GROUP_ID,
                                  auto_offset_reset="latest", enable_auto_commit=True,
                                  auto_commit_interval_ms=1000, client_id="riders",
-                                 receive_message_max_bytes=64 * 2**20)  # see watch.RECEIVE_MAX_BYTES
+                                 receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES
+                                 **kafka_options(settings.kafka))
         log_event(log, "rider app started", bootstrap=bootstrap, group=GROUP_ID)
         while not stopping.is_set():
             batches = consumer.poll(timeout_ms=200, max_records=MAX_BATCH)

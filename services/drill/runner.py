@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import GamedayError
+from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
 from ..stack.supervisor import Stack
 from . import models
@@ -281,7 +282,7 @@ class Drill:
             label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
             folder = new_run_folder(self.settings, label)
             timeline = Timeline()
-            watcher = Watcher(bootstrap, target, timeline).start()
+            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka)).start()
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []
             try:

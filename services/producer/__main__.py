@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .clock import city_clock, warm_start_seconds
@@ -35,7 +36,7 @@ def main() -> None:
     events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
     rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
     bootstrap = resolve_bootstrap(settings)
-    sink = KafkaSink(bootstrap)
+    sink = KafkaSink(bootstrap, **kafka_options(settings.kafka))
 
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
         events.labels(topic, kind or "none").inc()
@@ -44,7 +45,7 @@ def main() -> None:
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
-    clock = city_clock(bootstrap, cfg.requested_topic)
+    clock = city_clock(bootstrap, cfg.requested_topic, **kafka_options(settings.kafka))
     warm_start_s = warm_start_seconds(cfg.warm_start_s, clock, time.time())
     log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed,
               city_clock=clock, warm_start_s=round(warm_start_s, 1))

@@ -23,11 +23,12 @@ from .sink import ProducerError
 TAIL = 20
 
 
-def city_clock(bootstrap: str, topic: str, timeout_s: float = 10.0) -> float | None:
-    """The newest event_time (epoch s) among the last records of `topic`; None when it is empty."""
+def city_clock(bootstrap: str, topic: str, timeout_s: float = 10.0, **security) -> float | None:
+    """The newest event_time (epoch s) among the last records of `topic`; None when it is empty.
+    `security`: runtime.kafka.kafka_options(settings.kafka)."""
     try:
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                 client_id="gameday-city-clock", request_timeout_ms=int(timeout_s * 1000))
+                                 client_id="gameday-city-clock", request_timeout_ms=int(timeout_s * 1000), **security)
     except (KafkaError, OSError, ValueError) as exc:
         raise ProducerError(f"cannot read {topic} at {bootstrap}: {exc}",
                             hint="start the stack with `gameday up`, or check kafka.bootstrap") from None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..contracts import LABEL_MATURITY_S
+from ..runtime.kafka import kafka_options
 from .clock import check_room_for_the_past, city_clock
 from .faults import ProducerFaults
 from .replay import read_tlc_trips
@@ -49,12 +50,12 @@ def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = 
     knobs = faults or ProducerFaults()
     own_sink = sink is None
     bootstrap = resolve_bootstrap(settings) if own_sink else None
-    sink = sink or KafkaSink(bootstrap)
+    sink = sink or KafkaSink(bootstrap, **kafka_options(settings.kafka))
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), seed, lambda: knobs)
 
     def room_for(start: float, what: str) -> None:
         if bootstrap is not None:
-            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic), start, what)
+            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic, **kafka_options(settings.kafka)), start, what)
 
     try:
         now = time.time()

@@ -24,13 +24,14 @@ class Sink(Protocol):
 
 
 class KafkaSink:
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, **security) -> None:
+        """`security`: runtime.kafka.kafka_options(settings.kafka) (none: PLAINTEXT)."""
         try:
             self.producer = KafkaProducer(
                 bootstrap_servers=bootstrap, client_id="gameday-producer",
                 acks=1, linger_ms=5, batch_size=256 * 1024, retries=5,
                 # One request in flight per broker: retries cannot reorder a zone's events.
-                max_in_flight_requests_per_connection=1,
+                max_in_flight_requests_per_connection=1, **security,
             )
         except (KafkaError, OSError, ValueError) as exc:
             raise ProducerError(f"cannot connect to Kafka at {bootstrap}: {exc}",

@@ -23,6 +23,7 @@ import numpy as np
 from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
+from ..runtime.kafka import kafka_options
 from ..trainer.model_store import EtaModel
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
@@ -75,7 +76,7 @@ class Predictor:
         self.publisher = PredictionPublisher(
             bootstrap, settings.serving.predictions_topic, settings.serving.publish_buffer,
             on_drop=lambda reason, n: self.metrics.publish_drops.labels(reason).inc(n),
-            on_sent=lambda n: self.metrics.published.inc(n)).start()
+            on_sent=lambda n: self.metrics.published.inc(n), security=kafka_options(settings.kafka)).start()
         log.info("serving %s", self.models.describe())
 
     # ---- predictions ---------------------------------------------------------------------

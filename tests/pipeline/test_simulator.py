@@ -110,7 +110,7 @@ def test_congestion_slows_only_the_zones_asked_and_leaves_request_features() -> 
 
 def test_wire_faults_share_and_kinds() -> None:
     wire = WireFaults(seed=1)
-    event = TripRequested(event_time="2024-05-01T10:00:00Z", trip_id="x", pickup_zone=1, dropoff_zone=2,
+    event = TripRequested(event_id="e-x", event_time="2024-05-01T10:00:00Z", trip_id="x", pickup_zone=1, dropoff_zone=2,
                           trip_distance=1.5, passenger_count=1).model_dump(mode="json")
     kinds = [wire.encode(dict(event), ProducerFaults(malformed_share=0.2))[1] for _ in range(10_000)]
     assert abs(sum(k is not None for k in kinds) / 10_000 - 0.2) < 0.02
