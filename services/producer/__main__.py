@@ -45,7 +45,7 @@ def main() -> None:
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
-    clock = city_clock(bootstrap, cfg.requested_topic, **kafka_options(settings.kafka))
+    clock = city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s, **kafka_options(settings.kafka))
     warm_start_s = warm_start_seconds(cfg.warm_start_s, clock, time.time())
     log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed,
               city_clock=clock, warm_start_s=round(warm_start_s, 1))

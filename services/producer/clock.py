@@ -23,9 +23,10 @@ from .sink import ProducerError
 TAIL = 20
 
 
-def city_clock(bootstrap: str, topic: str, timeout_s: float = 10.0, **security) -> float | None:
+def city_clock(bootstrap: str, topic: str, max_ahead_s: float, timeout_s: float = 10.0, **security) -> float | None:
     """The newest event_time (epoch s) among the last records of `topic`; None when it is empty.
-    `security`: runtime.kafka.kafka_options(settings.kafka)."""
+    A time more than `max_ahead_s` past now is not the city's (ingest dead-letters such events:
+    ingest.max_ahead_s) and is skipped. `security`: runtime.kafka.kafka_options(settings.kafka)."""
     try:
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                                  client_id="gameday-city-clock", request_timeout_ms=int(timeout_s * 1000), **security)
@@ -44,12 +45,13 @@ def city_clock(bootstrap: str, topic: str, timeout_s: float = 10.0, **security) 
                 consumer.seek(tp, max(0, ends[tp] - TAIL))
                 waiting[tp] = ends[tp] - 1
         newest = None
+        latest_allowed = time.time() + max_ahead_s
         deadline = time.monotonic() + timeout_s
         while waiting and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=200).items():
                 for record in records:
                     when = event_time_of(record.value)
-                    if when is not None and (newest is None or when > newest):
+                    if when is not None and when <= latest_allowed and (newest is None or when > newest):
                         newest = when
                     if record.offset >= waiting.get(tp, float("inf")):
                         waiting.pop(tp, None)

@@ -55,7 +55,8 @@ def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = 
 
     def room_for(start: float, what: str) -> None:
         if bootstrap is not None:
-            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic, **kafka_options(settings.kafka)), start, what)
+            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s,
+                                                 **kafka_options(settings.kafka)), start, what)
 
     try:
         now = time.time()

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from mlgameday.contracts import LABEL_MATURITY_S
+from mlgameday.contracts import LABEL_MATURITY_S, TripRequested
 from mlgameday.producer.clock import city_clock, warm_start_seconds
 from mlgameday.producer.run import ProduceOptions, produce
-from mlgameday.producer.sink import ProducerError
+from mlgameday.producer.sink import KafkaSink, ProducerError
 
 from .conftest import history_options
 
@@ -28,12 +28,19 @@ def test_warm_start_fills_the_gap_since_the_clock_and_no_more_than_its_budget() 
 def test_the_clock_is_the_newest_request_on_the_topic(pipeline_settings) -> None:
     settings = pipeline_settings()
     bootstrap, topic = settings.kafka.bootstrap, settings.producer.requested_topic
-    assert city_clock(bootstrap, topic) is None                 # an empty topic: no clock yet
+    assert city_clock(bootstrap, topic, 60) is None             # an empty topic: no clock yet
     before = time.time()
     produce(settings, history_options(300, 5, seed=3))
-    clock = city_clock(bootstrap, topic)
+    clock = city_clock(bootstrap, topic, 60)
     # The history's requests stop an hour before its end (the labels of its last trips come meanwhile).
     assert clock is not None and abs(clock - (before - LABEL_MATURITY_S)) < 30
+    # A hostile event from the future is not the city's clock (ingest dead-letters it too).
+    future = TripRequested(event_id="from-2099", event_time="2099-01-01T00:00:00Z", trip_id="x", pickup_zone=1,
+                           dropoff_zone=2, trip_distance=1.0, passenger_count=1)
+    sink = KafkaSink(bootstrap)
+    sink.send(topic, 1, future.to_bytes())
+    sink.close()
+    assert city_clock(bootstrap, topic, 60) == clock
 
 
 def test_a_history_after_live_trips_is_refused_with_what_to_do(pipeline_settings) -> None:
