@@ -259,12 +259,14 @@ class MonitorSettings(BaseModel):
     # Few-valued features judged as categories (the rest as numbers).
     categorical: list[str] = ["passenger_count"]
     # Drift tests (Evidently names): Wasserstein distance (normed) for numbers, Jensen-Shannon for
-    # few-valued columns. drift_threshold None: Jensen-Shannon's default 0.1, and for Wasserstein
-    # max(0.1, drift_noise_k * sqrt(1/rows + 1/reference_rows)) — a small window's sampling noise
-    # alone reaches 0.1 (0.19 at 500 rows) while a half-std shift scores ~0.5.
+    # few-valued columns. drift_threshold None: for Wasserstein max(0.1, drift_noise_k *
+    # sqrt(1/rows + 1/reference_rows)) — a small window's sampling noise alone reaches 0.1 (0.19 at
+    # 500 rows) while a half-std shift scores ~0.5 — and for Jensen-Shannon categorical_threshold.
+    # Values measured with bench/monitor/calibrate.py (README, Monitoring).
     num_method: str | None = "wasserstein"
     cat_method: str | None = "jensenshannon"
     drift_threshold: float | None = None
+    categorical_threshold: float = Field(0.1, gt=0, le=1)
     drift_noise_k: float = Field(4.0, ge=0)
     # Quality: MAE above reference MAE by this share; |mean error| above this share of reference MAE.
     mae_increase: float = Field(0.25, gt=0)

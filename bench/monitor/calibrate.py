@@ -93,7 +93,8 @@ def checks(settings: Any) -> dict[str, tuple[Callable[[dict], float | None], lis
     out: dict[str, tuple[Callable[[dict], float | None], list[float], float]] = {}
     for column in ("trip_distance", "requests_15m", "completed_30m", "mean_speed_30m"):
         out[f"drift.detected:{column}"] = (drift_score(column), [3, 4, 5, 6, 8], cfg.drift_noise_k)
-    out["drift.detected:passenger_count"] = (drift_score("passenger_count"), [0.05, 0.1, 0.15, 0.2], 0.1)
+    out["drift.detected:passenger_count"] = (drift_score("passenger_count"), [0.05, 0.1, 0.15, 0.2],
+                                             cfg.categorical_threshold)
     out["prediction.drift"] = (prediction_drift, [3, 4, 5, 6, 8], cfg.drift_noise_k)
     out["quality.mae_increase"] = (mae_increase, [0.15, 0.25, 0.35, 0.5, 1.0], cfg.mae_increase)
     out["quality.bias"] = (bias_share, [0.15, 0.25, 0.35, 0.5], cfg.bias_share)
@@ -155,8 +156,11 @@ def delay_windows(fails: list[bool], k: int, n: int) -> int | None:
 
 
 def run_drill(settings: Any, scenario: Any, minutes: float, faults: list[dict] | None = None) -> tuple[str, Any]:
-    """Run `scenario` for `minutes` after a 30 s warm-up; returns (start time ISO, result)."""
+    """Run `scenario` for `minutes` after a 30 s warm-up; returns (the end of its warm-up, ISO; result).
+    Windows judged before that may still hold the labels of an earlier run's fault."""
     from datetime import datetime, timezone
+
+    from mlgameday.drill.timeline import Timeline
 
     traffic = scenario.traffic.model_copy(update={"warmup": 30.0, "duration": minutes * 60})
     update: dict[str, Any] = {"traffic": traffic}
@@ -165,13 +169,14 @@ def run_drill(settings: Any, scenario: Any, minutes: float, faults: list[dict] |
 
         update["faults"] = [FaultStep.model_validate(f) for f in faults]
     scenario = scenario.model_copy(update=update)
-    since = datetime.now(timezone.utc).isoformat()
 
     def report(component: str, message: str) -> None:
         print(f"  {component}: {message}", file=sys.stderr, flush=True)
 
     result = Drill(settings, scenario, report=report).run()
-    return since, result
+    timeline = Timeline.load(result.folder / "timeline.jsonl")
+    warm = timeline.first_mark("phase", "faults")
+    return datetime.fromtimestamp(timeline.t0 + warm.t, tz=timezone.utc).isoformat(), result
 
 
 def offline_mae(settings: Any, windows: list[dict]) -> float:
@@ -218,8 +223,7 @@ def main() -> None:
     if args.shift_minutes > 0:
         for label, _, fault in SHIFTS:
             since, _ = run_drill(settings, healthy, args.shift_minutes, faults=[fault])
-            # The fault fires at the end of the 30 s warm-up: windows judged after it count.
-            shifted[label] = windows_since(monitor_data, since)[3:]
+            shifted[label] = windows_since(monitor_data, since)
             emit(phase="shifted", shift=label, windows=len(shifted[label]))
 
     rng = np.random.default_rng(args.seed)
