@@ -136,7 +136,10 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
     bootstrap = stack.endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
     since = timeline.now()
     timeline.mark("action", "mitigation check started")
-    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka)).start()
+    from .runner import pipeline_groups
+
+    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka),
+                      lag_groups=pipeline_groups(settings)).start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:

@@ -104,6 +104,13 @@ class DrillResult:
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
 
 
+def pipeline_groups(settings: Settings) -> tuple[str, ...]:
+    """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
+    from .riders import GROUP_ID as RIDERS_GROUP
+
+    return (settings.ingest.group_id, RIDERS_GROUP)
+
+
 def drills_dir(settings: Settings) -> Path:
     return settings.run_path / "drills"
 
@@ -282,7 +289,8 @@ class Drill:
             label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
             folder = new_run_folder(self.settings, label)
             timeline = Timeline()
-            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka)).start()
+            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
+                              lag_groups=pipeline_groups(self.settings)).start()
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []
             try:

@@ -33,6 +33,7 @@ FORGET_AFTER_S = 600.0
 # partition: after a backlog (a broker restart) every fetch failed with "Invalid frame length".
 RECEIVE_MAX_BYTES = 64 * 2**20
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
+LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
                   "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds")
@@ -40,9 +41,12 @@ SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
 
 class Watcher:
     def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0,
-                 security: dict | None = None) -> None:
+                 security: dict | None = None, lag_groups: tuple[str, ...] | None = None) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
         self.security = security or {}  # runtime.kafka.kafka_options(settings.kafka)
+        # The consumer groups whose lag is `consumer_lag` (None: all): the pipeline's, whose backlog
+        # delays features and ETAs — not a monitor busy judging a window (its lag is its own series).
+        self.lag_groups = lag_groups
         self.sample_every = sample_every
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -181,7 +185,10 @@ class Watcher:
     def sample_once(self) -> dict[str, float | None]:
         now = time.time()
         values = self._event_series(now)
-        values["consumer_lag"] = self._consumer_lag()
+        by_group = self._consumer_lags() or {}
+        counted = [lag for group, lag in by_group.items() if self.lag_groups is None or group in self.lag_groups]
+        values["consumer_lag"] = float(max(counted)) if counted else None
+        values.update({f"{LAG_PREFIX}{group}": float(lag) for group, lag in by_group.items()})
         values.update(self._scraped_gauges())
         at = self.timeline.now()
         for name, value in values.items():
@@ -224,8 +231,8 @@ class Watcher:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values
 
-    def _consumer_lag(self) -> float | None:
-        """The largest lag of any consumer group of the stack on the trip topics."""
+    def _consumer_lags(self) -> dict[str, int] | None:
+        """Each consumer group's lag on the trip topics (from its committed offsets)."""
         from kafka import KafkaAdminClient, KafkaConsumer
 
         try:
@@ -251,7 +258,7 @@ class Watcher:
                 consumer.close()
             for (group, tp), offset in committed.items():
                 worst[group] = worst.get(group, 0) + max(0, ends.get(tp, offset) - offset)
-            return float(max(worst.values()))
+            return worst
         except Exception:
             return None
         finally:
