@@ -27,14 +27,12 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
         "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 300.0:g}",
         "GAMEDAY_PRODUCER__SEED": str(seed),
         # Short windows judged soon (a drill is minutes, not hours): ~10 s of traffic each, judged
-        # once 99% of the labels are in or after 20 s (the last labels are the longest trips': judged
-        # without them, a window's MAE reads 10-20% below the reference's); an alert needs 2 of 3.
+        # once 99% of the labels are in (monitor.label_coverage) or after 20 s; an alert needs 2 of 3.
         "GAMEDAY_MONITOR__WINDOW_S": "10",
         "GAMEDAY_MONITOR__WINDOW_ROWS": "200",
         "GAMEDAY_MONITOR__MIN_ROWS": "60",
         "GAMEDAY_MONITOR__MIN_LABELED_ROWS": "30",
         "GAMEDAY_MONITOR__LABEL_WAIT_S": "20",
-        "GAMEDAY_MONITOR__LABEL_COVERAGE": "0.99",
         "GAMEDAY_MONITOR__ALERT_K": "2",
         "GAMEDAY_MONITOR__ALERT_N": "3",
         "GAMEDAY_MONITOR__SAVE_HTML": "true",

@@ -149,40 +149,37 @@ def train_if_needed(target: Target, settings: Settings, report: Reporter = silen
     return models.ensure_trained(settings, report)  # start_missing() brings the producer back
 
 
-def active_alerts(target: Target) -> set[tuple[str, str | None]] | None:
-    """(kind, column) of the monitor's alerts that are on now, or None when it cannot say."""
+def monitor_status(target: Target) -> dict | None:
+    """The monitor's /status (active alerts, checks failing recently, the last judged window), or None."""
     import httpx
 
     try:
-        status = httpx.get(target.admin_url("monitor") + "/status", timeout=3.0).json()
+        return httpx.get(target.admin_url("monitor") + "/status", timeout=3.0).json()
     except (httpx.HTTPError, ValueError, GamedayError):
         return None
-    pairs = set()
-    for item in status.get("active_alerts") or []:
-        kind, _, column = str(item).partition(":")
-        pairs.add((kind, column or None))
-    return pairs
 
 
-def wait_for_quiet_monitor(target: Target, scenario: Scenario, report: Reporter = silent,
+def wait_for_quiet_monitor(target: Target, since: float, report: Reporter = silent,
                            timeout_s: float = QUIET_TIMEOUT_S) -> list[str]:
-    """Wait until none of the alerts this scenario expects is still on from an earlier drill.
+    """Wait until the monitor is quiet: no alert on, no check failing in its recent windows, and its
+    last judged window begun after `since` (when this drill reset the faults), or nothing judged yet.
 
-    The monitor publishes an alert when a check *starts* failing; one still on from the last
-    drill would hide this drill's. Returns what was still on at the timeout (the drill goes on)."""
-    from .signals import is_alert
-
-    expected = [e for e in scenario.expect if is_alert(e.signal)]
+    Every alert of the warm-up counts as baseline noise: the windows of the last drill — their
+    labels come seconds after its recovery — must be judged and forgotten first. Returns what was
+    still on at the timeout (the drill goes on, and those alerts will count)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        active = active_alerts(target)
-        if active is None:
+        status = monitor_status(target)
+        if status is None:
             return []
-        still = sorted({f"{k}:{c or ''}" for k, c in active for e in expected
-                        if k == e.signal and (not e.columns or c in e.columns)})
-        if not still or time.monotonic() > deadline:
-            return still
-        report("drill", f"waiting for alerts of the last drill to clear: {', '.join(still)}")
+        last = status.get("last_window") or {}
+        started = last.get("first_event")
+        fresh = not last or (started is not None and datetime.fromisoformat(started).timestamp() >= since)
+        noisy = sorted(set(status.get("active_alerts") or []) | set(status.get("recent_failures") or []))
+        if (fresh and not noisy) or time.monotonic() > deadline:
+            return noisy if not fresh or noisy else []
+        report("drill", "waiting for the monitor to judge clean windows"
+                        + (f" (still failing: {', '.join(noisy)})" if noisy else ""))
         time.sleep(2.0)
 
 
@@ -281,7 +278,7 @@ class Drill:
         with applied(self.profile):
             target, bootstrap, stack_started, trained = self._deploy()
             reset_faults(target)
-            wait_for_quiet_monitor(target, self.scenario, self.report)
+            wait_for_quiet_monitor(target, time.time(), self.report)
             # In blind mode the injectors' progress lines would name the fault: keep them quiet.
             ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
             ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)

@@ -247,4 +247,5 @@ class MonitorService:
     def status(self) -> dict:
         last = self.results[-1].as_dict() if self.results else None
         return {"pending_predictions": self.book.pending_predictions(), "counts": self.book.counts.__dict__,
-                "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active), "last_window": last}
+                "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active),
+                "recent_failures": [f"{k}:{c or ''}" for k, c in self.hysteresis.failing()], "last_window": last}
