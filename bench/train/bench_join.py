@@ -13,9 +13,10 @@ after a day of drills) and joins every trip with its zone features as of its req
   (bench/train/file_store.py);
 - file: Feast's file store (dask) over the whole history in one call.
 
-Each runs in its own process, so each peak RSS is its own. Prints JSON lines, then one
-summary per baseline with the ratios (project / baseline) and whether its features equal
-the project's, row for row.
+Each runs in its own process, so each peak RSS is its own; CPU seconds (all threads) are
+printed beside wall seconds, as other work on the machine stretches the wall time. Prints
+JSON lines, then one summary per baseline with the ratios (project / baseline, medians over
+--repeat interleaved runs) and whether its features equal the project's, row for row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ TRIPS_PER_HOUR = 41_000
 PROJECT = "duckdb"
 STORES = ["duckdb", "duckdb-unbounded", "sliced", "file"]
 FEATURES = ["requests_15m", "completed_30m", "mean_speed_30m"]
+MEASURES = ["seconds", "cpu_seconds", "peak_rss_mb"]
 # Feast's file store in one call needs ~8 GB for 1 h of history and grows with its square.
 FILE_STORE_MAX_HOURS = 1.0
 
@@ -90,7 +93,7 @@ def join(run_dir: Path, how: str, out: Path) -> None:
     store = open_store(settings)
     service = store.get_feature_service("triptime_v1")
     with tempfile.TemporaryDirectory(prefix=f"{how}-", dir=run_dir) as scratch:
-        started = time.perf_counter()
+        cpu_started, started = cpu_seconds(), time.perf_counter()
         if how == "duckdb":
             joined = point_in_time_join(settings, trips, service)
         elif how == "duckdb-unbounded":  # ibis's default DuckDB, as Feast's store uses it when nobody configures it
@@ -100,12 +103,18 @@ def join(run_dir: Path, how: str, out: Path) -> None:
             import file_store
 
             joined = (file_store.sliced if how == "sliced" else file_store.one_call)(settings, trips, Path(scratch))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     features = joined.sort_values("trip_id")[["trip_id", *FEATURES]].reset_index(drop=True)
     features[FEATURES] = features[FEATURES].astype("float64")
     features.to_parquet(out, index=False)
-    print(json.dumps({"seconds": round(seconds, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "rows": len(features), "with_features": int(features["requests_15m"].notna().sum())}))
+
+
+def cpu_seconds() -> float:
+    """This process's CPU time (every thread): what a join costs whatever else runs on the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(run_dir: Path, how: str) -> dict:
@@ -131,6 +140,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a quarter of an hour")
     parser.add_argument("--stores", nargs="+", choices=STORES,
                         help=f"what to run (default: duckdb, sliced, and file up to {FILE_STORE_MAX_HOURS:g} h of history)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each store, interleaved; the summary takes each one's median (default 1)")
     parser.add_argument("--join", choices=STORES, help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -147,18 +158,31 @@ def main() -> None:
         build(run_dir, hours)
         emit(step="history", hours=hours, zone_rows=int(ROWS_PER_HOUR * hours), trips=int(TRIPS_PER_HOUR * hours),
              seconds=round(time.perf_counter() - started, 1))
-        results = {}
-        for how in stores:
-            results[how] = measure(run_dir, how)
-            emit(**results[how])
+        runs: dict[str, list[dict]] = {how: [] for how in stores}
+        for _ in range(args.repeat):
+            for how in stores:
+                runs[how].append(measure(run_dir, how))
+                emit(**runs[how][-1])
+        results = {how: median_run(measured) for how, measured in runs.items()}
         project = results[PROJECT]
         for how in stores[1:]:
-            summary = {"summary": "join", "hours": hours, "project": PROJECT, "baseline": how}
+            summary = {"summary": "join", "hours": hours, "project": PROJECT, "baseline": how, "runs": args.repeat}
             if "failed" not in project and "failed" not in results[how]:
                 summary.update(same_features=same_features(run_dir, how),
+                               **{f"{key}_{how}": results[how][key] for key in MEASURES},
+                               **{f"{key}_{PROJECT}": project[key] for key in MEASURES},
                                time_ratio=round(project["seconds"] / results[how]["seconds"], 3),
+                               cpu_ratio=round(project["cpu_seconds"] / results[how]["cpu_seconds"], 3),
                                memory_ratio=round(project["peak_rss_mb"] / results[how]["peak_rss_mb"], 3))
             emit(**summary)
+
+
+def median_run(measured: list[dict]) -> dict:
+    """Each measure's median over the runs of one store (a failed run fails the store)."""
+    failed = [m for m in measured if "failed" in m]
+    if failed:
+        return failed[0]
+    return {key: statistics.median(m[key] for m in measured) for key in MEASURES}
 
 
 if __name__ == "__main__":
