@@ -11,8 +11,6 @@ which joins in one query within `features.offline_memory_mb` and spills past it.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -26,8 +24,8 @@ ROW = "_pit_row"  # the entity row's position, to hand the rows back in the call
 SPILL_FOLDER = ".duckdb-spill"
 
 
-def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: object, known_then: bool = False,
-                       report: Callable[[str], None] = lambda _: None) -> pd.DataFrame:
+def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: object,
+                       known_then: bool = False) -> pd.DataFrame:
     """The entity rows (zone_id, event_timestamp, ...) with the zone features as of each row's time.
 
     One row per entity row, in the caller's order and index; NaN features where the zone
@@ -46,7 +44,6 @@ def point_in_time_join(settings: Settings, entities: pd.DataFrame, features: obj
     query = pd.DataFrame({ENTITY_KEY: result[ENTITY_KEY].astype("int64").to_numpy(),
                           "event_timestamp": result["event_timestamp"].reset_index(drop=True),
                           ROW: np.arange(len(result))})
-    report(f"point-in-time join: {len(query)} rows against the offline store (DuckDB)")
     found = store.get_historical_features(entity_df=query, features=features,
                                           filter_by_created_timestamp=known_then).to_df()
     found = found.set_index(ROW).reindex(np.arange(len(result)))
