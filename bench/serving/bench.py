@@ -78,7 +78,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config = {
         "run_dir": str(root / "run"),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}"},
+        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": 4.0},
         "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
                    "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}"},
         "serving": {"predictions_topic": f"pred.{suffix}", "model": "accurate"},
@@ -87,7 +87,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config_file.write_text(yaml.safe_dump(config))
     settings = load_settings(config_file)
     started = time.monotonic()
-    labels = create_history(settings, 1 if quick else 2, report=lambda _: None, trips_per_day=8000)
+    labels = create_history(settings, 150, report=lambda _: None)  # 150 min at 4 trips/s
     train(settings, ("accurate",))
     emit(step="setup", labels=labels, seconds=round(time.monotonic() - started, 1))
     return config_file, broker, bootstrap

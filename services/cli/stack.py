@@ -75,12 +75,17 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack'
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Each component's state, pid, ports and addresses."""
+    """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
+    from ..ingest.status import describe_totals, ingest_totals
+
     stack = Stack(state.settings())
+    totals = ingest_totals(stack)
     if as_json:
-        print_json(stack.status_json())
+        print_json({**stack.status_json(), "ingest": totals})
         return
     _print_status(stack)
+    if totals:
+        console.print(describe_totals(totals), highlight=False)
 
 
 def _print_status(stack: Stack) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ..contracts import MODEL_FEATURES, Topics
+from ..contracts import MODEL_FEATURES, Topics, is_backfill
 from .scenario import FEATURE_MEAN_PREFIX
 from .target import Target
 from .timeline import Timeline
@@ -39,8 +39,10 @@ SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
 
 
 class Watcher:
-    def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0) -> None:
+    def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0,
+                 security: dict | None = None) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
+        self.security = security or {}  # runtime.kafka.kafka_options(settings.kafka)
         self.sample_every = sample_every
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -79,7 +81,7 @@ class Watcher:
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                      client_id="gameday-drill", consumer_timeout_ms=1000,
                                      receive_message_max_bytes=RECEIVE_MAX_BYTES,
-                                     request_timeout_ms=15000, reconnect_backoff_max_ms=2000)
+                                     request_timeout_ms=15000, reconnect_backoff_max_ms=2000, **self.security)
             partitions = []
             for topic in Topics.ALL:
                 for p in sorted(consumer.partitions_for_topic(topic) or ()):
@@ -99,7 +101,8 @@ class Watcher:
                 now = time.time()
                 for tp, records in batches.items():
                     for record in records:
-                        self._on_event(tp.topic, record.value, now)
+                        if not is_backfill(record.headers):  # trips of the past: no rider waits
+                            self._on_event(tp.topic, record.value, now)
         except Exception as exc:
             self.timeline.mark("note", "watcher stopped reading topics", error=str(exc))
             log.warning("drill watcher cannot read the topics: %s", exc)
@@ -227,7 +230,7 @@ class Watcher:
 
         try:
             admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000,
-                                     api_version_auto_timeout_ms=3000, client_id="gameday-drill-lag")
+                                     api_version_auto_timeout_ms=3000, client_id="gameday-drill-lag", **self.security)
         except Exception:
             return None
         try:
@@ -241,7 +244,7 @@ class Watcher:
             if not committed:
                 return None
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=5000,
-                                     client_id="gameday-drill-lag")
+                                     client_id="gameday-drill-lag", **self.security)
             try:
                 ends = consumer.end_offsets(list({tp for _, tp in committed}))
             finally:

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..config import MonitorSettings
-from ..contracts import Alert, utcnow
+from ..contracts import Alert, new_event_id, utcnow
 from .results import WindowResult
 
 
@@ -89,6 +89,6 @@ class Hysteresis:
 
 
 def to_alert(finding: Finding, window: int, evidence_path: str | None) -> Alert:
-    return Alert(event_time=utcnow(), kind=finding.kind, column=finding.column, score=finding.score,
+    return Alert(event_id=new_event_id(), event_time=utcnow(), kind=finding.kind, column=finding.column, score=finding.score,
                  threshold=finding.threshold, window=window, evidence_path=evidence_path,
                  message=finding.message)

@@ -54,12 +54,12 @@ class PredictionBatch:
 
     def events(self, prediction_type: type) -> Iterator:
         """One contracts.Prediction per row (built in the publishing process, off the request path)."""
-        from ..contracts import MODEL_FEATURES
+        from ..contracts import MODEL_FEATURES, new_event_id
 
         for i, row in enumerate(self.features.tolist()):
             zone = self.pickup_zones[i]
             age, stale, missing = self.zone_freshness[zone]
-            yield prediction_type(event_time=self.event_time, trip_id=self.trip_ids[i], pickup_zone=zone,
+            yield prediction_type(event_id=new_event_id(), event_time=self.event_time, trip_id=self.trip_ids[i], pickup_zone=zone,
                                   model_tag=self.model_tag, role=self.role, features=dict(zip(MODEL_FEATURES, row)),
                                   prediction_s=self.predictions[i], latency_ms=self.latency_ms,
                                   feature_age_s=age, stale=stale, missing=missing)
@@ -69,7 +69,9 @@ class PredictionPublisher:
     """A bounded buffer, drained by a thread into a publishing process (see the module doc)."""
 
     def __init__(self, bootstrap: str | None, topic: str, capacity: int,
-                 on_drop: Callable[[str, int], None], on_sent: Callable[[int], None]) -> None:
+                 on_drop: Callable[[str, int], None], on_sent: Callable[[int], None],
+                 security: dict | None = None) -> None:
+        """`security`: runtime.kafka.kafka_options(settings.kafka) (none: PLAINTEXT)."""
         self.bootstrap, self.topic = bootstrap, topic
         self._capacity = capacity
         self._buffer: collections.deque[PredictionBatch] = collections.deque()
@@ -79,7 +81,7 @@ class PredictionPublisher:
         self._stop = threading.Event()
         context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
         self._conn, child_conn = context.Pipe(duplex=True)
-        self._process = context.Process(target=_publishing_process, args=(child_conn, bootstrap, topic),
+        self._process = context.Process(target=_publishing_process, args=(child_conn, bootstrap, topic, security or {}),
                                         name="prediction-publisher", daemon=True)
         self._thread = threading.Thread(target=self._drain, name="prediction-drain", daemon=True)
         self.sent = self.dropped = 0
@@ -160,7 +162,7 @@ class PredictionPublisher:
         self._conn.close()
 
 
-def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
+def _publishing_process(conn, bootstrap: str | None, topic: str, security: dict) -> None:
     """Receive chunks of prediction batches, send them as Prediction events, report counts back."""
     import os
 
@@ -208,7 +210,7 @@ def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
                 chunk: list[PredictionBatch] = pickle.loads(raw)
                 rows = sum(len(batch) for batch in chunk)
                 if producer is None and time.monotonic() >= retry_at:
-                    producer = _connect(bootstrap)
+                    producer = _connect(bootstrap, security)
                     retry_at = time.monotonic() + 2.0
                 if producer is None:
                     drop("kafka_unavailable", rows)
@@ -238,7 +240,7 @@ def _publishing_process(conn, bootstrap: str | None, topic: str) -> None:
             pass
 
 
-def _connect(bootstrap: str | None):
+def _connect(bootstrap: str | None, security: dict):
     if bootstrap is None:
         return None
     from kafka import KafkaProducer
@@ -250,7 +252,7 @@ def _connect(bootstrap: str | None):
         return KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20,
                              max_block_ms=1000, request_timeout_ms=5000, delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
                              retry_backoff_ms=200,
-                             reconnect_backoff_max_ms=2000, client_id="serving-predictions")
+                             reconnect_backoff_max_ms=2000, client_id="serving-predictions", **security)
     except Exception as exc:  # NoBrokersAvailable and friends: retried every 2 s, meanwhile counted as dropped
         logging.getLogger("serving.publisher").warning("cannot reach Kafka at %s: %s", bootstrap, exc)
         return None

@@ -30,7 +30,7 @@ class TripRequest(BaseModel):
     dropoff_zone: int = Field(ge=1, le=265, description="TLC taxi zone of the dropoff", examples=[236])
     trip_distance: float = Field(gt=0, le=200, description="miles", examples=[2.4])
     passenger_count: int = Field(ge=1, le=9, examples=[1])
-    # When the rider asked (UTC); the hour and weekday features come from it. Default: now.
+    # When the rider asked (UTC); informational — the model has no clock features. Default: now.
     request_time: datetime | None = Field(None, examples=["2026-01-05T08:30:00Z"])
 
     @field_validator("pickup_zone", "dropoff_zone")

@@ -68,6 +68,24 @@ class ProcessRef:
             os.kill(self.pid, sig)
         return True
 
+    def kill(self) -> bool:
+        """SIGKILL the process group and every descendant that left it (BentoML's workers run in
+        their own group: killing only the group left them serving, as orphans, after a chaos kill)."""
+        proc = self.process()
+        if proc is None:
+            return False
+        try:
+            descendants = proc.children(recursive=True)
+        except psutil.NoSuchProcess:
+            descendants = []
+        killed = self.signal_group(signal.SIGKILL)
+        for child in descendants:
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
+        return killed
+
     def terminate(self, timeout_s: float = 15.0) -> None:
         """SIGTERM, wait, then SIGKILL: no process of the group is left behind."""
         proc = self.process()

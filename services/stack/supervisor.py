@@ -49,7 +49,10 @@ class Stack:
         self._fixed_components = components
         # A stack that is up is handled with the settings it was started with.
         if self.run.state_file.exists() and self.run.settings_file.exists():
-            settings = load_settings(self.run.settings_file, run_dir=settings.run_dir)
+            # The file has no secrets: the caller's settings (its environment or config) bring them.
+            password = settings.kafka.sasl_password
+            secrets = {"kafka": {"sasl_password": password.get_secret_value()}} if password else {}
+            settings = load_settings(self.run.settings_file, run_dir=settings.run_dir, **secrets)
         self._use(settings)
 
     def _use(self, settings: Settings) -> None:
@@ -76,7 +79,7 @@ class Stack:
                 )
             previous = self.run.load()
             records: dict[str, ComponentRecord] = {}
-            self.run.save_settings(settings_as_dict(self.settings))
+            self.run.save_settings(settings_as_dict(self.settings, secrets="left out"))
             try:
                 # A wave's components depend only on earlier waves: launch them together, then wait
                 # for each (the Python services spend seconds importing; in turn, they added up).
@@ -249,7 +252,7 @@ class Stack:
             ref = record.process
             state = record.state()
             if action == "kill":
-                if not ref or not ref.signal_group(signal.SIGKILL):
+                if not ref or not ref.kill():
                     return f"{name} was not running ({state})"
                 _wait_dead(ref)
                 return f"sent SIGKILL to {name} (pid {record.pid})"

@@ -17,7 +17,7 @@ from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, Topics, run_history
 
-from .conftest import ingest_until_drained, trips_per_day_for, valid_events
+from .conftest import history_rate, ingest_until_drained, valid_events
 from .reference import reference_features
 from .test_point_in_time import reference_join
 
@@ -27,11 +27,12 @@ FEATURES = ["requests_15m", "completed_30m", "mean_speed_30m"]
 
 
 def produce_history(settings, seed: int, days: float, end: float) -> None:
+    """About 625 trips requested over `days` (no label hour after them: the test reads what is there)."""
     sink = KafkaSink(settings.kafka.bootstrap)
     topics = Topics(settings.producer.requested_topic, settings.producer.completed_topic)
     try:
-        run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days,
-                    trips_per_day=trips_per_day_for(625, days, end), end=end)
+        run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days * 86400,
+                    rate=history_rate(625, days * 1440), end=end, label_wait_s=0)
     finally:
         sink.close()
 

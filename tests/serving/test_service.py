@@ -14,8 +14,6 @@ from mlgameday.trainer.model_store import load_model, use_model_store
 
 from .helpers import consume_predictions, trip
 
-REQUEST_TIME = datetime(2026, 1, 5, 8, 30, tzinfo=timezone.utc)  # a Monday, 08:30 UTC
-
 
 @pytest.fixture(scope="module")
 def fresh_zones(store, server):
@@ -29,8 +27,7 @@ def fresh_zones(store, server):
 
 
 def offline_eta(tag: str, zone_values: dict, distance: float, passengers: int) -> float:
-    row = np.array([[distance, passengers, REQUEST_TIME.hour, REQUEST_TIME.weekday(),
-                     *(zone_values[name] for name in ZONE_FEATURES)]])
+    row = np.array([[distance, passengers, *(zone_values[name] for name in ZONE_FEATURES)]])
     return float(load_model(tag).predict(row)[0])
 
 
@@ -64,7 +61,6 @@ def test_predictions_equal_the_models_offline_predictions_and_are_published(serv
         assert event["prediction_s"] == pytest.approx(body["eta_s"], abs=0.01)
         assert event["model_tag"] == live and event["role"] == "live" and event["pickup_zone"] == zone
         assert list(event["features"]) == list(MODEL_FEATURES)
-        assert event["features"]["pickup_hour"] == 8 and event["features"]["pickup_weekday"] == 0
         for name in ZONE_FEATURES:
             assert event["features"][name] == pytest.approx(features[zone].values[name])
         assert event["stale"] is False and event["schema_version"] == 1

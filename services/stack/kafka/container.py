@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ...errors import StackError
+from ...runtime.kafka import kafka_options
 from ..component import Component, LaunchSpec, StackContext
 from ..state import ComponentRecord
 from .admin import broker_answers, ensure_topics
@@ -71,10 +72,10 @@ class ContainerKafka(Component):
         if not path.exists():
             return False
         record.endpoints["bootstrap"] = path.read_text().strip()
-        return broker_answers(record.endpoints["bootstrap"])
+        return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
 
 
 def _hold(address_file: Path) -> None:
