@@ -126,7 +126,8 @@ def _apply_lock(data: Path) -> Iterator[None]:
 
 
 def open_store(settings: Settings) -> FeatureStore:
-    """The stack's FeatureStore, with the definitions applied on first use (or when they changed)."""
+    """The stack's FeatureStore, with the definitions applied on first use (and again when the registered
+    history source is not the one this version registers)."""
     data = feature_data_dir(settings)
     data.mkdir(parents=True, exist_ok=True)
     ensure_schema_part(offline_dir(settings), ZONE_STATS_SCHEMA)
