@@ -190,6 +190,9 @@ class FeatureSettings(BaseModel):
     # The feature_repo/ folder with the definitions; unset: the one in the source tree.
     repo_path: Path | None = None
     project: str = "triptime"
+    # Memory DuckDB (Feast's offline store) may take for a point-in-time join; past it the join
+    # spills to the run folder. Unbounded, DuckDB took 15 GB to join 3 h of live history (bench/train).
+    offline_memory_mb: int = Field(1024, ge=256, le=65_536)
 
 
 class TrainerSettings(BaseModel):
