@@ -50,11 +50,22 @@ class ProcessRef:
         return self.state() in (RUNNING, PAUSED)
 
     def rss_bytes(self) -> int | None:
-        proc = self.process()
-        try:
-            return proc.memory_info().rss if proc else None
-        except psutil.NoSuchProcess:
-            return None
+        """Resident memory of the whole process group: a component's workers are part of it
+        (serving's BentoML supervisor holds ~90 MB, its worker several hundred)."""
+        members = self.group_memory()
+        return sum(rss for _, _, rss in members) if members else None
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """(pid, process name, resident bytes) of each live process of the group, the leader first."""
+        if self.process() is None:
+            return []
+        found = []
+        for proc in sorted(_group_members(self.pid), key=lambda member: member.pid != self.pid):
+            try:
+                found.append((proc.pid, proc.name(), proc.memory_info().rss))
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return found
 
     def signal_group(self, sig: int) -> bool:
         """Signal the process group (the process was started as a session leader)."""
