@@ -103,7 +103,7 @@ def run(settings: Settings, port: int) -> None:
     stopping = install_stop_handlers()
     consumer = None
     ready = {"value": False}
-    admin = AdminServer(port, lambda: ready["value"]).start()
+    admin = AdminServer(port, lambda: ready["value"], token=None).start()  # health and metrics only
     app = RiderApp(settings)
     bootstrap = settings.kafka.bootstrap
     try:
