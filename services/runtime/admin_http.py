@@ -94,7 +94,7 @@ class AdminServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY:
                     raise _Refusal(413, f"body of {length} bytes refused: at most {MAX_BODY}")
-                if length and ctype != "application/json":
+                if ctype != "application/json":
                     raise _Refusal(415, f"Content-Type {ctype or '(none)'} refused: send application/json")
                 return json.loads(self.rfile.read(length) or b"{}")
 

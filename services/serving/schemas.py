@@ -1,23 +1,20 @@
-"""Request and response bodies of the TripTime service (validated by BentoML with pydantic).
+"""Request and response bodies of the TripTime service (validated with pydantic).
 
-A request that breaks a rule gets HTTP 400 with pydantic's detail: the field, the
-value and the rule, e.g. `pickup_zone: Input should be less than or equal to 265`.
+A request that breaks a rule gets HTTP 400 naming the field, the value and the rule, e.g.
+`pickup_zone: Input should be less than or equal to 263`. In a batch, each trip is judged
+on its own: a bad one gets its own error in the answer, the others their ETA.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ..producer.city import ZONE_IDS
-
-# The city's zones: TLC ids 1..263 (264/265 are TLC's "unknown" and have no features).
-KNOWN_ZONES = frozenset(int(z) for z in ZONE_IDS)
-
+from ..contracts import ZONE_RANGE, ZoneId, describe_event_error
 
 FallbackReason = Literal["missing", "stale", "timeout", "unavailable"]
+MAX_BATCH = 10_000
 
 
 class TripRequest(BaseModel):
@@ -26,26 +23,12 @@ class TripRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     trip_id: str = Field(min_length=1, max_length=128, examples=["trip-0001"])
-    pickup_zone: int = Field(ge=1, le=265, description="TLC taxi zone of the pickup", examples=[161])
-    dropoff_zone: int = Field(ge=1, le=265, description="TLC taxi zone of the dropoff", examples=[236])
+    pickup_zone: ZoneId = Field(description=f"TLC taxi zone of the pickup ({ZONE_RANGE})", examples=[161])
+    dropoff_zone: ZoneId = Field(description=f"TLC taxi zone of the dropoff ({ZONE_RANGE})", examples=[236])
     trip_distance: float = Field(gt=0, le=200, description="miles", examples=[2.4])
     passenger_count: int = Field(ge=1, le=9, examples=[1])
-    # When the rider asked (UTC); informational — the model has no clock features. Default: now.
-    request_time: datetime | None = Field(None, examples=["2026-01-05T08:30:00Z"])
-
-    @field_validator("pickup_zone", "dropoff_zone")
-    @classmethod
-    def _known_zone(cls, value: int) -> int:
-        if value not in KNOWN_ZONES:
-            raise ValueError(f"unknown zone {value}: the city's zones are {min(KNOWN_ZONES)}..{max(KNOWN_ZONES)}")
-        return value
-
-    @field_validator("request_time")
-    @classmethod
-    def _needs_timezone(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("request_time needs a timezone, e.g. 2026-01-05T08:30:00Z")
-        return value
+    # When the rider asked, with its timezone; informational — the model has no clock features. Default: now.
+    request_time: AwareDatetime | None = Field(None, examples=["2026-01-05T08:30:00Z"])
 
 
 class EtaResponse(BaseModel):
@@ -66,12 +49,65 @@ class EtaResponse(BaseModel):
     latency_ms: float
 
 
+class RowError(BaseModel):
+    """The answer for a trip of a batch that is not a valid TripRequest."""
+
+    trip_id: str | None = Field(description="the row's trip_id, when it has a usable one")
+    error: str = Field(description="what is wrong with the row, field by field")
+
+
+class BatchRequest(BaseModel):
+    """Trips that need an ETA: each one is judged on its own (a bad row does not fail the others)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trips: list[Any] = Field(min_length=1, max_length=MAX_BATCH,
+                             description="TripRequest objects; a row that is not one gets a RowError")
+
+
 class BatchResponse(BaseModel):
-    predictions: list[EtaResponse]
+    """One answer per trip, in the request's order: an EtaResponse, or a RowError for a bad row."""
+
+    predictions: list[EtaResponse | RowError]
+    rejected: int = Field(description="rows answered with a RowError")
+
+
+class ErrorBody(BaseModel):
+    """A refused request: what was wrong (and, for a body that breaks the rules, each field's problem)."""
+
+    error: str
+    detail: list[dict[str, Any]] | None = Field(
+        None, description="pydantic's errors: loc (the field's path), msg, type")
 
 
 EXAMPLE_TRIP = {"trip_id": "trip-0001", "pickup_zone": 161, "dropoff_zone": 236,
                 "trip_distance": 2.4, "passenger_count": 1}
+
+_TRIPS = TypeAdapter(list[TripRequest])
+
+
+def judge_rows(rows: list[Any]) -> tuple[list[TripRequest], dict[int, str]]:
+    """The valid trips of a batch (in order) and, by row index, why each other row was refused.
+
+    One validation of the whole list in the common case; only a batch with bad rows is
+    judged again row by row (the reasons read like a dead letter's: field, rule, value).
+    """
+    try:
+        return _TRIPS.validate_python(rows), {}
+    except ValidationError:
+        pass
+    good, refused = [], {}
+    for i, row in enumerate(rows):
+        try:
+            good.append(TripRequest.model_validate(row))
+        except ValidationError as exc:
+            refused[i] = describe_event_error(exc)
+    return good, refused
+
+
+def row_trip_id(row: Any) -> str | None:
+    trip_id = row.get("trip_id") if isinstance(row, dict) else None
+    return trip_id if isinstance(trip_id, str) and 0 < len(trip_id) <= 128 else None
 
 
 class ServingFaults(BaseModel):

@@ -50,17 +50,24 @@ class ProcessRef:
         return self.state() in (RUNNING, PAUSED)
 
     def rss_bytes(self) -> int | None:
-        """Resident memory of the whole process group: a component's workers are part of it
-        (serving's BentoML supervisor holds ~90 MB, its worker several hundred)."""
+        """Resident memory of the component: its process, group and descendants (serving's BentoML
+        supervisor holds ~90 MB, its worker several hundred)."""
         members = self.group_memory()
         return sum(rss for _, _, rss in members) if members else None
 
     def group_memory(self) -> list[tuple[int, str, int]]:
-        """(pid, process name, resident bytes) of each live process of the group, the leader first."""
-        if self.process() is None:
+        """(pid, process name, resident bytes) of the process, its group and its descendants, the leader first
+        (BentoML's supervisor starts its workers in sessions of their own)."""
+        leader = self.process()
+        if leader is None:
             return []
+        try:
+            descendants = leader.children(recursive=True)
+        except psutil.NoSuchProcess:
+            descendants = []
+        members = {proc.pid: proc for proc in [*_group_members(self.pid), *descendants]}
         found = []
-        for proc in sorted(_group_members(self.pid), key=lambda member: member.pid != self.pid):
+        for proc in sorted(members.values(), key=lambda member: (member.pid != self.pid, member.pid)):
             try:
                 found.append((proc.pid, proc.name(), proc.memory_info().rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
