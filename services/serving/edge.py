@@ -4,7 +4,7 @@ In order, for every request (an ASGI middleware inside the metrics one, so refus
   403  an Origin that is not the service's own, or a Host that is not a loopback name on a
        loopback listener (runtime/admin_key.refuse_origin);
   401  /admin/* without the run folder's admin key;
-  415  a POST whose Content-Type is not application/json (a form, multipart, text/plain:
+  415  a POST (to a route that takes a body) whose Content-Type is not application/json (a form, multipart, text/plain:
        what a web page can send without asking first);
   413  a POST body larger than serving.max_body_mb: refused on its Content-Length before
        a byte is read, or as soon as a streamed body passes the limit.
@@ -28,6 +28,8 @@ from ..runtime.admin_key import admin_token, refuse_admin, refuse_origin
 
 log = logging.getLogger("serving.edge")
 JSON = "application/json"
+# The routes that take a body; a POST elsewhere goes on to get its 405.
+BODY_ROUTES = frozenset({"/predict", "/predict_batch", "/admin/faults", "/admin/promote"})
 
 
 class RequestEdge:
@@ -58,7 +60,7 @@ class RequestEdge:
             return await _refuse(send, 401, why, method, path, {"www-authenticate": "Bearer"})
         if path == "/docs.json" and method in ("GET", "HEAD"):
             return await _answer(send, 200, self.openapi())
-        if method != "POST":
+        if method != "POST" or path not in BODY_ROUTES:
             return await self.app(scope, receive, send)
 
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()

@@ -71,7 +71,8 @@ def openapi_document() -> dict[str, Any]:
                 "The ETA of one trip", {**_ref(TripRequest), "examples": [EXAMPLE_TRIP]},
                 _json(_ref(EtaResponse), "the ETA and how it was made"), {"400": invalid})},
             "/predict_batch": {"post": _post(
-                "ETAs of many trips: each row is judged on its own", _ref(BatchRequest),
+                "ETAs of many trips: each row is judged on its own",
+                {**_ref(BatchRequest), "examples": [{"trips": [EXAMPLE_TRIP]}]},
                 _json(_ref(BatchResponse), "one answer per row, in order: an ETA or the row's error"),
                 {"400": _json(ERROR, "not a batch: no `trips` list of 1..10000 rows, or an unexpected field")})},
             "/readyz": {"get": _get("Ready once the models and the feature store are loaded", _text("ready"),
@@ -81,7 +82,7 @@ def openapi_document() -> dict[str, Any]:
             "/metrics": {"get": _get("Prometheus metrics", _text("the exposition format"))},
             "/admin/faults": {
                 "get": _get("The runtime fault knobs", _json(_ref(ServingFaults), "the knobs"), admin=True),
-                "post": _post("Merge knob changes", {"type": "object", "description": "ServingFaults fields to change"},
+                "post": _post("Merge knob changes (the knobs not named keep their value)", _ref(ServingFaults),
                               _json(_ref(ServingFaults), "the knobs after the change"),
                               {"400": _json(ERROR, "an unknown knob or a value out of range")}, admin=True),
                 "delete": _get("Turn every knob off", _json(_ref(ServingFaults), "the knobs, all off"), admin=True),

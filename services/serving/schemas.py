@@ -7,28 +7,58 @@ on its own: a bad one gets its own error in the answer, the others their ETA.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError,
+                      model_validator)
+from pydantic_core import to_json
 
-from ..contracts import ZONE_RANGE, ZoneId, describe_event_error
+from ..contracts import FIRST_ZONE, LAST_ZONE, ZONE_RANGE, describe_event_error
 
 FallbackReason = Literal["missing", "stale", "timeout", "unavailable"]
 MAX_BATCH = 10_000
 
 
-class TripRequest(BaseModel):
-    """One trip that needs an ETA (the fields of a trips.requested event)."""
+def _date_time_text(value: object) -> object:
+    # Strict JSON still reads "0" as 1970-01-01: only an RFC 3339 text (YYYY-MM-DDThh:mm:ss...) is a time here.
+    if not isinstance(value, str) or len(value) < 19 or value[4] != "-" or value[10] not in "Tt ":
+        raise ValueError("should be an RFC 3339 date-time string with its timezone, e.g. 2026-01-05T08:30:00Z")
+    return value
 
-    model_config = ConfigDict(extra="forbid")
+
+def _json_number(value: object) -> object:
+    if value.__class__ is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("should be a JSON number")
+    return value
+
+
+# A time as the OpenAPI document says: an RFC 3339 string (not a number of seconds), with its timezone.
+DateTimeText = Annotated[AwareDatetime, Strict(False), BeforeValidator(_date_time_text)]
+# An integer as JSON Schema has it: 5 or 5.0 (read as 5), never "5" nor true.
+JsonInt = Annotated[int, Strict(False), BeforeValidator(_json_number)]
+
+
+class TripRequest(BaseModel):
+    """One trip that needs an ETA (the fields of a trips.requested event).
+
+    Strict: a value is taken only in the JSON type the OpenAPI document gives (no "2.4" for a
+    number, no true for an integer), so what the document refuses, the service refuses. Read
+    from JSON only (strict Python validation would refuse a time given as text).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     trip_id: str = Field(min_length=1, max_length=128, examples=["trip-0001"])
-    pickup_zone: ZoneId = Field(description=f"TLC taxi zone of the pickup ({ZONE_RANGE})", examples=[161])
-    dropoff_zone: ZoneId = Field(description=f"TLC taxi zone of the dropoff ({ZONE_RANGE})", examples=[236])
+    pickup_zone: JsonInt = Field(ge=FIRST_ZONE, le=LAST_ZONE, description=f"TLC taxi zone of the pickup ({ZONE_RANGE})",
+                                 examples=[161])
+    dropoff_zone: JsonInt = Field(ge=FIRST_ZONE, le=LAST_ZONE,
+                                  description=f"TLC taxi zone of the dropoff ({ZONE_RANGE})", examples=[236])
     trip_distance: float = Field(gt=0, le=200, description="miles", examples=[2.4])
-    passenger_count: int = Field(ge=1, le=9, examples=[1])
+    passenger_count: JsonInt = Field(ge=1, le=9, examples=[1])
     # When the rider asked, with its timezone; informational — the model has no clock features. Default: now.
-    request_time: AwareDatetime | None = Field(None, examples=["2026-01-05T08:30:00Z"])
+    request_time: DateTimeText | None = Field(None, examples=["2026-01-05T08:30:00Z"])
 
 
 class EtaResponse(BaseModel):
@@ -59,10 +89,12 @@ class RowError(BaseModel):
 class BatchRequest(BaseModel):
     """Trips that need an ETA: each one is judged on its own (a bad row does not fail the others)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    trips: list[Any] = Field(min_length=1, max_length=MAX_BATCH,
-                             description="TripRequest objects; a row that is not one gets a RowError")
+    # A valid row is read straight into a TripRequest (in pydantic's core, from the JSON); any other
+    # value is kept as it came, to be answered with its own error (judge_rows).
+    trips: list[Annotated[TripRequest | Any, Field(union_mode="left_to_right")]] = Field(
+        min_length=1, max_length=MAX_BATCH, description="TripRequest objects; a row that is not one gets a RowError")
 
 
 class BatchResponse(BaseModel):
@@ -83,23 +115,16 @@ class ErrorBody(BaseModel):
 EXAMPLE_TRIP = {"trip_id": "trip-0001", "pickup_zone": 161, "dropoff_zone": 236,
                 "trip_distance": 2.4, "passenger_count": 1}
 
-_TRIPS = TypeAdapter(list[TripRequest])
-
-
 def judge_rows(rows: list[Any]) -> tuple[list[TripRequest], dict[int, str]]:
-    """The valid trips of a batch (in order) and, by row index, why each other row was refused.
-
-    One validation of the whole list in the common case; only a batch with bad rows is
-    judged again row by row (the reasons read like a dead letter's: field, rule, value).
-    """
-    try:
-        return _TRIPS.validate_python(rows), {}
-    except ValidationError:
-        pass
+    """The valid trips of a batch (in order) and, by row index, why each other row was refused
+    (the reasons read like a dead letter's: field, rule, value)."""
     good, refused = [], {}
     for i, row in enumerate(rows):
-        try:
-            good.append(TripRequest.model_validate(row))
+        if isinstance(row, TripRequest):
+            good.append(row)
+            continue
+        try:  # only a row that is not a TripRequest gets here: validated again for its reasons
+            good.append(TripRequest.model_validate_json(to_json(row)))
         except ValidationError as exc:
             refused[i] = describe_event_error(exc)
     return good, refused
@@ -113,7 +138,7 @@ def row_trip_id(row: Any) -> str | None:
 class ServingFaults(BaseModel):
     """Runtime fault knobs of the service (POST /admin/faults). All off by default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     feature_latency_ms: float = Field(0, ge=0, le=60_000, description="added to each online feature read")
     feature_timeout_ms: float | None = Field(
@@ -122,13 +147,21 @@ class ServingFaults(BaseModel):
 
 
 class PromoteRequest(BaseModel):
-    """Change which model answers: live (default), a canary share, or a shadow."""
+    """Change which model answers: a tag goes live (default), becomes a canary with a share of
+    traffic, or a shadow; `clear` (or a canary share of 0) removes a role instead."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": [
+        {"required": ["tag"], "properties": {"tag": {"type": "string"}}},
+        {"required": ["clear"], "properties": {"clear": {"type": "string"}}},
+        {"required": ["canary"], "properties": {"canary": {"const": 0}}}]})
 
-    tag: str | None = Field(None, description="full tag or variant name; None with clear=... removes a role")
+    tag: str | None = Field(None, min_length=1, max_length=256, description="full tag or variant name")
     canary: float | None = Field(None, ge=0, le=1, description="share of traffic for the canary (0 removes it)")
     shadow: bool = False
     clear: Literal["canary", "shadow"] | None = None
 
-
+    @model_validator(mode="after")
+    def _says_what_to_change(self) -> "PromoteRequest":
+        if self.tag is None and self.clear is None and self.canary != 0:
+            raise ValueError("say what to change: a tag to promote, or clear=canary|shadow")
+        return self

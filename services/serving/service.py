@@ -19,18 +19,14 @@ admin key, JSON bodies only (415), at most serving.max_body_mb (413).
 from __future__ import annotations
 
 import gc
-from typing import Any
-
 import bentoml
-from pydantic import Field
 from pydantic_core import to_json
 from starlette.responses import Response
 
 from mlgameday.serving.admin import admin_app
 from mlgameday.serving.edge import RequestEdge
 from mlgameday.serving.metrics import RequestMetricsMiddleware
-from mlgameday.serving.schemas import (EXAMPLE_TRIP, MAX_BATCH, BatchResponse, EtaResponse, TripRequest,
-                                       judge_rows, row_trip_id)
+from mlgameday.serving.schemas import BatchRequest, BatchResponse, EtaResponse, TripRequest, judge_rows, row_trip_id
 
 
 # One worker: fault knobs and hot swaps live in the process (2 cores: the rest is for the stack).
@@ -68,18 +64,15 @@ class TripTime:
     # The rows arrive unjudged (any JSON value): each is validated on its own, so one bad trip
     # gets its own error instead of failing the batch.
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(
-        self,
-        trips: list[Any] = Field(min_length=1, max_length=MAX_BATCH, examples=[[EXAMPLE_TRIP]]),
-    ) -> BatchResponse:
+    async def predict_batch(self, batch: BatchRequest, /) -> BatchResponse:
         """ETAs of many trips in one call (one online read per distinct pickup zone)."""
-        good, refused = judge_rows(trips)
+        good, refused = judge_rows(batch.trips)
         answers = await self.predictor.predict(good) if good else []
         if refused:
             self.predictor.metrics.count_refused_rows(len(refused))
             answered = iter(answers)
             answers = [{"trip_id": row_trip_id(row), "error": refused[i]} if i in refused else next(answered)
-                       for i, row in enumerate(trips)]
+                       for i, row in enumerate(batch.trips)]
         return _json({"predictions": answers, "rejected": len(refused)})
 
     @bentoml.on_shutdown

@@ -29,7 +29,7 @@ def test_a_bad_row_gets_its_own_error_and_the_others_their_eta(server):
     assert len(answers) == len(rows) and body["rejected"] == 4
     assert [a["trip_id"] for a in answers] == ["good-1", "tlc-unknown", "good-2", None, "neg", "half", "good-3"]
     assert "pickup_zone" in answers[1]["error"] and "263" in answers[1]["error"]
-    assert "dictionary" in answers[3]["error"]
+    assert "should be an object" in answers[3]["error"]
     assert "trip_distance" in answers[4]["error"] and "surge: unexpected field" in answers[4]["error"]
     assert "pickup_zone: missing" in answers[5]["error"]
     for i in (0, 2, 6):
