@@ -217,8 +217,8 @@ class ServingSettings(BaseModel):
     max_body_mb: float = Field(8, gt=0, le=256)
     # Zone features read from the online store are reused for this long (0: read every request).
     feature_cache_ms: float = Field(500, ge=0, le=60_000)
-    # Predictions waiting to be published; when full, new ones are dropped and counted.
-    publish_buffer: int = Field(20_000, ge=10, le=1_000_000)
+    # Predictions waiting to be published (a few seconds of batch traffic); when full, new ones are dropped and counted.
+    publish_buffer: int = Field(100_000, ge=10, le=1_000_000)
     predictions_topic: str = "predictions"
 
 
