@@ -11,6 +11,7 @@ larger than MAX_BODY (413, before it is read).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Generic, TypeVar
@@ -22,6 +23,7 @@ from .admin_key import refuse_admin, refuse_origin
 
 K = TypeVar("K", bound=BaseModel)
 MAX_BODY = 1 << 20  # knobs are a few hundred bytes
+log = logging.getLogger("admin-http")
 
 
 class Knobs(Generic[K]):
@@ -75,6 +77,8 @@ class AdminServer:
                 self.wfile.write(body)
 
             def _json(self, code: int, data: object) -> None:
+                if 400 <= code < 500 and code != 404 and isinstance(data, dict):  # a refusal: one line, no traceback
+                    log.warning("%s %s %s: %s", code, self.command, self.path[:200], str(data.get("error"))[:300])
                 self._send(code, json.dumps(data, default=str).encode())
 
             def _refused(self) -> bool:
