@@ -90,12 +90,13 @@ class RiderApp:
         CALL_SECONDS.observe(time.perf_counter() - started)
         if response.status_code == 200:
             # Serving judges each trip: a refused one (say, a zone it does not serve) is answered with its error.
-            rejected = response.json().get("rejected", 0)
+            answer = response.json()
+            rejected = answer.get("rejected", 0)
             EVENTS.labels("answered").inc(len(requests) - rejected)
             if rejected:
                 EVENTS.labels("refused").inc(rejected)
                 log_event(log, "serving refused trips", trips=rejected,
-                          first=next(a["error"] for a in response.json()["predictions"] if "error" in a))
+                          first=next(a["error"] for a in answer["predictions"] if "error" in a))
         else:
             EVENTS.labels("refused").inc(len(requests))
             log_event(log, "serving refused a batch", status=response.status_code, body=response.text[:300])
