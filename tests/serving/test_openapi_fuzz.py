@@ -26,7 +26,8 @@ def test_the_service_keeps_its_openapi_promises(server, trained_run, tmp_path):
                "--checks", "all", "--max-examples", "40", "--seed", "2026", "--workers", "1",
                "--header", f"Authorization: {auth}", "--request-timeout", "30",
                "--suppress-health-check", "all", "--report", "junit", "--report-dir", str(tmp_path)]
-    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)
+    # Run in tmp_path: schemathesis keeps a cache folder (.schemathesis/) in its working directory.
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, cwd=tmp_path)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-12000:]
     assert "No issues found" in output or " 0 failures" in output or "passed" in output, output[-3000:]
