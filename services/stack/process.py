@@ -55,9 +55,9 @@ class ProcessRef:
         members = self.group_memory()
         return sum(rss for _, _, rss in members) if members else None
 
-    def group_memory(self) -> list[tuple[int, str, int]]:
-        """(pid, process name, resident bytes) of the process, its group and its descendants, the leader first
-        (BentoML's supervisor starts its workers in sessions of their own)."""
+    def members(self) -> list[psutil.Process]:
+        """The process, its group and every descendant that left the group (BentoML's supervisor
+        starts its workers in sessions of their own), the leader first; [] when it is gone."""
         leader = self.process()
         if leader is None:
             return []
@@ -65,9 +65,13 @@ class ProcessRef:
             descendants = leader.children(recursive=True)
         except psutil.NoSuchProcess:
             descendants = []
-        members = {proc.pid: proc for proc in [*_group_members(self.pid), *descendants]}
+        found = {proc.pid: proc for proc in [leader, *_group_members(self.pid), *descendants]}
+        return sorted(found.values(), key=lambda proc: (proc.pid != self.pid, proc.pid))
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """(pid, process name, resident bytes) of each of members()."""
         found = []
-        for proc in sorted(members.values(), key=lambda member: (member.pid != self.pid, member.pid)):
+        for proc in self.members():
             try:
                 found.append((proc.pid, proc.name(), proc.memory_info().rss))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -89,17 +93,13 @@ class ProcessRef:
     def kill(self) -> bool:
         """SIGKILL the process group and every descendant that left it (BentoML's workers run in
         their own group: killing only the group left them serving, as orphans, after a chaos kill)."""
-        proc = self.process()
-        if proc is None:
+        members = self.members()
+        if not members:
             return False
-        try:
-            descendants = proc.children(recursive=True)
-        except psutil.NoSuchProcess:
-            descendants = []
         killed = self.signal_group(signal.SIGKILL)
-        for child in descendants:
+        for proc in members[1:]:
             try:
-                child.kill()
+                proc.kill()
             except psutil.NoSuchProcess:
                 pass
         return killed
