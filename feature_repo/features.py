@@ -10,10 +10,11 @@ from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSo
 from feast.data_format import ParquetFormat
 from feast.types import Float64, Int64
 from feast.value_type import ValueType
+from mlgameday.contracts import ZONE_RANGE
 
-# The pickup zone (TLC taxi zone 1..265): every zone feature is keyed by it.
+# The pickup zone (the city's zones, contracts.ZONE_IDS): every zone feature is keyed by it.
 zone = Entity(name="zone", join_keys=["zone_id"], value_type=ValueType.INT64,
-              description="NYC-like pickup zone (1..265)")
+              description=f"NYC-like pickup zone, TLC zone id {ZONE_RANGE}")
 
 # History of what ingest pushed: a folder of parquet part files, appended per checkpoint
 # (one file per flush, never rewritten), read by point-in-time joins for training. The format
