@@ -190,6 +190,9 @@ class FeatureSettings(BaseModel):
     # The feature_repo/ folder with the definitions; unset: the one in the source tree.
     repo_path: Path | None = None
     project: str = "triptime"
+    # Memory DuckDB (Feast's offline store) may take for a point-in-time join; past it the join
+    # spills to the run folder. Unbounded, DuckDB took 15 GB to join 3 h of live history (bench/train).
+    offline_memory_mb: int = Field(1024, ge=256, le=65_536)
 
 
 class TrainerSettings(BaseModel):
@@ -215,10 +218,12 @@ class ServingSettings(BaseModel):
     host: str = "127.0.0.1"
     # Live model when none was promoted yet: a variant (fast, accurate, worse) or a full tag.
     model: str = "accurate"
+    # Request bodies larger than this are refused (413) before they are read.
+    max_body_mb: float = Field(8, gt=0, le=256)
     # Zone features read from the online store are reused for this long (0: read every request).
     feature_cache_ms: float = Field(500, ge=0, le=60_000)
-    # Predictions waiting to be published; when full, new ones are dropped and counted.
-    publish_buffer: int = Field(20_000, ge=10, le=1_000_000)
+    # Predictions waiting to be published (a few seconds of batch traffic); when full, new ones are dropped and counted.
+    publish_buffer: int = Field(100_000, ge=10, le=1_000_000)
     predictions_topic: str = "predictions"
 
 
@@ -333,6 +338,9 @@ class Settings(BaseSettings):
         "ingest", "producer", "serving", "riders", "monitor", "prometheus"]
     # Seconds a component may take to become ready before `up` gives up.
     ready_timeout_s: float = Field(90, gt=0)
+    # The key of the admin endpoints (fault knobs, model promotion). Unset: the run folder's
+    # admin.token, created on first use; set it where the CLI does not share the run folder.
+    admin_token: SecretStr | None = Field(None, min_length=16)
 
     @property
     def run_path(self) -> Path:
@@ -400,4 +408,5 @@ def settings_as_dict(settings: Settings, *, secrets: Literal["masked", "left out
     data = settings.model_dump(mode="json")
     if secrets == "left out":
         data["kafka"].pop("sasl_password", None)
+        data.pop("admin_token", None)
     return data

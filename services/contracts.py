@@ -10,9 +10,10 @@ A consumer that meets a version it does not know dead-letters the event with the
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +25,16 @@ ID_MAX_LENGTH = 128
 # JSON escaping can grow a byte to 6 characters, 6 x 64 KiB + the reason stays far below it.
 DEAD_LETTER_ORIGINAL_MAX = 64 * 1024
 DEAD_LETTER_REASON_MAX = 2000
+
+# The city's taxi zones, the one zone set of every edge (events, replay, the Feast entity,
+# serving, its OpenAPI document): TLC zone ids 1..263. TLC's 264 ("Unknown") and 265
+# ("Outside of NYC") name no place, so no zone features can exist for them: a trip there
+# is refused (a replay skips and counts it, ingest dead-letters it, serving answers it
+# with an error naming the zone).
+FIRST_ZONE, LAST_ZONE = 1, 263
+ZONE_IDS = range(FIRST_ZONE, LAST_ZONE + 1)
+ZONE_RANGE = f"{FIRST_ZONE}..{LAST_ZONE}"
+ZoneId = Annotated[int, Field(ge=FIRST_ZONE, le=LAST_ZONE)]
 
 
 class Topics:
@@ -71,6 +82,12 @@ def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
+def new_event_ids(n: int) -> list[str]:
+    """n event ids at once, as unique as new_event_id's (128 random bits each), ~20x cheaper a piece."""
+    text = os.urandom(16 * n).hex()
+    return [text[i:i + 32] for i in range(0, 32 * n, 32)]
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -92,8 +109,8 @@ class TripRequested(Event):
     """A rider asks for a trip: the moment an ETA is needed."""
 
     trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
-    pickup_zone: int = Field(ge=1, le=265)
-    dropoff_zone: int = Field(ge=1, le=265)
+    pickup_zone: ZoneId
+    dropoff_zone: ZoneId
     trip_distance: float = Field(gt=0, le=200, description="miles")
     passenger_count: int = Field(ge=1, le=9)
 
@@ -102,8 +119,8 @@ class TripCompleted(Event):
     """The trip ended: the label (actual duration) arrives late, at dropoff time."""
 
     trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
-    pickup_zone: int = Field(ge=1, le=265)
-    dropoff_zone: int = Field(ge=1, le=265)
+    pickup_zone: ZoneId
+    dropoff_zone: ZoneId
     pickup_time: datetime
     trip_distance: float = Field(gt=0, le=200, description="miles")
     passenger_count: int = Field(ge=1, le=9)
@@ -114,7 +131,7 @@ class Prediction(Event):
     """One served ETA, published for monitoring."""
 
     trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
-    pickup_zone: int
+    pickup_zone: ZoneId
     model_tag: str
     role: Literal["live", "shadow", "canary"] = "live"
     features: dict[str, float]

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..contracts import ZONE_IDS, ZONE_RANGE
 from ..producer.run import ProduceOptions, produce as run_produce
 from ..producer.sink import ProducerError
 from .common import console, err_console, print_json, state
@@ -96,13 +97,13 @@ def audit(
 
 
 def features_get(
-    zone: list[int] = typer.Option(..., "--zone", "-z", help="Pickup zone id (1..265); repeat for several."),
+    zone: list[int] = typer.Option(..., "--zone", "-z", help=f"Pickup zone id ({ZONE_RANGE}); repeat for several."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """A zone's online features and their age."""
-    bad = [z for z in zone if not 1 <= z <= 265]
+    bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
-        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint="zones are 1..265")
+        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
     # Imported here: importing feast sets process-wide env (metrics dirs) that `gameday up` must not pass on.
     from ..features.online import read_zone_features
     from ..features.store import open_store

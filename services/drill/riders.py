@@ -89,7 +89,14 @@ class RiderApp:
             return
         CALL_SECONDS.observe(time.perf_counter() - started)
         if response.status_code == 200:
-            EVENTS.labels("answered").inc(len(requests))
+            # Serving judges each trip: a refused one (say, a zone it does not serve) is answered with its error.
+            answer = response.json()
+            rejected = answer.get("rejected", 0)
+            EVENTS.labels("answered").inc(len(requests) - rejected)
+            if rejected:
+                EVENTS.labels("refused").inc(rejected)
+                log_event(log, "serving refused trips", trips=rejected,
+                          first=next(a["error"] for a in answer["predictions"] if "error" in a))
         else:
             EVENTS.labels("refused").inc(len(requests))
             log_event(log, "serving refused a batch", status=response.status_code, body=response.text[:300])
@@ -103,7 +110,7 @@ def run(settings: Settings, port: int) -> None:
     stopping = install_stop_handlers()
     consumer = None
     ready = {"value": False}
-    admin = AdminServer(port, lambda: ready["value"]).start()
+    admin = AdminServer(port, lambda: ready["value"], token=None).start()  # health and metrics only
     app = RiderApp(settings)
     bootstrap = settings.kafka.bootstrap
     try:

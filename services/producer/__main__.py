@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.admin_key import admin_token
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
@@ -43,7 +44,7 @@ def main() -> None:
 
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), cfg.seed, lambda: knobs.value, count)
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
-    admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
+    admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry, token=admin_token(settings),
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
     clock = city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s, **kafka_options(settings.kafka))
     warm_start_s = warm_start_seconds(cfg.warm_start_s, clock, time.time())

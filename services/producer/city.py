@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ZONE_IDS = np.arange(1, 264)  # TLC ids 1..263 (264/265 are "unknown" in TLC data)
+from ..contracts import ZONE_IDS
+
 AIRPORTS = {1: "EWR", 132: "JFK", 138: "LGA"}
 # Zones per borough, as in the TLC zone table (EWR is zone 1).
 BOROUGH_SIZES = {"Manhattan": 69, "Brooklyn": 61, "Queens": 69, "Bronx": 43, "Staten Island": 20}
@@ -53,24 +54,25 @@ class City:
 def build_city(seed: int = 2009) -> City:
     """The zone table: deterministic, independent of the stream's seed."""
     rng = np.random.default_rng(seed)
-    others = ZONE_IDS[1:]  # zone 1 is EWR
+    zone_ids = np.array(ZONE_IDS)
+    others = zone_ids[1:]  # zone 1 is EWR
     labels = np.concatenate([np.full(size, name, dtype=object) for name, size in BOROUGH_SIZES.items()])
     rng.shuffle(labels)
-    borough = np.empty(len(ZONE_IDS), dtype=object)
+    borough = np.empty(len(zone_ids), dtype=object)
     borough[0] = "EWR"
     borough[others - 1] = labels
     for zone, name in AIRPORTS.items():
         if name != "EWR":
             borough[zone - 1] = "Queens"
-    speed = np.array([BASE_SPEED[b] for b in borough]) * rng.uniform(0.85, 1.15, len(ZONE_IDS))
-    demand = np.array([BASE_DEMAND[b] for b in borough]) * rng.lognormal(0, 0.5, len(ZONE_IDS))
+    speed = np.array([BASE_SPEED[b] for b in borough]) * rng.uniform(0.85, 1.15, len(zone_ids))
+    demand = np.array([BASE_DEMAND[b] for b in borough]) * rng.lognormal(0, 0.5, len(zone_ids))
     dist = [DISTANCE["airport"] if z in AIRPORTS and AIRPORTS[z] != "EWR" else DISTANCE[b]
-            for z, b in zip(ZONE_IDS, borough)]
+            for z, b in zip(zone_ids, borough)]
     for zone in AIRPORTS:
         demand[zone - 1] = max(demand[zone - 1], 4.0)
         speed[zone - 1] = 20.0 if zone != 1 else 25.0
     return City(
-        zone_ids=ZONE_IDS.copy(),
+        zone_ids=zone_ids,
         borough=borough,
         base_speed=speed,
         demand=demand / demand.sum(),

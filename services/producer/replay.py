@@ -5,7 +5,7 @@ trip_distance, passenger_count. The file's trips keep their spacing, density and
 are shifted in time so that the last pickup is `end` (an hour before now, so the last trips'
 labels arrive by now, see contracts.LABEL_MATURITY_S): a replay lands as the stack's history
 (features in their own time, labels in the offline store for training), before every trip
-already sent (see clock.py). Rows that cannot be a valid event (zone outside 1..265, distance
+already sent (see clock.py). Rows that cannot be a valid event (zone outside the city's zones, contracts.ZONE_IDS: 1..263; distance
 or duration out of range) are skipped and counted by reason; a missing passenger_count
 (common in TLC data) is read as 1 and counted as imputed.
 """
@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..contracts import FIRST_ZONE, LAST_ZONE, ZONE_RANGE
 from .simulator import MAX_DURATION_S, TripBatch
 from .sink import ProducerError
 
@@ -80,8 +81,8 @@ def _batches(table: pa.Table, chunk: int, replay: Replay, name: str, shift: floa
         unset = np.asarray(pc.is_null(passengers).to_numpy(zero_copy_only=False)) | (pax < 1)
         duration = dropoff - pickup
         checks = {
-            "PULocationID outside 1..265": ~((pu >= 1) & (pu <= 265)),
-            "DOLocationID outside 1..265": ~((do >= 1) & (do <= 265)),
+            f"PULocationID outside {ZONE_RANGE}": ~((pu >= FIRST_ZONE) & (pu <= LAST_ZONE)),
+            f"DOLocationID outside {ZONE_RANGE}": ~((do >= FIRST_ZONE) & (do <= LAST_ZONE)),
             "trip_distance not in (0, 200]": ~((distance > 0) & (distance <= 200)),
             "duration not in (0, 6h]": ~((duration > 0) & (duration <= MAX_DURATION_S)),
             "passenger_count above 9": pax > 9,

@@ -50,11 +50,33 @@ class ProcessRef:
         return self.state() in (RUNNING, PAUSED)
 
     def rss_bytes(self) -> int | None:
-        proc = self.process()
+        """Resident memory of the component: its process, group and descendants (serving's BentoML
+        supervisor holds ~90 MB, its worker several hundred)."""
+        members = self.group_memory()
+        return sum(rss for _, _, rss in members) if members else None
+
+    def members(self) -> list[psutil.Process]:
+        """The process, its group and every descendant that left the group (BentoML's supervisor
+        starts its workers in sessions of their own), the leader first; [] when it is gone."""
+        leader = self.process()
+        if leader is None:
+            return []
         try:
-            return proc.memory_info().rss if proc else None
+            descendants = leader.children(recursive=True)
         except psutil.NoSuchProcess:
-            return None
+            descendants = []
+        found = {proc.pid: proc for proc in [leader, *_group_members(self.pid), *descendants]}
+        return sorted(found.values(), key=lambda proc: (proc.pid != self.pid, proc.pid))
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """(pid, process name, resident bytes) of each of members()."""
+        found = []
+        for proc in self.members():
+            try:
+                found.append((proc.pid, proc.name(), proc.memory_info().rss))
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return found
 
     def signal_group(self, sig: int) -> bool:
         """Signal the process group (the process was started as a session leader)."""
@@ -71,17 +93,13 @@ class ProcessRef:
     def kill(self) -> bool:
         """SIGKILL the process group and every descendant that left it (BentoML's workers run in
         their own group: killing only the group left them serving, as orphans, after a chaos kill)."""
-        proc = self.process()
-        if proc is None:
+        members = self.members()
+        if not members:
             return False
-        try:
-            descendants = proc.children(recursive=True)
-        except psutil.NoSuchProcess:
-            descendants = []
         killed = self.signal_group(signal.SIGKILL)
-        for child in descendants:
+        for proc in members[1:]:
             try:
-                child.kill()
+                proc.kill()
             except psutil.NoSuchProcess:
                 pass
         return killed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
@@ -33,7 +33,9 @@ class ComponentStatus:
     ports: dict[str, int]
     endpoints: dict[str, str]
     uptime_s: float | None
-    rss_mb: float | None
+    rss_mb: float | None  # the whole process group (workers included)
+    # {"pid", "name", "rss_mb"} of each process of the group, the leader first.
+    processes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -206,11 +208,14 @@ class Stack:
             state = record.state()
             ref = record.process
             alive = state in ("running", "paused")
-            rss = ref.rss_bytes() if ref and alive else None
+            members = ref.group_memory() if ref and alive else []
+            rss = sum(member_rss for _, _, member_rss in members)
             statuses.append(ComponentStatus(
                 name=name, state=state, pid=record.pid, ports=record.ports, endpoints=record.endpoints,
                 uptime_s=round(time.time() - record.started_at, 1) if alive else None,
                 rss_mb=round(rss / 2**20, 1) if rss else None,
+                processes=[{"pid": pid, "name": pname, "rss_mb": round(member_rss / 2**20, 1)}
+                           for pid, pname, member_rss in members],
             ))
         return statuses
 

@@ -1,8 +1,8 @@
 """The training set: completed-trip labels with the zone features *as they were* at request time.
 
-Feast's `get_historical_features` does the point-in-time join: for each trip (zone_id,
-event_timestamp = request time) it takes the latest zone_stats row at or before that
-time and within the view's TTL — never a row from the trip's future. The later part of
+Feast's `get_historical_features` (its DuckDB offline store) does the point-in-time join:
+for each trip (zone_id, event_timestamp = request time) it takes the latest zone_stats row
+at or before that time and within the view's TTL — never a row from the trip's future. The later part of
 the trips is held out for evaluation (a time split, like production: train on the
 past, judge on what came after).
 """
@@ -10,7 +10,6 @@ past, judge on what came after).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -53,12 +52,11 @@ class TrainingData:
         return window if self.since_s is None else {**window, "since_s": self.since_s}
 
 
-def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame,
-                        report: Callable[[str], None] = lambda _: None) -> pd.DataFrame:
+def point_in_time_frame(settings: Settings, store: object, labels: pd.DataFrame) -> pd.DataFrame:
     """Labels joined with the triptime_v1 zone features as of each trip's request time (NaN: none in the TTL)."""
     from ..features.point_in_time import point_in_time_join
 
-    frame = point_in_time_join(settings, labels, store.get_feature_service(FEATURE_SERVICE), report=report)
+    frame = point_in_time_join(settings, labels, store.get_feature_service(FEATURE_SERVICE))
     return frame.sort_values(["event_timestamp", "trip_id"], kind="stable").reset_index(drop=True)
 
 
@@ -96,14 +94,13 @@ def recent_labels(labels: pd.DataFrame, since_s: float, now: pd.Timestamp | None
     return recent.reset_index(drop=True)
 
 
-def build_training_data(settings: Settings, store: object, labels: pd.DataFrame,
-                        report: Callable[[str], None] = lambda _: None) -> TrainingData:
+def build_training_data(settings: Settings, store: object, labels: pd.DataFrame) -> TrainingData:
     """Point-in-time join, then a time split; missing zone features filled with training medians."""
     if len(labels) < MIN_LABELS:
         raise TrainerError(f"only {len(labels)} usable completed trips in the labels history (the first "
                            f"{LONGEST_ZONE_WINDOW_S // 60} min only warm the features up, the last hour waits "
                            f"for its long trips' labels); at least {MIN_LABELS} are needed", hint=NO_HISTORY_HINT)
-    frame = point_in_time_frame(settings, store, labels, report)
+    frame = point_in_time_frame(settings, store, labels)
     for name in MODEL_FEATURES + (TARGET,):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     # The later holdout_share of the trips, cut at a request time: a time split by rows, not by span —

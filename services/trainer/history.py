@@ -118,7 +118,8 @@ def _ingest_in_foreground(settings: Settings, report: Report) -> None:
             caught_up = pipeline.assigned and _lag(pipeline) == 0
             idle = idle + 1 if (result is None and caught_up) else 0
             if time.monotonic() - last_report > 2:
-                report(f"ingest: lag {_lag(pipeline)} events")
+                lag = _lag(pipeline)
+                report(f"ingest: lag {'not known yet' if lag is None else lag} events")
                 last_report = time.monotonic()
         if idle < 3:
             raise TrainerError(f"ingest did not catch up within {CATCH_UP_TIMEOUT_S} s",
@@ -127,12 +128,15 @@ def _ingest_in_foreground(settings: Settings, report: Report) -> None:
         pipeline.close()  # the final checkpoint writes the buffered features and labels
 
 
-def _lag(pipeline: object) -> int:
+def _lag(pipeline: object) -> int | None:
+    """Events not yet ingested; None until the consumer knows every partition's end (before its
+    first fetch: counting those as 0 let a loaded machine call an unread backlog caught up)."""
     lag = 0
     for tp in pipeline.assigned:
         high = pipeline.consumer.highwater(tp)
-        if high is not None:
-            lag += max(0, high - pipeline.offsets.get((tp.topic, tp.partition), 0))
+        if high is None:
+            return None
+        lag += max(0, high - pipeline.offsets.get((tp.topic, tp.partition), 0))
     return lag
 
 

@@ -50,8 +50,8 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
     labels = usable_labels(load_trip_labels(settings) if labels is None else labels)
     if since_s is not None:
         labels = recent_labels(labels, since_s)
-    report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast)")
-    data = build_training_data(settings, open_store(settings), labels, report)
+    report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast, DuckDB offline store)")
+    data = build_training_data(settings, open_store(settings), labels)
     data.since_s = since_s
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")
     return [train_variant(settings, VARIANTS[name], data, report) for name in variants]

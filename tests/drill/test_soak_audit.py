@@ -21,6 +21,7 @@ import pytest
 from kafka import KafkaProducer
 
 from mlgameday.config import load_settings
+from mlgameday.runtime.admin_key import admin_headers
 from mlgameday.stack.supervisor import Stack
 from mlgameday.trainer.history import create_history
 from mlgameday.trainer.train import train
@@ -71,7 +72,9 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
         stack.up()
 
         producer_admin = stack.endpoint("producer", "http")
-        httpx.post(f"{producer_admin}/faults", json={"malformed_share": 0.03, "null_share": 0.01}, timeout=5)
+        knobs = httpx.post(f"{producer_admin}/faults", json={"malformed_share": 0.03, "null_share": 0.01},
+                           headers=admin_headers(settings), timeout=5)
+        assert knobs.status_code == 200, knobs.text  # the knobs answer only with the run folder's key
         rng = random.Random(13)
         at = sorted(rng.uniform(10, SOAK_S - 25) for _ in FAULTS)
         faults = rng.sample(FAULTS, len(FAULTS))

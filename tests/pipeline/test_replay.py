@@ -40,7 +40,8 @@ ROWS = [
     (datetime(2024, 1, 1, 0, 1), datetime(2024, 1, 1, 0, 30), None, 9.5, 132, 48),   # null passengers → 1
     (datetime(2024, 1, 1, 0, 9), datetime(2024, 1, 1, 0, 8), 2.0, 1.0, 161, 162),    # ends before it starts
     (datetime(2024, 1, 1, 0, 10), datetime(2024, 1, 1, 0, 20), 1.0, 0.0, 161, 162),  # zero distance
-    (datetime(2024, 1, 1, 0, 11), datetime(2024, 1, 1, 0, 25), 3.0, 3.3, 300, 162),  # unknown zone
+    (datetime(2024, 1, 1, 0, 11), datetime(2024, 1, 1, 0, 25), 3.0, 3.3, 300, 162),  # no such zone
+    (datetime(2024, 1, 1, 0, 3), datetime(2024, 1, 1, 0, 26), 1.0, 4.0, 161, 264),   # TLC's "Unknown": no place
 ]
 
 
@@ -55,7 +56,7 @@ def test_tlc_rows_become_trips_and_bad_rows_are_counted_by_reason(tmp_path) -> N
     assert list(batch.duration_s) == [29 * 60, 12 * 60]
     assert batch.backfill                                            # trips of the past: no rider waits
     assert replay.skipped == {"duration not in (0, 6h]": 1, "trip_distance not in (0, 200]": 1,
-                              "PULocationID outside 1..265": 1, "DOLocationID outside 1..265": 0,
+                              "PULocationID outside 1..263": 1, "DOLocationID outside 1..263": 1,
                               "passenger_count above 9": 0}
     assert replay.imputed == {"passenger_count (null or 0 → 1)": 1}  # counted, not silent
 

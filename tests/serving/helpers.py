@@ -12,6 +12,7 @@ import yaml
 from kafka import KafkaConsumer
 
 from mlgameday.config import Settings
+from mlgameday.runtime.admin_key import admin_headers
 from mlgameday.serving.launcher import ServingProcess
 
 
@@ -44,7 +45,8 @@ class Server(ServingProcess):
 
     def __init__(self, settings: Settings, config_file: Path, bootstrap: str, log_path: Path) -> None:
         super().__init__(settings, config_file, bootstrap, free_port(), log_path)
-        self.client = httpx.Client(base_url=self.url, timeout=30)
+        # The tests call as the gameday CLI does: with the run folder's admin key.
+        self.client = httpx.Client(base_url=self.url, timeout=30, headers=admin_headers(settings))
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of a Prometheus sample (with these labels) on /metrics."""
