@@ -61,8 +61,13 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     labels = load_trip_labels(settings)
     completed = [e for e in events if e.__class__.__name__ == "TripCompleted"]
     assert len(labels) == len(completed) and labels["trip_id"].is_unique
+    # The labels carry the request's own features (no clock features: the city is stationary).
+    by_trip = {e.trip_id: e for e in completed}
     row = labels.iloc[0]
-    assert 0 <= row["pickup_hour"] <= 23 and 0 <= row["pickup_weekday"] <= 6 and row["duration_s"] > 0
+    trip = by_trip[row["trip_id"]]
+    assert (row["zone_id"], row["trip_distance"], row["passenger_count"]) == (
+        trip.pickup_zone, trip.trip_distance, trip.passenger_count)
+    assert row["duration_s"] == trip.duration_s > 0
 
 
 def test_speed_unit_knob_writes_kmh_online_only(pipeline_settings) -> None:
