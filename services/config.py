@@ -207,6 +207,19 @@ class MonitorSettings(BaseModel):
         return self
 
 
+class ImageSettings(BaseModel):
+    """The images `gameday images build` makes (docker/) and the Docker engine it may start."""
+
+    # The base every image starts FROM: "mmdebstrap" builds Debian bookworm from this machine's
+    # apt mirror (no registry needed); or an image to pull where a registry is reachable,
+    # e.g. "debian:bookworm-slim" (the official one).
+    base: str = "mmdebstrap"
+    # Where a Docker engine started by `gameday images engine start` keeps its images and
+    # build cache, and where build contexts (jars, wheels) are staged: outside the work tree.
+    engine_root: Path = CACHE_HOME / "docker"
+    build_cache: Path = CACHE_HOME / "images"
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -229,6 +242,7 @@ class Settings(BaseSettings):
     trainer: TrainerSettings = TrainerSettings()
     serving: ServingSettings = ServingSettings()
     monitor: MonitorSettings = MonitorSettings()
+    images: ImageSettings = ImageSettings()
     # Which TripTime services `gameday up` starts besides the infrastructure (Kafka, Redis):
     # all by default; [] runs only the infrastructure (GAMEDAY_SERVICES='[]').
     services: list[Literal["ingest", "producer", "serving", "riders", "monitor", "prometheus"]] = [
