@@ -28,12 +28,13 @@ def _say(line: str) -> None:
 def build(
     only: Optional[List[str]] = typer.Option(None, "--only", help="An image (and what it starts FROM); repeatable."),
     force: bool = typer.Option(False, "--force", help="Rebuild even when the inputs are unchanged."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Rebuild from scratch (no layer cache; the base too)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Build every image (base, python, app, kafka, redis); unchanged ones are skipped."""
     from ..images.build import Builder
 
-    results = Builder(state.settings(), _say).build(only, force)
+    results = Builder(state.settings(), _say).build(only, force, no_cache)
     if as_json:
         print_json([r.as_dict() for r in results])
         return

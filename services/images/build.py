@@ -72,8 +72,11 @@ class Builder:
         self.refs: dict[str, str] = {}
         self.ids: dict[str, str] = {}
 
-    def build(self, only: list[str] | None = None, force: bool = False) -> list[Built]:
+    def build(self, only: list[str] | None = None, force: bool = False, nocache: bool = False) -> list[Built]:
+        """force: rebuild though the inputs are unchanged; nocache: and without the engine's layer cache."""
         require_engine("building the images")
+        self.nocache = nocache
+        force = force or nocache
         self.client = docker_client(timeout_s=600)
         try:
             return [self._build(image, force) for image in selection(self.images, only)]
@@ -165,7 +168,7 @@ class Builder:
         error = None
         for chunk in self.client.api.build(path=str(context_dir), dockerfile="Dockerfile", tag=image.ref,
                                            buildargs=buildargs, labels={FINGERPRINT: fp}, rm=True,
-                                           forcerm=True, pull=False, decode=True):
+                                           forcerm=True, pull=False, nocache=self.nocache, decode=True):
             if "error" in chunk:
                 error = chunk["error"].strip()
             for line in chunk.get("stream", "").splitlines():

@@ -14,7 +14,7 @@ needs_containers = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
-def docker() -> Iterator:
+def engine() -> Iterator:
     from mlgameday.containers.engine import docker_client
 
     client = docker_client()

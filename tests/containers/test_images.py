@@ -27,9 +27,9 @@ def run(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", "run", "--rm", *argv], capture_output=True, text=True, timeout=timeout)
 
 
-def test_the_suites_broker_is_a_container_of_the_kafka_image(kafka_bootstrap: str, docker, request) -> None:
+def test_the_suites_broker_is_a_container_of_the_kafka_image(kafka_bootstrap: str, engine, request) -> None:
     port = kafka_bootstrap.rsplit(":", 1)[1]
-    publishing = [c for c in docker.containers.list()
+    publishing = [c for c in engine.containers.list()
                   if any(b["HostPort"] == port for b in (c.ports.get("9092/tcp") or []))]
     assert len(publishing) == 1, f"no container publishes the broker's port {port}"
     broker = publishing[0]
@@ -38,7 +38,7 @@ def test_the_suites_broker_is_a_container_of_the_kafka_image(kafka_bootstrap: st
     assert images()["kafka"].ref in broker.image.tags
     assert broker.ports["9092/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": port}]
     # The JVM inside is the broker (kafka.Kafka), not a stand-in.
-    top = broker.top(ps_args="-o args")
+    top = broker.top()  # ps -ef inside
     assert any("kafka.Kafka" in " ".join(proc) for proc in top["Processes"]), top
 
 

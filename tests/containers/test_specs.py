@@ -72,3 +72,17 @@ def test_redis_in_a_container_listens_inside_and_snapshots_to_the_mount(tmp_path
     assert args[args.index("--bind") + 1] == "0.0.0.0" and args[args.index("--dir") + 1] == "/data"
     assert args[args.index("--save") + 1] == "3600 1"
     assert spec.volumes == {str(tmp_path / "redis"): "/data"}
+
+
+def test_testcontainers_mode_runs_the_infrastructure_in_containers(tmp_path: Path) -> None:
+    from mlgameday.stack.kafka.container import ContainerKafka
+    from mlgameday.stack.kafka.local import LocalKafka
+    from mlgameday.stack.redis import ContainerRedis, LocalRedis
+    from mlgameday.stack.registry import infrastructure
+
+    def kinds(**overrides):
+        return [type(c) for c in infrastructure(load_settings(run_dir=tmp_path / "run", **overrides))]
+
+    assert kinds(kafka={"mode": "testcontainers"}, online_store="redis") == [ContainerKafka, ContainerRedis]
+    assert kinds(kafka={"mode": "local"}, online_store="redis") == [LocalKafka, LocalRedis]
+    assert kinds(kafka={"mode": "testcontainers"}) == [ContainerKafka]  # SQLite: no Redis at all

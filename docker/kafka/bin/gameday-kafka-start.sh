@@ -3,7 +3,7 @@
 # $KAFKA_SERVER_PROPERTIES, KRaft storage formatted the first time (cluster id
 # $KAFKA_CLUSTER_ID), then the broker in the foreground (exec: it receives docker's signals).
 set -euo pipefail
-: "${KAFKA_SERVER_PROPERTIES:?set it to the broker's server.properties}"
+: "${KAFKA_SERVER_PROPERTIES:?set it to the text of server.properties}"
 conf=/tmp/server.properties
 printf '%s\n' "$KAFKA_SERVER_PROPERTIES" > "$conf"
 log_dirs="$(sed -n 's/^log\.dirs=//p' "$conf")"
