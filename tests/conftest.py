@@ -28,7 +28,10 @@ from mlgameday.stack.supervisor import Stack
 def announce(request: pytest.FixtureRequest, line: str) -> None:
     """A line in the test run's output, whatever the capture mode (e.g. which container serves)."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # fd 1 is captured while a fixture runs
         reporter.ensure_newline()
         reporter.write_line(line)
 
