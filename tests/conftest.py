@@ -21,7 +21,7 @@ from mlgameday.stack.kafka.admin import admin_client, ensure_topics
 from mlgameday.stack.kafka.container import kafka_container
 from mlgameday.stack.kafka.local import LocalKafka
 from mlgameday.stack.ports import free_port
-from mlgameday.stack.redis import redis_spec
+from mlgameday.stack.redis import published_redis_spec
 from mlgameday.stack.supervisor import Stack
 
 
@@ -73,7 +73,7 @@ def redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     url = f"redis://127.0.0.1:{port}/0"
     if settings.kafka.mode == "testcontainers":
-        with testcontainer(redis_spec(settings, port)) as container_id:
+        with testcontainer(published_redis_spec(settings, port)) as container_id:
             announce(request, f"redis_url: Redis in container {container_id} at {url}")
             wait_for_redis(url)
             yield url

@@ -1,6 +1,12 @@
 """A component run as a Docker container from one of the project's local images (kafka.mode
 testcontainers): `docker run` in the foreground is its process and its output the log; once
-the container exists, the record carries its id and the supervisor acts on the container."""
+the container exists, the record carries its id and the supervisor acts on the container.
+
+The stack's containers use the host's network and listen on loopback ports as the local
+processes do. Behind a published port, docker-proxy accepts connections before the service
+in a restarted container does and then drops them; kafka-python's producer stalled for good
+after that (the broker-outage drill lost all traffic after the broker came back).
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import redis as redis_client
 
+from ..config import Settings
 from ..containers.images import image_ref
 from ..containers.run import ContainerSpec, host_user
 from ..errors import MissingToolError
@@ -59,15 +60,21 @@ class LocalRedis(_Redis):
         return LaunchSpec(argv=argv, cwd=data)
 
 
-def redis_spec(settings, host_port: int, data_dir: Path | None = None) -> ContainerSpec:
-    # Inside the container Redis must listen on every interface to be reached through the
-    # published port (which is itself on the host's loopback only).
+def stack_redis_spec(settings: Settings, port: int, data_dir: Path) -> ContainerSpec:
+    """The stack's Redis: the host's network, the local one's arguments, data in the run folder."""
     return ContainerSpec(
-        image=image_ref(settings, "redis"),
-        ports={REDIS_PORT: host_port},
+        image=image_ref(settings, "redis"), host_network=True,
+        command=["redis-server", *redis_args(port, LOOPBACK, DATA_MOUNT), "--protected-mode", "yes"],
+        volumes={str(data_dir): DATA_MOUNT}, user=host_user(),
+    )
+
+
+def published_redis_spec(settings: Settings, host_port: int) -> ContainerSpec:
+    """A throwaway Redis behind a published port (the test fixture): it listens on every
+    interface inside, the published port is on the host's loopback only."""
+    return ContainerSpec(
+        image=image_ref(settings, "redis"), ports={REDIS_PORT: host_port},
         command=["redis-server", *redis_args(REDIS_PORT, "0.0.0.0", DATA_MOUNT), "--protected-mode", "no"],
-        volumes={str(data_dir): DATA_MOUNT} if data_dir else {},
-        user=host_user() if data_dir else None,
     )
 
 
@@ -78,7 +85,7 @@ class ContainerRedis(ContainerComponent, _Redis):
     def spec(self, ctx: StackContext, ports: dict[str, int]) -> ContainerSpec:
         data = ctx.run.data_of(self.name)
         data.mkdir(parents=True, exist_ok=True)
-        return redis_spec(ctx.settings, ports["redis"], data)
+        return stack_redis_spec(ctx.settings, ports["redis"], data)
 
     def answers(self, ctx: StackContext, record: ComponentRecord) -> bool:
         return _Redis.is_ready(self, ctx, record)

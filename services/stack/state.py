@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from ..containers.run import ContainerRef
 from ..errors import StackError
-from .process import DEAD, ProcessRef
+from .process import DEAD, ContainerRef, ProcessRef
 
 
 @dataclass

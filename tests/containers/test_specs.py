@@ -8,8 +8,8 @@ from pathlib import Path
 from mlgameday.config import load_settings
 from mlgameday.containers.run import ContainerSpec, docker_run_argv
 from mlgameday.stack.kafka.broker import Listeners, server_properties
-from mlgameday.stack.kafka.container import DATA_MOUNT, broker_spec
-from mlgameday.stack.redis import redis_spec
+from mlgameday.stack.kafka.container import DATA_MOUNT, published_broker_spec, stack_broker_spec
+from mlgameday.stack.redis import published_redis_spec, stack_redis_spec
 
 
 def props(text: str) -> dict[str, str]:
@@ -42,15 +42,15 @@ def test_the_local_broker_listens_and_advertises_one_loopback_address(tmp_path: 
     assert p["log.dirs"] == str(tmp_path / "log")
 
 
-def test_a_container_broker_advertises_the_published_port_and_talks_to_itself_inside(tmp_path: Path) -> None:
+def test_the_stacks_broker_container_is_the_local_broker_on_the_hosts_network(tmp_path: Path) -> None:
     settings = load_settings(run_dir=tmp_path / "run", kafka={"heap_mb": 256, "partitions": 4})
-    spec = broker_spec(settings, 41000, tmp_path / "data")
+    spec = stack_broker_spec(settings, 41000, 41001, tmp_path / "data")
+    argv = docker_run_argv(spec, "gameday-x-kafka", "/x.cid")
+    assert argv[argv.index("--network") + 1] == "host" and "--publish" not in argv
     p = props(spec.env["KAFKA_SERVER_PROPERTIES"])
-    assert spec.ports == {9092: 41000}
-    assert p["listeners"].split(",")[0] == "PLAINTEXT://0.0.0.0:9092"  # reachable through the published port
-    assert p["advertised.listeners"].split(",")[0] == "PLAINTEXT://127.0.0.1:41000"  # what clients on the host use
-    # 127.0.0.1:41000 does not exist inside the container: the broker's own connections use INTERNAL.
-    assert p["inter.broker.listener.name"] == "INTERNAL" and "INTERNAL://127.0.0.1:9094" in p["listeners"]
+    # The same listeners as the local broker's: nothing between the clients and the broker.
+    assert p["listeners"] == "PLAINTEXT://127.0.0.1:41000,CONTROLLER://127.0.0.1:41001"
+    assert p["advertised.listeners"] == "PLAINTEXT://127.0.0.1:41000"
     assert p["log.dirs"] == f"{DATA_MOUNT}/log" and p["num.partitions"] == "4"
     assert spec.volumes == {str(tmp_path / "data"): DATA_MOUNT}
     assert spec.user  # the run folder's files stay the user's
@@ -59,19 +59,29 @@ def test_a_container_broker_advertises_the_published_port_and_talks_to_itself_in
     assert spec.image == "mlgameday-kafka:4.1.1"
 
 
-def test_a_throwaway_broker_keeps_its_data_in_the_container(tmp_path: Path) -> None:
-    spec = broker_spec(load_settings(run_dir=tmp_path / "run"), 41000)
+def test_a_throwaway_broker_advertises_its_published_port_and_talks_to_itself_inside(tmp_path: Path) -> None:
+    spec = published_broker_spec(load_settings(run_dir=tmp_path / "run"), 41000)
+    p = props(spec.env["KAFKA_SERVER_PROPERTIES"])
+    assert spec.ports == {9092: 41000} and not spec.host_network
+    assert p["listeners"].split(",")[0] == "PLAINTEXT://0.0.0.0:9092"  # reachable through the published port
+    assert p["advertised.listeners"].split(",")[0] == "PLAINTEXT://127.0.0.1:41000"  # what clients on the host use
+    # 127.0.0.1:41000 does not exist inside the container: the broker's own connections use INTERNAL.
+    assert p["inter.broker.listener.name"] == "INTERNAL" and "INTERNAL://127.0.0.1:9094" in p["listeners"]
     assert spec.volumes == {} and spec.user is None  # the image's own user and storage
 
 
-def test_redis_in_a_container_listens_inside_and_snapshots_to_the_mount(tmp_path: Path) -> None:
-    spec = redis_spec(load_settings(run_dir=tmp_path / "run"), 41001, tmp_path / "redis")
-    assert spec.image == "mlgameday-redis:7.0" and spec.ports == {6379: 41001}
-    args = spec.command
+def test_redis_in_a_container_runs_as_the_local_one_or_behind_a_published_port(tmp_path: Path) -> None:
+    settings = load_settings(run_dir=tmp_path / "run")
+    stack = stack_redis_spec(settings, 41001, tmp_path / "redis")
+    assert stack.image == "mlgameday-redis:7.0" and stack.host_network and stack.ports == {}
+    args = stack.command
     assert args[0] == "redis-server"
-    assert args[args.index("--bind") + 1] == "0.0.0.0" and args[args.index("--dir") + 1] == "/data"
-    assert args[args.index("--save") + 1] == "3600 1"
-    assert spec.volumes == {str(tmp_path / "redis"): "/data"}
+    assert args[args.index("--port") + 1] == "41001" and args[args.index("--bind") + 1] == "127.0.0.1"
+    assert args[args.index("--dir") + 1] == "/data" and args[args.index("--save") + 1] == "3600 1"
+    assert stack.volumes == {str(tmp_path / "redis"): "/data"}
+    throwaway = published_redis_spec(settings, 41002)
+    assert throwaway.ports == {6379: 41002} and not throwaway.host_network
+    assert throwaway.command[throwaway.command.index("--bind") + 1] == "0.0.0.0"
 
 
 def test_testcontainers_mode_runs_the_infrastructure_in_containers(tmp_path: Path) -> None:
