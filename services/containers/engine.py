@@ -21,7 +21,7 @@ import psutil
 
 from ..errors import MissingToolError, StackError
 
-Say = Callable[[str], None]
+Say = Callable[[str], None]  # shows a progress line to the user
 # The socket every client (docker CLI, docker SDK, testcontainers) looks at first.
 SOCKET = "/var/run/docker.sock"
 DEBIAN_PACKAGES = ("docker.io",)  # pulls containerd, runc, iptables and tini (docker-init)

@@ -8,13 +8,13 @@ rebuilds only the app's last layers (the engine's layer cache keeps the rest).
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..config import Settings
-from ..containers.engine import docker_client, install_packages, require_engine, can_start_engine
+from ..containers.engine import Say, can_start_engine, docker_client, install_packages, require_engine
 from ..containers.images import Image, catalogue
 from ..errors import ImageError
 from .base import DPKG_EXCLUDES, IMAGE_CHANGES, INCLUDE, SUITE, build_base_tar, debian_mirror
@@ -22,7 +22,6 @@ from .contexts import Context, contexts
 
 FINGERPRINT = "dev.mlgameday.inputs"
 MMDEBSTRAP = "mmdebstrap"
-Say = Callable[[str], None]
 
 
 @dataclass
@@ -74,12 +73,13 @@ class Builder:
 
     def build(self, only: list[str] | None = None, force: bool = False, nocache: bool = False) -> list[Built]:
         """force: rebuild though the inputs are unchanged; nocache: and without the engine's layer cache."""
+        chosen = selection(self.images, only)  # a typo is reported before anything else
         require_engine("building the images")
         self.nocache = nocache
         force = force or nocache
         self.client = docker_client(timeout_s=600)
         try:
-            return [self._build(image, force) for image in selection(self.images, only)]
+            return [self._build(image, force) for image in chosen]
         finally:
             self.client.close()
 
@@ -116,7 +116,7 @@ class Builder:
         current = self._current(image.ref)
         if current is not None and current.labels.get(FINGERPRINT) == fp and not force:
             return image.ref, True
-        if can_start_engine() is None and _missing("mmdebstrap"):
+        if can_start_engine() is None and shutil.which("mmdebstrap") is None:
             install_packages(("mmdebstrap",), self.say)
         tar = self.settings.images.build_cache / "base" / f"{SUITE}.tar"
         build_base_tar(mirror, tar, lambda line: self.say(f"base: {line}"))
@@ -191,8 +191,3 @@ class Builder:
         except docker.errors.APIError:
             pass  # still tagged elsewhere or the parent of another image
 
-
-def _missing(tool: str) -> bool:
-    import shutil
-
-    return shutil.which(tool) is None

@@ -18,6 +18,7 @@ from importlib.metadata import distributions
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..containers.engine import Say
 from ..errors import ImageError
 from .base import IMAGE_PYTHON
 from ..stack.kafka.broker import log4j_config
@@ -25,7 +26,6 @@ from ..stack.kafka.jars import copy_dependencies
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKER = REPO / "docker"
-Say = Callable[[str], None]
 # Files of the project's own code in the app image (the rest of the repo is not in it).
 SOURCE_SUFFIXES = {".py", ".xml", ".properties", ".yaml", ".yml", ".json", ".html", ".md", ".sh", ".toml", ".cfg"}
 

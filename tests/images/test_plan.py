@@ -91,3 +91,14 @@ def test_missing_requirements_are_judged_for_the_images_python(tmp_path: Path) -
     # Extras count: without [redis], redis is not needed at all; an extra nobody asked for is ignored.
     assert missing_requirements(tmp_path, ["feast==0.67.0"], "3.11.2") == []
     assert missing_requirements(tmp_path, ["feast[dask]"], "3.11.7") == ["dask"]
+
+
+def test_the_cli_names_an_unknown_image_before_needing_an_engine() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mlgameday", "images", "build", "--only", "postgres"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "ImageError: unknown image postgres" in done.stderr
+    assert "base, python, app, kafka, redis" in done.stderr
