@@ -7,18 +7,22 @@ the stack applies the same objects to its own store in the run folder.
 from datetime import timedelta
 
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSource
+from feast.data_format import ParquetFormat
 from feast.types import Float64, Int64
 from feast.value_type import ValueType
+from mlgameday.contracts import ZONE_RANGE
 
-# The pickup zone (TLC taxi zone 1..265): every zone feature is keyed by it.
+# The pickup zone (the city's zones, contracts.ZONE_IDS): every zone feature is keyed by it.
 zone = Entity(name="zone", join_keys=["zone_id"], value_type=ValueType.INT64,
-              description="NYC-like pickup zone (1..265)")
+              description=f"NYC-like pickup zone, TLC zone id {ZONE_RANGE}")
 
 # History of what ingest pushed: a folder of parquet part files, appended per checkpoint
-# (one file per flush, never rewritten), read by point-in-time joins for training.
+# (one file per flush, never rewritten), read by point-in-time joins for training. The format
+# is explicit: Feast's DuckDB store reads a path without ".parquet" only when it is given.
 zone_stats_source = FileSource(
     name="zone_stats_source",
     path="data/zone_stats",
+    file_format=ParquetFormat(),
     timestamp_field="event_timestamp",
     created_timestamp_column="created",
 )

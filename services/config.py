@@ -8,10 +8,11 @@ variables with a double underscore: `kafka.heap_mb` is `GAMEDAY_KAFKA__HEAP_MB`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from .contracts import LONGEST_ZONE_WINDOW_S
 from .errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "gameday.yaml"
@@ -39,12 +41,93 @@ class KafkaSettings(BaseModel):
     # Where Maven puts the broker's jars: outside the work tree, fetched once.
     jar_cache: Path = CACHE_HOME / "kafka"
     ready_timeout_s: float = Field(60, gt=0)
+    # Client security, honoured by every Kafka client of the project (runtime.kafka.kafka_options):
+    # PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL. With mode local and a SASL protocol the
+    # stack's broker listens with SASL (SCRAM) and is formatted with this user.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    # Best from the environment (GAMEDAY_KAFKA__SASL_PASSWORD; the Helm chart sets it from a
+    # Secret); never written to the run folder's settings.yaml.
+    sasl_password: SecretStr | None = None
+    # TLS: the CA file that signed the broker's certificate (unset: the system's CAs); a client
+    # certificate and key for mutual TLS; whether the broker's name must match its certificate.
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+    # A Kafka client.properties (Java format) giving the settings above, e.g. mounted from the
+    # Secret the Helm chart names (kafka.auth.existingSecret): security.protocol, sasl.mechanism,
+    # sasl.jaas.config (username/password), PEM ssl.truststore.location / ssl.keystore.location,
+    # ssl.endpoint.identification.algorithm. Keys set here explicitly win over the file's.
+    client_properties: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_client_properties(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("client_properties"):
+            return {**client_properties_settings(Path(data["client_properties"])), **data}
+        return data
 
     @model_validator(mode="after")
     def _external_needs_bootstrap(self) -> "KafkaSettings":
         if self.mode == "external" and not self.bootstrap:
             raise ValueError("kafka.mode 'external' needs kafka.bootstrap (host:port[,host:port])")
         return self
+
+    @model_validator(mode="after")
+    def _sasl_needs_a_user(self) -> "KafkaSettings":
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"kafka.security_protocol {self.security_protocol} needs kafka.sasl_username and "
+                             "kafka.sasl_password (e.g. GAMEDAY_KAFKA__SASL_PASSWORD)")
+        if self.mode == "local" and self.security_protocol == "SASL_PLAINTEXT" and self.sasl_mechanism == "PLAIN":
+            raise ValueError("the local broker's SASL users are SCRAM users: use kafka.sasl_mechanism "
+                             "SCRAM-SHA-512 or SCRAM-SHA-256 with kafka.mode local")
+        if self.mode == "testcontainers" and self.security_protocol != "PLAINTEXT":
+            raise ValueError("kafka.mode 'testcontainers' runs its broker without SASL or TLS: use PLAINTEXT "
+                             "(a SASL_PLAINTEXT broker: kafka.mode local)")
+        if self.mode == "local" and self.security_protocol.endswith("SSL"):
+            raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
+                             "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
+        return self
+
+
+_JAAS_VALUE = r'{key}\s*=\s*"((?:[^"\\]|\\.)*)"'
+
+
+def client_properties_settings(path: Path) -> dict[str, Any]:
+    """The kafka.* settings a Java client.properties file gives (see KafkaSettings.client_properties)."""
+    if not path.is_file():
+        raise ValueError(f"kafka.client_properties {path} does not exist")
+    props: dict[str, str] = {}
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = pending + raw.strip()
+        if line.endswith("\\"):  # a continued line
+            pending = line[:-1]
+            continue
+        pending = ""
+        if line and not line.startswith(("#", "!")):
+            key, value = re.match(r"([^=:\s]+)\s*[=:\s]?\s*(.*)", line).groups()  # Java: key ends at = : or a space
+            props[key] = value
+    found: dict[str, Any] = {}
+    if "security.protocol" in props:
+        found["security_protocol"] = props["security.protocol"]
+    if "sasl.mechanism" in props:
+        found["sasl_mechanism"] = props["sasl.mechanism"]
+    if jaas := props.get("sasl.jaas.config"):
+        for key, name in (("username", "sasl_username"), ("password", "sasl_password")):
+            if match := re.search(_JAAS_VALUE.format(key=key), jaas):
+                found[name] = match.group(1).replace('\\"', '"')
+    for store, name in (("truststore", "ssl_cafile"), ("keystore", "ssl_certfile")):
+        if location := props.get(f"ssl.{store}.location"):
+            if props.get(f"ssl.{store}.type", "JKS").upper() != "PEM":
+                raise ValueError(f"{path}: ssl.{store}.type must be PEM (the Python clients read PEM files, "
+                                 f"not JKS or PKCS12): convert it, e.g. with keytool/openssl")
+            found[name] = location
+    if props.get("ssl.endpoint.identification.algorithm", "https") == "":
+        found["ssl_check_hostname"] = False
+    return found
 
 
 class RedisSettings(BaseModel):
@@ -61,12 +144,15 @@ class ProducerSettings(BaseModel):
     # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
     host: str = "127.0.0.1"
     rate: float = Field(20.0, gt=0, le=100_000, description="trip requests per second")
-    # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request.
-    time_scale: float = Field(1.0, gt=0, le=100_000)
-    # On start, first emit the trips of this many past seconds at `rate` (labels due by now
-    # included), as if the producer had been running: a fresh stack's features are then
-    # seconds old at once instead of whatever its last run left in the online store.
-    warm_start_s: float = Field(0.0, ge=0, le=3600)
+    # Labels (trips.completed) are emitted duration_s / time_scale wall seconds after the request:
+    # 300x, so that an hour-long trip's label comes in 12 s and the monitor judges quality within
+    # its label wait (the city's clock is not scaled: requests are real time, like the history's).
+    time_scale: float = Field(300.0, gt=0, le=100_000)
+    # On start, first emit the trips since the city's clock (the newest trip already sent), at
+    # most this many past seconds, at `rate` (labels due by now included), as if the producer had
+    # been running. The default is the longest zone window (30 min): a fresh stack's features are
+    # at their steady level at once, and a producer restarted after a pause fills its gap.
+    warm_start_s: float = Field(float(LONGEST_ZONE_WINDOW_S), ge=0, le=3600)
     seed: int = 42
     requested_topic: str = "trips.requested"
     completed_topic: str = "trips.completed"
@@ -93,6 +179,12 @@ class IngestSettings(BaseModel):
     checkpoint_interval_s: float = Field(2.0, gt=0, le=600)
     # How many recent event ids are remembered to drop redelivered duplicates.
     dedup_capacity: int = Field(200_000, ge=1000, le=10_000_000)
+    # The event-time policy. An event stamped more than max_ahead_s past ingest's clock is
+    # dead-lettered with the reason: accepted, it would move its zone's clock into the future and
+    # every live event of the zone after it would be late. The margin covers clock skew between hosts.
+    # An event older than its zone's window (a request 15 min, a label 30 min behind the zone's
+    # latest event) cannot change a feature: it is counted `late` (a late label is still stored).
+    max_ahead_s: float = Field(60.0, ge=0, le=86_400)
 
 
 class FeatureSettings(BaseModel):
@@ -101,13 +193,18 @@ class FeatureSettings(BaseModel):
     # The feature_repo/ folder with the definitions; unset: the one in the source tree.
     repo_path: Path | None = None
     project: str = "triptime"
+    # Memory DuckDB (Feast's offline store) may take for a point-in-time join; past it the join
+    # spills to the run folder. Unbounded, DuckDB took 15 GB to join 3 h of live history (bench/train).
+    offline_memory_mb: int = Field(1024, ge=256, le=65_536)
 
 
 class TrainerSettings(BaseModel):
     """The one-shot training job (`gameday train`, `python -m mlgameday.trainer`)."""
 
-    # Days of simulated history `gameday train --history-days` creates when none exists yet.
-    history_days: int = Field(3, ge=1, le=90)
+    # Minutes of history `gameday train` creates when none exists yet, at the live density
+    # (producer.rate): the first 30 (the longest zone window) only warm the features up, and the
+    # last hour waits for its long trips' labels (see trainer/dataset.py usable_labels).
+    history_minutes: int = Field(150, ge=100, le=24 * 60)
     # The latest share of the trips (in time order) held out for evaluation (never trained on).
     holdout_share: float = Field(0.25, gt=0.05, lt=0.9)
     seed: int = 7
@@ -124,10 +221,12 @@ class ServingSettings(BaseModel):
     host: str = "127.0.0.1"
     # Live model when none was promoted yet: a variant (fast, accurate, worse) or a full tag.
     model: str = "accurate"
+    # Request bodies larger than this are refused (413) before they are read.
+    max_body_mb: float = Field(8, gt=0, le=256)
     # Zone features read from the online store are reused for this long (0: read every request).
     feature_cache_ms: float = Field(500, ge=0, le=60_000)
-    # Predictions waiting to be published; when full, new ones are dropped and counted.
-    publish_buffer: int = Field(20_000, ge=10, le=1_000_000)
+    # Predictions waiting to be published (a few seconds of batch traffic); when full, new ones are dropped and counted.
+    publish_buffer: int = Field(100_000, ge=10, le=1_000_000)
     predictions_topic: str = "predictions"
 
 
@@ -154,7 +253,12 @@ class MonitorSettings(BaseModel):
     min_rows: int = Field(200, ge=1)
     # A closed window is judged once this share of its predictions has a label, or after
     # label_wait_s, or when more than max_pending_windows wait (labels are late; never wait forever).
-    label_coverage: float = Field(0.9, ge=0, le=1)
+    # 0.99: the last labels are the longest trips'; judged without them, a window's MAE reads 10-20%
+    # below the reference's (measured in drills).
+    label_coverage: float = Field(0.99, ge=0, le=1)
+    # labels.missing alerts when fewer than this share of a judged window's predictions had their
+    # label: the labels stopped coming (a window judged at the wait with 97% of them is not that).
+    labels_missing_below: float = Field(0.5, ge=0, le=1)
     label_wait_s: float = Field(30.0, ge=0)
     max_pending_windows: int = Field(3, ge=1, le=100)
     # Labels whose prediction is not (yet) seen are kept this long / this many, then counted as unmatched.
@@ -165,17 +269,19 @@ class MonitorSettings(BaseModel):
     # A parquet reference sample that overrides the model store's (contracts.MODEL_FEATURES +
     # zone_id + event_timestamp + prediction_s + duration_s).
     reference_path: Path | None = None
-    # A live window spans minutes, the reference days: the clock columns always "drift".
-    drift_exclude: list[str] = ["pickup_hour", "pickup_weekday"]
+    # Model features left out of the drift checks.
+    drift_exclude: list[str] = []
     # Few-valued features judged as categories (the rest as numbers).
-    categorical: list[str] = ["passenger_count", "pickup_weekday"]
+    categorical: list[str] = ["passenger_count"]
     # Drift tests (Evidently names): Wasserstein distance (normed) for numbers, Jensen-Shannon for
-    # few-valued columns. drift_threshold None: Jensen-Shannon's default 0.1, and for Wasserstein
-    # max(0.1, drift_noise_k * sqrt(1/rows + 1/reference_rows)) — a small window's sampling noise
-    # alone reaches 0.1 (0.19 at 500 rows) while a half-std shift scores ~0.5.
+    # few-valued columns. drift_threshold None: for Wasserstein max(0.1, drift_noise_k *
+    # sqrt(1/rows + 1/reference_rows)) — a small window's sampling noise alone reaches 0.1 (0.19 at
+    # 500 rows) while a half-std shift scores ~0.5 — and for Jensen-Shannon categorical_threshold.
+    # Values measured with bench/monitor/calibrate.py (README, Monitoring).
     num_method: str | None = "wasserstein"
     cat_method: str | None = "jensenshannon"
     drift_threshold: float | None = None
+    categorical_threshold: float = Field(0.1, gt=0, le=1)
     drift_noise_k: float = Field(4.0, ge=0)
     # Quality: MAE above reference MAE by this share; |mean error| above this share of reference MAE.
     mae_increase: float = Field(0.25, gt=0)
@@ -249,6 +355,9 @@ class Settings(BaseSettings):
         "ingest", "producer", "serving", "riders", "monitor", "prometheus"]
     # Seconds a component may take to become ready before `up` gives up.
     ready_timeout_s: float = Field(90, gt=0)
+    # The key of the admin endpoints (fault knobs, model promotion). Unset: the run folder's
+    # admin.token, created on first use; set it where the CLI does not share the run folder.
+    admin_token: SecretStr | None = Field(None, min_length=16)
 
     @property
     def run_path(self) -> Path:
@@ -310,6 +419,11 @@ def describe_validation_error(exc: ValidationError, source: Path | None) -> str:
     return f"invalid configuration{where}:\n  " + "\n  ".join(lines)
 
 
-def settings_as_dict(settings: Settings) -> dict[str, Any]:
-    """The effective config as plain JSON-able data (for `gameday config show`)."""
-    return settings.model_dump(mode="json")
+def settings_as_dict(settings: Settings, *, secrets: Literal["masked", "left out"] = "masked") -> dict[str, Any]:
+    """The effective config as plain JSON-able data: secrets masked (`gameday config show`) or
+    left out (the run folder's settings.yaml; processes get them from their environment)."""
+    data = settings.model_dump(mode="json")
+    if secrets == "left out":
+        data["kafka"].pop("sasl_password", None)
+        data.pop("admin_token", None)
+    return data

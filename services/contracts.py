@@ -1,18 +1,40 @@
 """Topic and event contracts of TripTime (JSON, versioned, validated at every edge).
 
 Every event carries `event_id` (for idempotency), `event_time` and `schema_version`.
+`event_id` is required: whoever creates an event names it once (`new_event_id()`), so a
+redelivered copy carries the same id and is recognised as a duplicate. A contract that
+invented a missing id would turn every redelivery of such an event into a new event.
 A consumer that meets a version it does not know dead-letters the event with the reason.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SCHEMA_VERSION = 1
+# Ids are remembered (ingest keeps the last 200k event ids) and used as Kafka keys: bounded.
+ID_MAX_LENGTH = 128
+# A dead letter keeps at most this much of the original (the rest is described by its size and
+# hash), so a letter always fits a broker's default message limit (1 MB) whatever it carries:
+# JSON escaping can grow a byte to 6 characters, 6 x 64 KiB + the reason stays far below it.
+DEAD_LETTER_ORIGINAL_MAX = 64 * 1024
+DEAD_LETTER_REASON_MAX = 2000
+
+# The city's taxi zones, the one zone set of every edge (events, replay, the Feast entity,
+# serving, its OpenAPI document): TLC zone ids 1..263. TLC's 264 ("Unknown") and 265
+# ("Outside of NYC") name no place, so no zone features can exist for them: a trip there
+# is refused (a replay skips and counts it, ingest dead-letters it, serving answers it
+# with an error naming the zone).
+FIRST_ZONE, LAST_ZONE = 1, 263
+ZONE_IDS = range(FIRST_ZONE, LAST_ZONE + 1)
+ZONE_RANGE = f"{FIRST_ZONE}..{LAST_ZONE}"
+ZoneId = Annotated[int, Field(ge=FIRST_ZONE, le=LAST_ZONE)]
 
 
 class Topics:
@@ -27,16 +49,43 @@ class Topics:
     ALL = (TRIPS_REQUESTED, TRIPS_COMPLETED, PREDICTIONS, ALERTS, DLQ)
 
 
+# Trips of the past sent now — a fast-forwarded history, a producer's warm start — carry this
+# Kafka header. Consumers that act on live requests (the rider app, the drill's watcher, the
+# monitor's label join) skip them; ingest applies them like any other event.
+BACKFILL_HEADER = "gameday-backfill"
+BACKFILL_HEADERS = [(BACKFILL_HEADER, b"1")]
+
+
+def is_backfill(headers: list[tuple[str, bytes]] | None) -> bool:
+    return any(key == BACKFILL_HEADER for key, _ in headers or ())
+
+
 # The model's features. Zone features come from the Feast online store (written by
-# ingest); request features come from the trip request itself.
+# ingest); request features come from the trip request itself. No clock features: the
+# simulated city is stationary (see producer/city.py), so the hour of a trip tells nothing.
 ZONE_FEATURES = ("requests_15m", "completed_30m", "mean_speed_30m")
-REQUEST_FEATURES = ("trip_distance", "passenger_count", "pickup_hour", "pickup_weekday")
+# How far back each zone feature looks, in event time (ingest/windows.py counts in these). A
+# zone's windows are full only this long after its traffic began: the producer's warm start
+# and the trainer's warm-up rule both use the longest.
+ZONE_WINDOW_S = {"requests_15m": 15 * 60, "completed_30m": 30 * 60, "mean_speed_30m": 30 * 60}
+LONGEST_ZONE_WINDOW_S = max(ZONE_WINDOW_S.values())
+# The labels of the trips requested at one moment have (nearly) all arrived this much trip time
+# later: 99% of the city's trips last under an hour. Earlier, the labels in hand are the short
+# trips' only (a history stops requesting this long before its end; the trainer waits as long).
+LABEL_MATURITY_S = 3600
+REQUEST_FEATURES = ("trip_distance", "passenger_count")
 MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
 TARGET = "duration_s"
 
 
 def new_event_id() -> str:
     return uuid.uuid4().hex
+
+
+def new_event_ids(n: int) -> list[str]:
+    """n event ids at once, as unique as new_event_id's (128 random bits each), ~20x cheaper a piece."""
+    text = os.urandom(16 * n).hex()
+    return [text[i:i + 32] for i in range(0, 32 * n, 32)]
 
 
 def utcnow() -> datetime:
@@ -48,7 +97,7 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(default_factory=new_event_id, min_length=1)
+    event_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
     event_time: datetime
     schema_version: Literal[1] = SCHEMA_VERSION
 
@@ -59,9 +108,9 @@ class Event(BaseModel):
 class TripRequested(Event):
     """A rider asks for a trip: the moment an ETA is needed."""
 
-    trip_id: str = Field(min_length=1)
-    pickup_zone: int = Field(ge=1, le=265)
-    dropoff_zone: int = Field(ge=1, le=265)
+    trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
+    pickup_zone: ZoneId
+    dropoff_zone: ZoneId
     trip_distance: float = Field(gt=0, le=200, description="miles")
     passenger_count: int = Field(ge=1, le=9)
 
@@ -69,9 +118,9 @@ class TripRequested(Event):
 class TripCompleted(Event):
     """The trip ended: the label (actual duration) arrives late, at dropoff time."""
 
-    trip_id: str = Field(min_length=1)
-    pickup_zone: int = Field(ge=1, le=265)
-    dropoff_zone: int = Field(ge=1, le=265)
+    trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
+    pickup_zone: ZoneId
+    dropoff_zone: ZoneId
     pickup_time: datetime
     trip_distance: float = Field(gt=0, le=200, description="miles")
     passenger_count: int = Field(ge=1, le=9)
@@ -81,8 +130,8 @@ class TripCompleted(Event):
 class Prediction(Event):
     """One served ETA, published for monitoring."""
 
-    trip_id: str = Field(min_length=1)
-    pickup_zone: int
+    trip_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
+    pickup_zone: ZoneId
     model_tag: str
     role: Literal["live", "shadow", "canary"] = "live"
     features: dict[str, float]
@@ -107,7 +156,9 @@ class Alert(Event):
 
 
 class DeadLetter(Event):
-    """An event a consumer could not process, with the reason and the original bytes."""
+    """An event a consumer could not process, with the reason and the original bytes (the first
+    DEAD_LETTER_ORIGINAL_MAX of them; `truncated` says when there were more, and the size and
+    SHA-256 of the whole value identify it)."""
 
     source_topic: str
     partition: int | None = None
@@ -115,6 +166,25 @@ class DeadLetter(Event):
     consumer: str
     reason: str
     original: str = Field(description="the original value, decoded as UTF-8 with replacement")
+    original_size: int | None = Field(None, ge=0, description="bytes of the original value")
+    original_sha256: str | None = None
+    truncated: bool = False
+
+
+def dead_letter_of(raw: bytes | None, *, source_topic: str, partition: int | None, offset: int | None,
+                consumer: str, reason: str) -> DeadLetter:
+    """The dead letter of a value a consumer could not process, bounded in size (see DeadLetter).
+    Its id names the consumer and the record, so a letter sent again after a restart (the record
+    read again) is recognisably the same letter."""
+    raw = raw or b""
+    event_id = f"{consumer}:{source_topic}:{partition}:{offset}" if offset is not None else new_event_id()
+    kept = raw[:DEAD_LETTER_ORIGINAL_MAX]
+    if len(reason) > DEAD_LETTER_REASON_MAX:
+        reason = reason[:DEAD_LETTER_REASON_MAX] + f"... ({len(reason)} characters)"
+    return DeadLetter(
+        event_id=event_id, event_time=utcnow(), source_topic=source_topic, partition=partition, offset=offset,
+        consumer=consumer, reason=reason, original=kept.decode("utf-8", errors="replace"),
+        original_size=len(raw), original_sha256=hashlib.sha256(raw).hexdigest(), truncated=len(kept) < len(raw))
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

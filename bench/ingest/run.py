@@ -187,8 +187,8 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,redis")
     args = parser.parse_args()
     relax_gc()  # as the ingest service does (its __main__)
-    trips_per_day = 60_000 if args.quick else 400_000
-    history_days = 0.25 if args.quick else 0.25
+    # A backlog of 6 h of history at 4.6 trips/s (0.7/s --quick): ~100k trips, 200k events, then the label hour.
+    history_rate = 0.7 if args.quick else 4.63
     naive_events = 1_000 if args.quick else 3_000
     fresh_s = 10 if args.quick else 30
 
@@ -206,7 +206,7 @@ def main() -> None:
             if store == "redis":
                 redis_proc, redis_url = start_redis(root)
             settings = settings_for(root, bootstrap, f"{store}-tp", store, redis_url)
-            report = produce(settings, ProduceOptions(history_days=history_days, trips_per_day=trips_per_day, seed=1))
+            report = produce(settings, ProduceOptions(history_s=7 * 3600, rate=history_rate, seed=1))
             rate, cpu_per_10k = drain(settings, report.events)
             base = naive(settings, naive_events)
             emit(bench="ingest_throughput", store=store, backlog_events=report.events,

@@ -9,6 +9,9 @@ process, keep-alive sockets, open loop):
 - fixed rate: p50/p99 at 200 req/s, single-row /predict
 - capacity: the highest rate whose p99 stays <= 50 ms (and >= 95% of it is achieved)
 - batch: rows/s through /predict_batch (1000 rows per request, 2 connections, closed loop)
+- publishing: the same batch load on the BentoML service, then every prediction it made
+  followed to Kafka: rows requested vs prediction events published (acknowledged by the
+  broker) and dropped, and the publishing rate against the request rate
 - loadgen ceiling: the same capacity ramp against echo_server.py (a trivial HTTP answer), so a
   capacity result can be told apart from the load generator's own limit
 
@@ -78,7 +81,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config = {
         "run_dir": str(root / "run"),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}"},
+        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": 4.0},
         "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
                    "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}"},
         "serving": {"predictions_topic": f"pred.{suffix}", "model": "accurate"},
@@ -87,7 +90,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config_file.write_text(yaml.safe_dump(config))
     settings = load_settings(config_file)
     started = time.monotonic()
-    labels = create_history(settings, 1 if quick else 2, report=lambda _: None, trips_per_day=8000)
+    labels = create_history(settings, 150, report=lambda _: None)  # 150 min at 4 trips/s
     train(settings, ("accurate",))
     emit(step="setup", labels=labels, seconds=round(time.monotonic() - started, 1))
     return config_file, broker, bootstrap
@@ -215,10 +218,45 @@ def start_baseline(config_file: Path, port: int, log: Path) -> subprocess.Popen:
 def serving_counters(url: str) -> dict:
     counters = {}
     for line in httpx.get(url + "/metrics", timeout=5).text.splitlines():
-        if line.startswith(("gameday_serving_predictions_published_total", "gameday_serving_prediction_publish_drops_total")):
+        if line.startswith(("gameday_serving_predictions_published_total", "gameday_serving_prediction_publish_drops_total",
+                            "gameday_serving_rows_total")):
             name, _, value = line.rpartition(" ")
             counters[name] = float(value)
     return counters
+
+
+def _sum(counters: dict, prefix: str) -> float:
+    return sum(value for name, value in counters.items() if name.startswith(prefix))
+
+
+def measure_publishing(url: str, batch: Path, quick: bool) -> dict:
+    """Batch load for a while, then wait until every prediction made is published or dropped:
+    rows requested (answered) vs events published, and both rates."""
+    def totals() -> tuple[float, float, float]:
+        counters = serving_counters(url)
+        return (_sum(counters, "gameday_serving_rows_total"), _sum(counters, "gameday_serving_predictions_published_total"),
+                _sum(counters, "gameday_serving_prediction_publish_drops_total"))
+
+    def settled(before: tuple) -> tuple[float, float, float]:  # what earlier tests left is published first
+        deadline = time.monotonic() + 60
+        while True:
+            rows, published, dropped = totals()
+            if rows - before[0] <= published - before[1] + dropped - before[2] or time.monotonic() > deadline:
+                return rows, published, dropped
+            time.sleep(0.2)
+
+    start = settled((0.0, 0.0, 0.0))
+    closed = load(url + "/predict_batch", batch, None, 5 if quick else 20, 2)
+    load_ended = time.monotonic()
+    end = settled(start)
+    caught_up_s = time.monotonic() - load_ended
+    requested, published, dropped = (end[i] - start[i] for i in range(3))
+    span_s = closed["elapsed_s"] + caught_up_s
+    return {"rows_requested": int(closed["ok"] * 1000), "predictions_made": int(requested),
+            "published": int(published), "dropped": int(dropped),
+            "request_rows_per_s": round(closed["ok"] * 1000 / closed["elapsed_s"], 1),
+            "publish_rows_per_s": round(published / span_s, 1), "catch_up_s": round(caught_up_s, 2),
+            "published_share": round(published / requested, 5) if requested else None}
 
 
 def main() -> None:
@@ -240,7 +278,8 @@ def main() -> None:
         results = measure({"bentoml": (serving.url, serving.proc.pid),
                            "fastapi_feast_per_request": (f"http://127.0.0.1:{port}", baseline.pid)},
                           single, batch, args.quick)
-        emit(target="bentoml", test="publishing", **serving_counters(serving.url))
+        publishing = measure_publishing(serving.url, batch, args.quick)
+        emit(target="bentoml", test="publishing", **publishing)
         bentoml, plain = results["bentoml"], results["fastapi_feast_per_request"]
         ratios = {k: (round(bentoml[k] / plain[k], 2) if plain[k] else None) for k in bentoml}
         emit(test="summary", bentoml=bentoml, baseline=plain, ratio_bentoml_over_baseline=ratios,
@@ -248,7 +287,7 @@ def main() -> None:
                  "p99_ms_at_200": bentoml["p99_ms_at_200"] is not None and bentoml["p99_ms_at_200"] <= TARGETS["p99_ms_at_200"],
                  "capacity_rps": bentoml["capacity_rps"] >= TARGETS["capacity_rps"],
                  "batch_rows_per_s": bentoml["batch_rows_per_s"] >= TARGETS["batch_rows_per_s"]},
-             loadgen_ceiling_rps=ceiling,
+             loadgen_ceiling_rps=ceiling, publishing=publishing,
              machine={"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
              quick=args.quick)
     finally:

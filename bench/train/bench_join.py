@@ -1,16 +1,22 @@
-"""Training-set join benchmark: peak memory and time of the point-in-time join over a long run folder.
+"""Training-set join benchmark: time and peak memory of the point-in-time join over a long run folder.
 
-    .venv/bin/python bench/train/bench_join.py [--hours 1] [--quick]
+    .venv/bin/python bench/train/bench_join.py [--hours 1] [--quick] [--stores duckdb sliced file]
 
 Builds a run folder with a seeded zone_stats history at the density of live drills (what
 ingest writes: ~68k zone rows and ~41k completed trips per hour, measured in a run folder
 after a day of drills) and joins every trip with its zone features as of its request time:
 
-- project: `features.point_in_time.point_in_time_join` (Feast, one slice of time at a time);
-- baseline: Feast's `get_historical_features` over the whole folder in one call.
+- duckdb (the project): `features.point_in_time.point_in_time_join`, one `get_historical_features`
+  on Feast's DuckDB offline store, within `features.offline_memory_mb`;
+- duckdb-unbounded: the same store as Feast ships it (DuckDB's own limit, 80% of the machine);
+- sliced: the join the project ran before, Feast's file store one slice of time at a time
+  (bench/train/file_store.py);
+- file: Feast's file store (dask) over the whole history in one call.
 
-Each runs in its own process, so each peak RSS is its own. Prints JSON lines, then a
-summary with the ratios, and checks that both joins return the same features.
+Each runs in its own process, so each peak RSS is its own; CPU seconds (all threads) are
+printed beside wall seconds, as other work on the machine stretches the wall time. Prints
+JSON lines, then one summary per baseline with the ratios (project / baseline, medians over
+--repeat interleaved runs) and whether its features equal the project's, row for row.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +34,12 @@ from pathlib import Path
 ZONES = 263
 ROWS_PER_HOUR = 68_000
 TRIPS_PER_HOUR = 41_000
+PROJECT = "duckdb"
+STORES = ["duckdb", "duckdb-unbounded", "sliced", "file"]
+FEATURES = ["requests_15m", "completed_30m", "mean_speed_30m"]
+MEASURES = ["seconds", "cpu_seconds", "peak_rss_mb"]
+# Feast's file store in one call needs ~8 GB for 1 h of history and grows with its square.
+FILE_STORE_MAX_HOURS = 1.0
 
 
 def emit(**data: object) -> None:
@@ -67,8 +80,8 @@ def build(run_dir: Path, hours: float, seed: int = 3) -> None:
     trips.to_parquet(run_dir / "trips.parquet", index=False)
 
 
-def join(run_dir: Path, how: str) -> None:
-    """One join (in this process); prints seconds, peak RSS and a digest of the features."""
+def join(run_dir: Path, how: str, out: Path) -> None:
+    """One join (in this process); prints seconds and peak RSS, writes the features to `out`."""
     import pandas as pd
 
     from mlgameday.config import load_settings
@@ -79,55 +92,97 @@ def join(run_dir: Path, how: str) -> None:
     trips = pd.read_parquet(run_dir / "trips.parquet")
     store = open_store(settings)
     service = store.get_feature_service("triptime_v1")
-    started = time.perf_counter()
-    if how == "project":
-        joined = point_in_time_join(settings, trips, service)
-    else:
-        found = store.get_historical_features(entity_df=trips, features=service).to_df()
-        joined = trips.merge(found[["trip_id", "requests_15m", "completed_30m", "mean_speed_30m"]],
-                             on="trip_id", how="left")
-    seconds = time.perf_counter() - started
-    joined = joined.sort_values("trip_id")
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "rows": len(joined), "with_features": int(joined["requests_15m"].notna().sum()),
-                      "digest": float(joined["mean_speed_30m"].fillna(0).sum())}))
+    with tempfile.TemporaryDirectory(prefix=f"{how}-", dir=run_dir) as scratch:
+        cpu_started, started = cpu_seconds(), time.perf_counter()
+        if how == "duckdb":
+            joined = point_in_time_join(settings, trips, service)
+        elif how == "duckdb-unbounded":  # ibis's default DuckDB, as Feast's store uses it when nobody configures it
+            joined = trips.merge(store.get_historical_features(entity_df=trips, features=service).to_df()
+                                 [["trip_id", *FEATURES]], on="trip_id", how="left")
+        else:
+            import file_store
+
+            joined = (file_store.sliced if how == "sliced" else file_store.one_call)(settings, trips, Path(scratch))
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    features = joined.sort_values("trip_id")[["trip_id", *FEATURES]].reset_index(drop=True)
+    features[FEATURES] = features[FEATURES].astype("float64")
+    features.to_parquet(out, index=False)
+    print(json.dumps({"seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "rows": len(features), "with_features": int(features["requests_15m"].notna().sum())}))
+
+
+def cpu_seconds() -> float:
+    """This process's CPU time (every thread): what a join costs whatever else runs on the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(run_dir: Path, how: str) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--join", how, "--run-dir", str(run_dir)],
+    out = run_dir / f"features-{how}.parquet"
+    done = subprocess.run([sys.executable, __file__, "--join", how, "--run-dir", str(run_dir), "--out", str(out)],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        return {"how": how, "failed": done.returncode, "stderr": done.stderr[-500:]}
-    return {"how": how, **json.loads(done.stdout.strip().splitlines()[-1])}
+        return {"store": how, "failed": done.returncode, "stderr": done.stderr[-500:]}
+    return {"store": how, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def same_features(run_dir: Path, how: str) -> bool:
+    import pandas as pd
+
+    project = pd.read_parquet(run_dir / f"features-{PROJECT}.parquet")
+    other = pd.read_parquet(run_dir / f"features-{how}.parquet")
+    return bool(project.equals(other))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=1.0, help="hours of live-density history (default 1)")
     parser.add_argument("--quick", action="store_true", help="a quarter of an hour")
-    parser.add_argument("--join", choices=["project", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--stores", nargs="+", choices=STORES,
+                        help=f"what to run (default: duckdb, sliced, and file up to {FILE_STORE_MAX_HOURS:g} h of history)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each store, interleaved; the summary takes each one's median (default 1)")
+    parser.add_argument("--join", choices=STORES, help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.join:
-        join(args.run_dir, args.join)
+        join(args.run_dir, args.join, args.out)
         return
     hours = 0.25 if args.quick else args.hours
+    stores = args.stores or ["duckdb", "sliced"] + (["file"] if hours <= FILE_STORE_MAX_HOURS else [])
+    stores = [PROJECT] + [s for s in stores if s != PROJECT]
     with tempfile.TemporaryDirectory(prefix="bench-join-") as tmp:
         run_dir = Path(tmp) / "run"
         started = time.perf_counter()
         build(run_dir, hours)
         emit(step="history", hours=hours, zone_rows=int(ROWS_PER_HOUR * hours), trips=int(TRIPS_PER_HOUR * hours),
              seconds=round(time.perf_counter() - started, 1))
-        project, baseline = measure(run_dir, "project"), measure(run_dir, "baseline")
-        emit(**project)
-        emit(**baseline)
-        summary = {"summary": "join", "hours": hours}
-        if "failed" not in project and "failed" not in baseline:
-            summary.update(same_features=project["digest"] == baseline["digest"]
-                           and project["with_features"] == baseline["with_features"],
-                           memory_ratio=round(project["peak_rss_mb"] / baseline["peak_rss_mb"], 3),
-                           time_ratio=round(project["seconds"] / baseline["seconds"], 3))
-        emit(**summary)
+        runs: dict[str, list[dict]] = {how: [] for how in stores}
+        for _ in range(args.repeat):
+            for how in stores:
+                runs[how].append(measure(run_dir, how))
+                emit(**runs[how][-1])
+        results = {how: median_run(measured) for how, measured in runs.items()}
+        project = results[PROJECT]
+        for how in stores[1:]:
+            summary = {"summary": "join", "hours": hours, "project": PROJECT, "baseline": how, "runs": args.repeat}
+            if "failed" not in project and "failed" not in results[how]:
+                summary.update(same_features=same_features(run_dir, how),
+                               **{f"{key}_{how}": results[how][key] for key in MEASURES},
+                               **{f"{key}_{PROJECT}": project[key] for key in MEASURES},
+                               time_ratio=round(project["seconds"] / results[how]["seconds"], 3),
+                               cpu_ratio=round(project["cpu_seconds"] / results[how]["cpu_seconds"], 3),
+                               memory_ratio=round(project["peak_rss_mb"] / results[how]["peak_rss_mb"], 3))
+            emit(**summary)
+
+
+def median_run(measured: list[dict]) -> dict:
+    """Each measure's median over the runs of one store (a failed run fails the store)."""
+    failed = [m for m in measured if "failed" in m]
+    if failed:
+        return failed[0]
+    return {key: statistics.median(m[key] for m in measured) for key in MEASURES}
 
 
 if __name__ == "__main__":

@@ -69,11 +69,18 @@ def drill(
     else:
         _print_result(result)
     if not result.passed:
+        from ..drill.precision import false_alarms
         from ..drill.runner import DrillError
 
         what = "fired without a fault" if result.control else "did not fire"
-        names = ", ".join(f"{o.expectation.signal} ({o.reason or o.expectation.describe()})" for o in result.missing())
-        raise DrillError(f"{result.scenario.name}: expected signals {what}: {names}",
+        problems = [f"expected signals {what}: " + ", ".join(
+            f"{o.expectation.signal} ({o.reason or o.expectation.describe()})" for o in result.missing())
+        ] if result.missing() else []
+        noise = result.alerts if result.control else false_alarms(result.alerts)
+        if noise:
+            problems.append("alerts the scenario does not explain: " + ", ".join(
+                f"{a.name} at {a.t:.0f}s ({a.verdict})" for a in noise))
+        raise DrillError(f"{result.scenario.name}: " + "; ".join(problems),
                          hint=f"see the debrief: {result.debrief.get('markdown', result.folder)}")
 
 
@@ -88,6 +95,16 @@ def _print_result(result: Any) -> None:
                       f"[{'green' if ok else 'red'}]{'yes' if o.fired else 'no'}[/]",
                       "" if o.after_s is None else f"{o.after_s:.0f}s", o.reason)
     console.print(table)
+    if result.alerts:
+        alerts = Table(title="every alert of the run")
+        for column in ("t", "alert", "score", "verdict"):
+            alerts.add_column(column)
+        for a in result.alerts:
+            colour = "green" if a.verdict in ("expected", "consequence") and not result.control else "red"
+            alerts.add_row(f"{a.t:.0f}s", a.name, "" if a.score is None else f"{a.score:.3g}", f"[{colour}]{a.verdict}[/]")
+        console.print(alerts)
+    else:
+        console.print("no alert in this run")
     for kind, path in result.debrief.items():
         console.print(f"  {kind}: {path}")
     for o in result.missing():

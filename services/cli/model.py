@@ -21,9 +21,9 @@ def register(app: typer.Typer) -> None:
 
 def train(
     variant: str = typer.Option("all", "--variant", "-v", help="fast, accurate, worse, or all."),
-    history_days: Optional[float] = typer.Option(
-        None, "--history-days", help="Create this many days of history first if there is none "
-                                     "(fast-forwards the producer into the stack's broker and ingests it)."),
+    history: Optional[str] = typer.Option(
+        None, "--history", help="Create this much history first if there is none, e.g. 150m (the last 150 min "
+                                "of the city at the live rate, fast-forwarded into the stack's broker and ingested)."),
     since: Optional[str] = typer.Option(
         None, "--since", help="Only trips requested in this last stretch, e.g. 30m or 6h (retrain on recent data)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -37,6 +37,10 @@ def train(
         since_s = None if since is None else parse_duration(since)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--since") from None
+    try:
+        history_minutes = None if history is None else parse_duration(history) / 60
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--history") from None
     settings = state.settings()
     variants = tuple(VARIANTS) if variant == "all" else (variant,)
     with err_console.status("training") as status:
@@ -44,7 +48,7 @@ def train(
             err_console.print(f"  [dim]·[/] {message}")
             status.update(f"training — {message}")
 
-        ensure_history(settings, history_days, report)
+        ensure_history(settings, history_minutes, report)
         trained = run_training(settings, variants, report, since_s=since_s)
     if as_json:
         print_json([t.as_dict() for t in trained])

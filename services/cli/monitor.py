@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ..monitor.views import latest_report, latest_windows, local_alerts, topic_alerts, window_row
+from ..runtime.kafka import kafka_options
 from ..stack.supervisor import Stack
 from .common import console, print_json, state
 
@@ -59,7 +60,7 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
             from ..errors import StackError
 
             raise StackError("no broker to read the alerts topic from", hint="start the stack with `gameday up`")
-        found = topic_alerts(bootstrap, settings.monitor.alerts_topic)
+        found = topic_alerts(bootstrap, settings.monitor.alerts_topic, **kafka_options(settings.kafka))
     else:
         found = local_alerts(settings)
     if as_json:

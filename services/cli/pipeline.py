@@ -1,4 +1,5 @@
-"""Pipeline commands: `produce` (trip events to Kafka) and `features get` (a zone's online features)."""
+"""Pipeline commands: `produce` (trip events to Kafka), `features get` (a zone's online features),
+`audit` (what became of every trip event)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,45 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..contracts import ZONE_IDS, ZONE_RANGE
 from ..producer.run import ProduceOptions, produce as run_produce
 from ..producer.sink import ProducerError
-from .common import console, print_json, state
+from .common import console, err_console, print_json, state
 
 
 def register(app: typer.Typer) -> None:
     app.command()(produce)
+    app.command()(audit)
     features_app = typer.Typer(help="Read the feature store.", no_args_is_help=True)
     features_app.command("get")(features_get)
     app.add_typer(features_app, name="features")
 
 
 def produce(
-    rate: Optional[float] = typer.Option(None, "--rate", help="Trip requests per second (live; paces a replay). Default: producer.rate."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Trip requests per second (live, and a history's density). Default: producer.rate."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Seconds of live traffic."),
     events: Optional[int] = typer.Option(None, "--events", help="Number of trips (each: a request, later its label)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Simulator seed. Default: producer.seed."),
-    history_days: Optional[float] = typer.Option(None, "--history-days", help="Fast-forward: N days of past trips, as fast as possible."),
-    trips_per_day: float = typer.Option(10_000, "--trips-per-day", help="Volume of --history-days."),
-    replay: Optional[Path] = typer.Option(None, "--replay", help="Replay a TLC yellow-taxi parquet file."),
+    history: Optional[str] = typer.Option(
+        None, "--history", help="Fast-forward the last DURATION of the city (e.g. 150m) at --rate, as fast as possible: "
+                                "requests until an hour before now, their labels until now. Only before any live trip."),
+    replay: Optional[Path] = typer.Option(
+        None, "--replay", help="Replay a TLC yellow-taxi parquet file as the history (shifted to end now)."),
     time_scale: Optional[float] = typer.Option(None, "--time-scale", help="Live: labels come duration/time_scale s after the request."),
     label_wait: float = typer.Option(60.0, "--label-wait", help="Live: seconds to wait for outstanding labels at the end."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Send trip events (trips.requested, then trips.completed) to Kafka."""
+    from ..drill.units import parse_duration
+
     if rate is not None and rate <= 0:
         raise ProducerError(f"--rate must be > 0 (got {rate})")
-    options = ProduceOptions(rate=rate, duration_s=duration, trips=events, seed=seed, history_days=history_days,
-                             trips_per_day=trips_per_day, replay=replay, time_scale=time_scale, label_wait_s=label_wait)
+    try:
+        history_s = None if history is None else parse_duration(history)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--history") from None
+    options = ProduceOptions(rate=rate, duration_s=duration, trips=events, seed=seed, history_s=history_s,
+                             replay=replay, time_scale=time_scale, label_wait_s=label_wait)
     report = run_produce(state.settings(), options).as_dict()
     if as_json:
         print_json(report)
@@ -52,14 +63,47 @@ def produce(
         console.print(f"  [dim]labels not yet due (not sent): {report['labels_not_emitted']}[/]")
 
 
+def audit(
+    wait: float = typer.Option(60.0, "--wait", help="Seconds to wait for ingest to commit what is on the topics."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Account for every event on trips.*: applied by ingest, dead-lettered with a reason, or pending;
+    and which trip requests were predicted. Exit 1 when an event is unaccounted for."""
+    from ..drill.audit import audit as run_audit
+
+    with err_console.status("auditing the trip topics") as spinner:
+        report = run_audit(state.settings(), wait_s=wait, progress=lambda message: spinner.update(message))
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        table = Table("topic", "events", "applied", "dead-lettered", "pending", "unaccounted",
+                      title="every event on the trip topics")
+        for topic, count in sorted(report.events.items()):
+            lost = report.unaccounted[topic]
+            table.add_row(topic, f"{count:,}", f"{report.applied[topic]:,}", f"{report.dead_lettered[topic]:,}",
+                          f"{report.pending[topic]:,}", f"[red]{lost:,}[/]" if lost else "0")
+        console.print(table)
+        console.print(f"trip requests predicted: {report.predicted:,} of {report.requests:,}"
+                      f" ({report.requests - report.predicted:,} without a prediction on the predictions topic)")
+        for reason, count in report.reasons.most_common(10):
+            console.print(f"  dead-lettered {count:,}: {reason}", highlight=False)
+        for example in report.examples:
+            console.print(f"  [red]unaccounted[/] {example['topic']}[{example['partition']}] offset "
+                          f"{example['offset']}: {example['why']}", highlight=False)
+        for check in report.checks:
+            console.print(f"  [yellow]check[/]: {check}", highlight=False)
+    if report.total_unaccounted:
+        raise typer.Exit(1)
+
+
 def features_get(
-    zone: list[int] = typer.Option(..., "--zone", "-z", help="Pickup zone id (1..265); repeat for several."),
+    zone: list[int] = typer.Option(..., "--zone", "-z", help=f"Pickup zone id ({ZONE_RANGE}); repeat for several."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """A zone's online features and their age."""
-    bad = [z for z in zone if not 1 <= z <= 265]
+    bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
-        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint="zones are 1..265")
+        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
     # Imported here: importing feast sets process-wide env (metrics dirs) that `gameday up` must not pass on.
     from ..features.online import read_zone_features
     from ..features.store import open_store

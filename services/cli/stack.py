@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..config import settings_as_dict
 from ..errors import StackError
-from ..stack.supervisor import CHAOS_ACTIONS, Stack
+from ..stack.supervisor import CHAOS_ACTIONS, ComponentStatus, Stack
 from .common import console, print_json, progress, state
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "dead": "red", "stopped": "yellow",
@@ -75,12 +75,17 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack'
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Each component's state, pid, ports and addresses."""
+    """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
+    from ..ingest.status import describe_totals, ingest_totals
+
     stack = Stack(state.settings())
+    totals = ingest_totals(stack)
     if as_json:
-        print_json(stack.status_json())
+        print_json({**stack.status_json(), "ingest": totals})
         return
     _print_status(stack)
+    if totals:
+        console.print(describe_totals(totals), highlight=False)
 
 
 def _print_status(stack: Stack) -> None:
@@ -94,9 +99,18 @@ def _print_status(stack: Stack) -> None:
             ", ".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
             ", ".join(s.endpoints.values()) or "-",
             f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-",
-            f"{s.rss_mb:.0f} MB" if s.rss_mb else "-",
+            _memory(s),
         )
     console.print(table)
+
+
+def _memory(s: ComponentStatus) -> str:
+    """The group's total; with workers, how it splits (serving: supervisor + worker + publisher)."""
+    if not s.rss_mb:
+        return "-"
+    if len(s.processes) < 2:
+        return f"{s.rss_mb:.0f} MB"
+    return f"{s.rss_mb:.0f} MB (" + " + ".join(f"{p['rss_mb']:.0f}" for p in s.processes) + ")"
 
 
 def logs(

@@ -16,11 +16,13 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import GamedayError
+from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
 from ..stack.supervisor import Stack
 from .catalog import Catalog, Choices
 from .expect import check_all, holds
 from .faults import REGISTRY, FaultContext
+from .precision import judge_alerts
 from .scenario import Scenario
 from .session import Session
 from .target import LocalTarget
@@ -90,7 +92,13 @@ def score_answer(scenario: Scenario, answer: Answer, fired_signals: set[str],
     """Score each level in [0, 1]. `mitigation` is (verified, details) when the scenario has checks."""
     key = scenario.explain
     detection_key = scenario.detection_signals()
-    if answer.signal is None:
+    if not detection_key:  # the healthy scenario: nothing to detect
+        detection = (LevelScore("detection", 1.0, None, "(no signal)", "right: nothing was wrong")
+                     if answer.signal is None else
+                     LevelScore("detection", 0.0, answer.signal, "(no signal)",
+                                "nothing was wrong in this run" + (" (that alert was noise)"
+                                                                  if answer.signal in fired_signals else "")))
+    elif answer.signal is None:
         detection = LevelScore("detection", 0.0, None, " or ".join(detection_key), "no signal named (--signal)")
     elif answer.signal in detection_key:
         detection = LevelScore("detection", 1.0, answer.signal, " or ".join(detection_key), "right")
@@ -128,7 +136,10 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
     bootstrap = stack.endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
     since = timeline.now()
     timeline.mark("action", "mitigation check started")
-    watcher = Watcher(bootstrap, target, timeline).start()
+    from .runner import pipeline_groups
+
+    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka),
+                      lag_groups=pipeline_groups(settings)).start()
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -170,7 +181,8 @@ def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | No
     Session.close(settings)
     timeline.save(folder / "timeline.jsonl")
     result = DrillResult(scenario, folder, outcomes, session.refs, time.time() - session.started_at,
-                         fast=session.fast, blind=True)
+                         fast=session.fast, blind=True,
+                         alerts=judge_alerts(scenario, timeline, session.refs.get("fault")), drawn=session.drawn)
     write_debrief(result, timeline, settings, session.counts)
     (folder / "answer.json").write_text(json.dumps({"answer": asdict(answer), **score.as_dict()}, indent=2))
     return score, folder

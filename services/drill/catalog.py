@@ -123,8 +123,8 @@ def render_markdown(catalog: Catalog) -> str:
         "|---|---|---|---|---|",
     ]
     for s in scenarios:
-        faults = ", ".join(f"`{f.kind}`" for f in s.faults)
-        signals = ", ".join(f"`{e.signal}`" for e in s.expect)
+        faults = ", ".join(f"`{f.kind}`" for f in s.faults) or "none"
+        signals = ", ".join(f"`{e.signal}`" for e in s.expect) or "no alert at all"
         lines.append(f"| [{s.name}]({s.name}/{s.brief}) | {s.title} | {format_duration(s.duration_s)} | {faults} | {signals} |")
     lines.append("")
     for s in scenarios:
@@ -136,8 +136,18 @@ def render_markdown(catalog: Catalog) -> str:
         for f in s.faults:
             params = ", ".join(f"{k}={v}" for k, v in f.params.items()) or "no params"
             until = f", recovered after {format_duration(f.for_)}" if f.for_ else ""
-            lines.append(f"- at +{format_duration(f.at)}: `{f.kind}` ({params}){until}")
+            varied = ("; blind drills draw " + ", ".join(f"{k} in [{lo:g}, {hi:g}]" for k, (lo, hi) in f.vary.items())
+                      if f.vary else "")
+            lines.append(f"- at +{format_duration(f.at)}: `{f.kind}` ({params}){until}{varied}")
+        if not s.faults:
+            lines.append("- none: the stack runs as it was trained; the right answer is \"no incident\"")
         lines += ["", "Must be observed:", ""]
         lines += [f"- {e.describe()}" + (f" — {e.note}" if e.note else "") for e in s.expect]
+        if not s.expect:
+            lines.append("- nothing: no alert of any kind")
+        if s.may_alert:
+            lines += ["", "May also alert (consequences of the fault): " + ", ".join(
+                f"`{a.signal}`" + (f" on {', '.join(a.columns)}" if a.columns else "") for a in s.may_alert)
+                + "; any other alert fails the drill."]
         lines += ["", f"Brief: [{s.name}/{s.brief}]({s.name}/{s.brief})", ""]
     return "\n".join(lines)

@@ -73,10 +73,13 @@ def keep_reports(reports: list[str], folder: Path) -> list[str]:
 
 def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], counts: dict[str, Any]) -> str:
     scenario = result.scenario
-    verdict = ("PASSED: no expected signal fired (control run)" if result.control and result.passed else
-               "FAILED: a signal fired without a fault (control run)" if result.control else
-               "PASSED: every expected signal fired in time" if result.passed else
-               "FAILED: some expected signals did not fire")
+    from .precision import tally
+
+    counts_by_verdict = tally(result.alerts)
+    verdict = ("PASSED: no signal fired and no alert (control run)" if result.control and result.passed else
+               "FAILED: a signal or an alert fired without a fault (control run)" if result.control else
+               "PASSED: every expected signal fired in time, and no other alert" if result.passed else
+               "FAILED: an expected signal did not fire, or an alert the scenario does not explain fired")
     lines = [f"# Debrief: {scenario.name}{' (control)' if result.control else ''}", "",
              f"**{scenario.title}** — {verdict}.", "",
              f"Mode: {'accelerated (--fast)' if result.fast else 'normal'}; wall time {result.wall_s:.0f}s;"
@@ -86,6 +89,20 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
         lines.append(f"| `{o.expectation.signal}` | {o.expectation.describe()} | {'yes' if o.fired else 'no'} |"
                      f" {'' if o.after_s is None else f'{o.after_s:.0f}s'} |"
                      f" {'' if o.value is None else f'{o.value:.3g}'} | {o.reason} |")
+    lines += ["", "## Every alert", "",
+              "Expected: named by the scenario. Consequence: allowed to follow the fault. Baseline noise: "
+              "before any fault (a stack at rest must raise none). Unexpected: after the fault, explained by "
+              "nothing the scenario says.", "",
+              "Counts: " + ", ".join(f"{v} {k}" for k, v in counts_by_verdict.items()) + ".", ""]
+    if result.alerts:
+        lines += ["| t (s) | alert | score | verdict |", "|---|---|---|---|"]
+        lines += [f"| {a.t:.0f} | `{a.name}` | {'' if a.score is None else f'{a.score:.3g}'} | {a.verdict} |"
+                  for a in result.alerts]
+    else:
+        lines.append("No alert fired.")
+    if result.drawn:
+        lines += ["", "Fault parameters drawn for this blind run: "
+                  + "; ".join(f"{d['kind']} at {d['at']:.0f}s {json.dumps(d['params'])}" for d in result.drawn)]
     lines += ["", "## Timeline", "", "| t (s) | what | detail |", "|---|---|---|"]
     for m in sorted(timeline.marks, key=lambda m: m.t):
         detail = ", ".join(f"{k}={v}" for k, v in m.detail.items() if v not in (None, "", {}, []))

@@ -16,6 +16,7 @@ from typing import Callable
 from ..config import Settings
 from ..contracts import DeadLetter, Topics
 from ..errors import GamedayError
+from ..runtime.kafka import kafka_options
 from ..stack.supervisor import Stack
 
 REPLAY_GROUP = "gameday-dlq-replay"
@@ -82,9 +83,10 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
     report = ReplayReport(dry_run=dry_run)
     consumer = KafkaConsumer(Topics.DLQ, bootstrap_servers=bootstrap, group_id=REPLAY_GROUP,
                              enable_auto_commit=False, auto_offset_reset="earliest", client_id="gameday-dlq-replay",
-                             receive_message_max_bytes=64 * 2**20)  # see watch.RECEIVE_MAX_BYTES
+                             receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES
+                             **kafka_options(settings.kafka))
     producer = None if dry_run else KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                                  client_id="gameday-dlq-replay")
+                                                  client_id="gameday-dlq-replay", **kafka_options(settings.kafka))
     try:
         last_data = time.monotonic()
         while report.read < limit and time.monotonic() - last_data < idle_s:
@@ -123,6 +125,9 @@ def _replay_one(raw: bytes, producer, report: ReplayReport, renames: dict[str, s
         return
     if letter.source_topic not in (Topics.TRIPS_REQUESTED, Topics.TRIPS_COMPLETED, Topics.PREDICTIONS):
         report.skip(f"source topic {letter.source_topic} is not replayable")
+        return
+    if letter.truncated:  # only the first bytes were kept (see contracts.dead_letter_of): never sent half
+        report.skip("original truncated (too large to keep whole)")
         return
     value = repair(letter.original, renames)
     if value is None:

@@ -46,13 +46,14 @@ def serving_models(settings: Settings) -> dict:
     """{"live": {"tag", "variant"} | None, "canary": ... | None, "canary_share": float} of the running service."""
     import httpx
 
+    from ..runtime.admin_key import admin_headers
     from ..serving.control import serving_url
 
     url = serving_url(settings)
     if url is None:
         raise ModelOpsError("serving is not running", hint="see `gameday status`")
     try:
-        return httpx.get(f"{url}/admin/models", timeout=5).json()
+        return httpx.get(f"{url}/admin/models", headers=admin_headers(settings), timeout=5).json()
     except (httpx.HTTPError, ValueError) as exc:
         raise ModelOpsError(f"serving at {url} did not describe its models: {exc}") from None
 

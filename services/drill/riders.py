@@ -7,6 +7,8 @@ that caller: a consumer group (`riders`) that posts each poll's requests to serv
 
 A request that does not fit serving's request schema (e.g. a renamed field) cannot be
 asked for; it is counted as `invalid` (ingest dead-letters the same event with the reason).
+Trips of the past (a history, a producer's warm start: contracts.BACKFILL_HEADER) have no
+rider waiting: they are counted as `backfill` and not asked for.
 
 Entry point: `python -m mlgameday.drill.riders`; admin HTTP on $GAMEDAY_RIDERS__PORT.
 """
@@ -23,9 +25,10 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from ..config import Settings, load_settings
-from ..contracts import Topics
+from ..contracts import Topics, is_backfill
 from ..errors import ConfigError
 from ..runtime.admin_http import AdminServer
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from ..stack.service import ServiceComponent
@@ -86,7 +89,14 @@ class RiderApp:
             return
         CALL_SECONDS.observe(time.perf_counter() - started)
         if response.status_code == 200:
-            EVENTS.labels("answered").inc(len(requests))
+            # Serving judges each trip: a refused one (say, a zone it does not serve) is answered with its error.
+            answer = response.json()
+            rejected = answer.get("rejected", 0)
+            EVENTS.labels("answered").inc(len(requests) - rejected)
+            if rejected:
+                EVENTS.labels("refused").inc(rejected)
+                log_event(log, "serving refused trips", trips=rejected,
+                          first=next(a["error"] for a in answer["predictions"] if "error" in a))
         else:
             EVENTS.labels("refused").inc(len(requests))
             log_event(log, "serving refused a batch", status=response.status_code, body=response.text[:300])
@@ -100,14 +110,15 @@ def run(settings: Settings, port: int) -> None:
     stopping = install_stop_handlers()
     consumer = None
     ready = {"value": False}
-    admin = AdminServer(port, lambda: ready["value"]).start()
+    admin = AdminServer(port, lambda: ready["value"], token=None).start()  # health and metrics only
     app = RiderApp(settings)
     bootstrap = settings.kafka.bootstrap
     try:
         consumer = KafkaConsumer(Topics.TRIPS_REQUESTED, bootstrap_servers=bootstrap, group_id=GROUP_ID,
                                  auto_offset_reset="latest", enable_auto_commit=True,
                                  auto_commit_interval_ms=1000, client_id="riders",
-                                 receive_message_max_bytes=64 * 2**20)  # see watch.RECEIVE_MAX_BYTES
+                                 receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES
+                                 **kafka_options(settings.kafka))
         log_event(log, "rider app started", bootstrap=bootstrap, group=GROUP_ID)
         while not stopping.is_set():
             batches = consumer.poll(timeout_ms=200, max_records=MAX_BATCH)
@@ -115,6 +126,9 @@ def run(settings: Settings, port: int) -> None:
             requests = []
             for records in batches.values():
                 for record in records:
+                    if is_backfill(record.headers):
+                        EVENTS.labels("backfill").inc()
+                        continue
                     request = to_request(record.value)
                     if request is None:
                         EVENTS.labels("invalid").inc()

@@ -18,11 +18,13 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import GamedayError
+from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
 from ..stack.supervisor import Stack
 from . import models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
+from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import applied, drill_profile, lacking_profile
 from .scenario import FaultStep, Scenario
 from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
@@ -74,13 +76,20 @@ class DrillResult:
     trained: bool = False
     # Components that died during the drill without a fault aimed at them (a finding in itself).
     crashed: list[str] = field(default_factory=list)
+    # Every alert of the run, judged (see precision.py).
+    alerts: list[JudgedAlert] = field(default_factory=list)
+    # The fault parameters a blind drill drew from the scenario's ranges.
+    drawn: list[dict[str, Any]] = field(default_factory=list)
     debrief: dict[str, Path] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        """Drill: every expected signal fired. Control run: none did."""
+        """Drill: every expected signal fired, and no alert came before the fault or unexpected.
+        Control run: no expected signal fired and no alert at all."""
         fired = [o.fired for o in self.outcomes]
-        return not any(fired) if self.control else all(fired)
+        if self.control:
+            return not any(fired) and not self.alerts
+        return all(fired) and not false_alarms(self.alerts)
 
     def missing(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.fired == self.control]
@@ -89,9 +98,17 @@ class DrillResult:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
                 "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
                 "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
-                "refs": self.refs,
+                "refs": self.refs, "drawn": self.drawn,
+                "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
+
+
+def pipeline_groups(settings: Settings) -> tuple[str, ...]:
+    """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
+    from .riders import GROUP_ID as RIDERS_GROUP
+
+    return (settings.ingest.group_id, RIDERS_GROUP)
 
 
 def drills_dir(settings: Settings) -> Path:
@@ -132,40 +149,37 @@ def train_if_needed(target: Target, settings: Settings, report: Reporter = silen
     return models.ensure_trained(settings, report)  # start_missing() brings the producer back
 
 
-def active_alerts(target: Target) -> set[tuple[str, str | None]] | None:
-    """(kind, column) of the monitor's alerts that are on now, or None when it cannot say."""
+def monitor_status(target: Target) -> dict | None:
+    """The monitor's /status (active alerts, checks failing recently, the last judged window), or None."""
     import httpx
 
     try:
-        status = httpx.get(target.admin_url("monitor") + "/status", timeout=3.0).json()
+        return httpx.get(target.admin_url("monitor") + "/status", timeout=3.0).json()
     except (httpx.HTTPError, ValueError, GamedayError):
         return None
-    pairs = set()
-    for item in status.get("active_alerts") or []:
-        kind, _, column = str(item).partition(":")
-        pairs.add((kind, column or None))
-    return pairs
 
 
-def wait_for_quiet_monitor(target: Target, scenario: Scenario, report: Reporter = silent,
+def wait_for_quiet_monitor(target: Target, since: float, report: Reporter = silent,
                            timeout_s: float = QUIET_TIMEOUT_S) -> list[str]:
-    """Wait until none of the alerts this scenario expects is still on from an earlier drill.
+    """Wait until the monitor is quiet: no alert on, no check failing in its recent windows, and its
+    last judged window begun after `since` (when this drill reset the faults), or nothing judged yet.
 
-    The monitor publishes an alert when a check *starts* failing; one still on from the last
-    drill would hide this drill's. Returns what was still on at the timeout (the drill goes on)."""
-    from .signals import is_alert
-
-    expected = [e for e in scenario.expect if is_alert(e.signal)]
+    Every alert of the warm-up counts as baseline noise: the windows of the last drill — their
+    labels come seconds after its recovery — must be judged and forgotten first. Returns what was
+    still on at the timeout (the drill goes on, and those alerts will count)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        active = active_alerts(target)
-        if active is None:
+        status = monitor_status(target)
+        if status is None:
             return []
-        still = sorted({f"{k}:{c or ''}" for k, c in active for e in expected
-                        if k == e.signal and (not e.columns or c in e.columns)})
-        if not still or time.monotonic() > deadline:
-            return still
-        report("drill", f"waiting for alerts of the last drill to clear: {', '.join(still)}")
+        last = status.get("last_window") or {}
+        started = last.get("first_event")
+        fresh = not last or (started is not None and datetime.fromisoformat(started).timestamp() >= since)
+        noisy = sorted(set(status.get("active_alerts") or []) | set(status.get("recent_failures") or []))
+        if (fresh and not noisy) or time.monotonic() > deadline:
+            return noisy if not fresh or noisy else []
+        report("drill", "waiting for the monitor to judge clean windows"
+                        + (f" (still failing: {', '.join(noisy)})" if noisy else ""))
         time.sleep(2.0)
 
 
@@ -249,13 +263,22 @@ class Drill:
         self.fast, self.blind, self.control, self.report, self.seed = fast, blind, control, report, seed
         self.timing = Timing.of(scenario, fast)
         self.profile = drill_profile(scenario, seed)
+        # A blind drill draws the faults' varied parameters (seeded): the same scenario is not the same run.
+        if blind:
+            import numpy as np
+
+            rng = np.random.default_rng([seed, 29])
+            self.steps = [step.drawn(rng) for step in scenario.faults]
+        else:
+            self.steps = list(scenario.faults)
+        self.drawn = [{"kind": step.kind, "at": step.at, "params": step.params} for step in self.steps if step.vary]
 
     def run(self) -> DrillResult:
         started = time.monotonic()
         with applied(self.profile):
             target, bootstrap, stack_started, trained = self._deploy()
             reset_faults(target)
-            wait_for_quiet_monitor(target, self.scenario, self.report)
+            wait_for_quiet_monitor(target, time.time(), self.report)
             # In blind mode the injectors' progress lines would name the fault: keep them quiet.
             ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
             ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
@@ -263,7 +286,8 @@ class Drill:
             label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
             folder = new_run_folder(self.settings, label)
             timeline = Timeline()
-            watcher = Watcher(bootstrap, target, timeline).start()
+            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
+                              lag_groups=pipeline_groups(self.settings)).start()
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []
             try:
@@ -279,7 +303,8 @@ class Drill:
             outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
             timeline.save(folder / "timeline.jsonl")
             result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
-                                 self.blind, self.control, stack_started, trained, crashed)
+                                 self.blind, self.control, stack_started, trained, crashed,
+                                 judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
             if self.blind:
                 save_session(self.settings, result, ctx, active, watcher)
             else:
@@ -327,7 +352,7 @@ class Drill:
     def schedule(self) -> list[ScheduledAction]:
         t0, factor = self.timing.warmup, self.timing.factor
         actions = []
-        for i, step in enumerate(self.scenario.faults):
+        for i, step in enumerate(self.steps):
             start = t0 + step.at * factor
             actions.append(ScheduledAction(start, "inject", i, step))
             after = step.for_ if step.for_ is not None else REGISTRY[step.kind].recover_after_s(step.parsed())
@@ -354,7 +379,7 @@ class Drill:
                 action.done = True
                 self._perform(action, ctx, timeline, refs, active)
             pending = [a for a in actions if not a.done]
-            if not pending and refs and not self.control:
+            if not pending and refs and not self.control and self.scenario.expect:
                 outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
                 if all(o.fired for o in outcomes):
                     last_fired_at = last_fired_at or now
@@ -418,6 +443,7 @@ def control_scenario(scenarios: list[Scenario]) -> Scenario:
     (the base scenario's traffic and timing): a model's baseline is part of what is controlled."""
     from collections import Counter
 
+    scenarios = [s for s in scenarios if s.faults]  # the healthy scenario is its own control
     usual = Counter(s.stack.model for s in scenarios).most_common(1)[0][0]
     base = next(s for s in scenarios if s.stack.model == usual)
     expectations = [e for s in scenarios for e in s.expect if e.after == "fault"]
@@ -440,5 +466,5 @@ def save_session(settings: Settings, result: DrillResult, ctx: FaultContext,
     session = Session(scenario=result.scenario.name, folder=str(result.folder), started_at=time.time(),
                       fast=result.fast, refs=result.refs,
                       active=[{"kind": a.step.kind, "params": a.step.params} for a in active],
-                      memory=ctx.memory, counts=watcher_counts(watcher))
+                      memory=ctx.memory, counts=watcher_counts(watcher), drawn=result.drawn)
     return session.save(settings)

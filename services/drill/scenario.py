@@ -63,6 +63,8 @@ class FaultStep(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     # Recover the fault after this long; unset: it stays until the drill ends (or the candidate fixes it).
     for_: Duration | None = Field(None, alias="for")
+    # Blind drills draw these from [low, high] (seeded, recorded): numeric params by name, and `at`.
+    vary: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     @field_validator("kind")
     @classmethod
@@ -80,8 +82,34 @@ class FaultStep(_Strict):
             raise ValueError(f"params of {self.kind}: {problems}") from None
         return self
 
+    @model_validator(mode="after")
+    def _ranges_fit_params(self) -> "FaultStep":
+        for name, (low, high) in self.vary.items():
+            if low > high:
+                raise ValueError(f"vary.{name}: [{low:g}, {high:g}] is empty (low > high)")
+            if name == "at":
+                continue
+            if not isinstance(self.params.get(name), (int, float)) or isinstance(self.params.get(name), bool):
+                raise ValueError(f"vary.{name}: only numeric params (or `at`) can vary; params.{name} is "
+                                 f"{self.params.get(name)!r}")
+            for bound in (low, high):
+                try:
+                    REGISTRY[self.kind].parse({**self.params, name: bound})
+                except ValidationError as exc:
+                    problems = "; ".join(describe_error(err, self.kind) for err in exc.errors())
+                    raise ValueError(f"vary.{name} = {bound:g} is not a valid {self.kind} param: {problems}") from None
+        return self
+
     def parsed(self) -> BaseModel:
         return REGISTRY[self.kind].parse(self.params)
+
+    def drawn(self, rng: Any) -> "FaultStep":
+        """This step with each `vary` range drawn from `rng` (a numpy Generator)."""
+        if not self.vary:
+            return self
+        values = {name: float(rng.uniform(low, high)) for name, (low, high) in sorted(self.vary.items())}
+        params = {**self.params, **{k: round(v, 3) for k, v in values.items() if k != "at"}}
+        return self.model_copy(update={"params": params, "at": values.get("at", self.at)})
 
 
 class Expectation(_Strict):
@@ -141,6 +169,23 @@ class Expectation(_Strict):
         return f"{what} within {format_duration(self.within)} of the {self.after}"
 
 
+class AlertRef(_Strict):
+    """An alert kind, optionally on given columns (any column when unset)."""
+
+    signal: str
+    columns: list[str] | None = None
+
+    @field_validator("signal")
+    @classmethod
+    def _an_alert(cls, signal: str) -> str:
+        if not is_alert(signal):
+            raise ValueError(f"{signal!r} is not an alert; allowed: {', '.join(sorted(ALERT_SIGNALS))}")
+        return signal
+
+    def matches(self, kind: str, column: str | None) -> bool:
+        return kind == self.signal and (not self.columns or column in self.columns)
+
+
 class Condition(_Strict):
     """A series that must hold a level, e.g. latency_p99_ms below 150 for 10 s (mitigation checks)."""
 
@@ -187,12 +232,24 @@ class Scenario(_Strict):
     stack: StackOptions = StackOptions()
     traffic: Traffic = Traffic()
     fast: FastMode = FastMode()
-    faults: list[FaultStep] = Field(min_length=1)
-    expect: list[Expectation] = Field(min_length=1)
+    # No faults (and then nothing expected): the healthy scenario, where the right answer is "no incident".
+    faults: list[FaultStep] = Field(default_factory=list)
+    expect: list[Expectation] = Field(default_factory=list)
+    # Alerts that may follow from the fault without being required (e.g. prediction drift after input
+    # drift). Any other alert in the drill is reported as unexpected, and the drill fails.
+    may_alert: list[AlertRef] = Field(default_factory=list)
     explain: Explain
     brief: str = BRIEF_FILE
     # Set by the loader: the folder the scenario came from.
     folder: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _faults_and_expectations_go_together(self) -> "Scenario":
+        if self.faults and not self.expect:
+            raise ValueError("the scenario injects faults but expects no signal: add `expect:` entries")
+        if self.expect and not self.faults:
+            raise ValueError("the scenario expects signals but injects no fault")
+        return self
 
     @model_validator(mode="after")
     def _recover_expectations_need_recovery(self) -> "Scenario":
@@ -208,6 +265,11 @@ class Scenario(_Strict):
     def brief_path(self) -> Path:
         assert self.folder is not None
         return self.folder / self.brief
+
+    @property
+    def healthy(self) -> bool:
+        """No fault at all: nothing should fire, and "no incident" is the right answer."""
+        return not self.faults
 
     def detection_signals(self) -> list[str]:
         return self.explain.detection or [e.signal for e in self.expect]

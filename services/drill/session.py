@@ -32,6 +32,8 @@ class Session:
     active: list[dict[str, Any]] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    # The fault parameters drawn from the scenario's ranges (revealed with the answer).
+    drawn: list[dict[str, Any]] = field(default_factory=list)
 
     @staticmethod
     def path(settings: Settings) -> Path:

@@ -28,7 +28,7 @@ SERIES_SIGNALS: dict[str, str] = {
     "dlq_total": "events dead-lettered since the drill started",
     "mae_s": "online MAE of live predictions whose labels arrived in the last 30 s, seconds",
     "canary_mae_ratio": "online MAE of canary predictions / MAE of live ones (last 60 s of labels)",
-    "consumer_lag": "largest consumer-group lag on the trip topics, events",
+    "consumer_lag": "largest lag of the pipeline's consumer groups (ingest, riders) on the trip topics, events",
     "canary_share": "share of predictions answered by a canary model over the last 10 s",
     "feature_age_s": "median age of the online features used by live predictions in the last 10 s, seconds",
     "drift_share": "share of drifted columns reported by the monitor (gameday_monitor_drift_share)",

@@ -1,8 +1,9 @@
 """Where the drill's faults land: the local stack (supervised processes) or, later, a cluster.
 
-A target knows three things: how to send a process-level action to a component, how to
-read and change a running service's fault knobs (its admin /faults endpoint), and where a
-component's HTTP endpoints are. The engine only talks to this seam.
+A target knows four things: how to send a process-level action to a component, how to
+read and change a running service's fault knobs (its admin /faults endpoint), with which
+admin key (runtime/admin_key.py), and where a component's HTTP endpoints are. The engine
+only talks to this seam.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import httpx
 
 from ..config import Settings
 from ..errors import StackError
+from ..runtime.admin_key import admin_headers
 from ..stack.supervisor import Stack
 
 # Endpoint names under which a component may publish its admin HTTP address, in order of preference.
@@ -24,6 +26,7 @@ KNOB_PATHS = {"serving": "/admin/faults"}
 class Target(Protocol):
     def chaos(self, action: str, component: str) -> str: ...
     def admin_url(self, component: str) -> str: ...
+    def admin_headers(self) -> dict[str, str]: ...
     def endpoint(self, component: str, name: str) -> str | None: ...
     def components(self) -> dict[str, str]: ...
 
@@ -37,6 +40,9 @@ class LocalTarget:
 
     def chaos(self, action: str, component: str) -> str:
         return self.stack.chaos(action, component)
+
+    def admin_headers(self) -> dict[str, str]:
+        return admin_headers(self.settings)
 
     def endpoint(self, component: str, name: str) -> str | None:
         return self.stack.endpoint(component, name)
@@ -70,7 +76,7 @@ def reset_knobs(target: Target, component: str) -> dict[str, Any]:
 def _call(target: Target, component: str, method: str, body: dict | None = None) -> dict[str, Any]:
     url = target.admin_url(component) + KNOB_PATHS.get(component, "/faults")
     try:
-        response = httpx.request(method, url, json=body, timeout=5.0)
+        response = httpx.request(method, url, json=body, headers=target.admin_headers(), timeout=5.0)
     except httpx.HTTPError as exc:
         raise StackError(f"cannot reach {component}'s fault knobs at {url}: {exc}",
                          hint=f"check `gameday status` and `gameday logs {component}`") from None
@@ -86,12 +92,17 @@ class ClusterTargetAdapter:
     Process faults map to the cluster's verbs (kill and restart delete pods, stop and start
     scale to zero and back). Knob faults need each service's admin HTTP, which a cluster
     does not expose: pass the forwarded addresses (`kubectl port-forward`) as
-    admin_urls={"producer": "http://127.0.0.1:18080", ...}.
+    admin_urls={"producer": "http://127.0.0.1:18080", ...}, and the release's admin key
+    (settings.admin_token, GAMEDAY_ADMIN_TOKEN).
     """
 
-    def __init__(self, cluster: Any, admin_urls: dict[str, str] | None = None) -> None:
+    def __init__(self, cluster: Any, settings: Settings, admin_urls: dict[str, str] | None = None) -> None:
         self.cluster = cluster
+        self.settings = settings
         self.admin_urls = admin_urls or {}
+
+    def admin_headers(self) -> dict[str, str]:
+        return admin_headers(self.settings)
 
     def chaos(self, action: str, component: str) -> str:
         return self.cluster.chaos(action, component)
@@ -123,5 +134,5 @@ def open_target(settings: Settings, kind: str = "local", admin: list[str] | None
             if not sep or not url.startswith("http"):
                 raise StackError(f"--admin {pair!r}: expected COMPONENT=http://host:port")
             urls[component] = url.rstrip("/")
-        return ClusterTargetAdapter(ClusterTarget.connect(), urls)
+        return ClusterTargetAdapter(ClusterTarget.connect(), settings, urls)
     raise StackError(f"unknown target {kind!r}", hint="use --target local or --target k8s")

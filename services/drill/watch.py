@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ..contracts import MODEL_FEATURES, Topics
+from ..contracts import MODEL_FEATURES, Topics, is_backfill
 from .scenario import FEATURE_MEAN_PREFIX
 from .target import Target
 from .timeline import Timeline
@@ -33,14 +33,20 @@ FORGET_AFTER_S = 600.0
 # partition: after a backlog (a broker restart) every fetch failed with "Invalid frame length".
 RECEIVE_MAX_BYTES = 64 * 2**20
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
+LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
                   "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds")
 
 
 class Watcher:
-    def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0) -> None:
+    def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0,
+                 security: dict | None = None, lag_groups: tuple[str, ...] | None = None) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
+        self.security = security or {}  # runtime.kafka.kafka_options(settings.kafka)
+        # The consumer groups whose lag is `consumer_lag` (None: all): the pipeline's, whose backlog
+        # delays features and ETAs — not a monitor busy judging a window (its lag is its own series).
+        self.lag_groups = lag_groups
         self.sample_every = sample_every
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -79,7 +85,7 @@ class Watcher:
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                      client_id="gameday-drill", consumer_timeout_ms=1000,
                                      receive_message_max_bytes=RECEIVE_MAX_BYTES,
-                                     request_timeout_ms=15000, reconnect_backoff_max_ms=2000)
+                                     request_timeout_ms=15000, reconnect_backoff_max_ms=2000, **self.security)
             partitions = []
             for topic in Topics.ALL:
                 for p in sorted(consumer.partitions_for_topic(topic) or ()):
@@ -99,7 +105,8 @@ class Watcher:
                 now = time.time()
                 for tp, records in batches.items():
                     for record in records:
-                        self._on_event(tp.topic, record.value, now)
+                        if not is_backfill(record.headers):  # trips of the past: no rider waits
+                            self._on_event(tp.topic, record.value, now)
         except Exception as exc:
             self.timeline.mark("note", "watcher stopped reading topics", error=str(exc))
             log.warning("drill watcher cannot read the topics: %s", exc)
@@ -178,7 +185,10 @@ class Watcher:
     def sample_once(self) -> dict[str, float | None]:
         now = time.time()
         values = self._event_series(now)
-        values["consumer_lag"] = self._consumer_lag()
+        by_group = self._consumer_lags() or {}
+        counted = [lag for group, lag in by_group.items() if self.lag_groups is None or group in self.lag_groups]
+        values["consumer_lag"] = float(max(counted)) if counted else None
+        values.update({f"{LAG_PREFIX}{group}": float(lag) for group, lag in by_group.items()})
         values.update(self._scraped_gauges())
         at = self.timeline.now()
         for name, value in values.items():
@@ -221,13 +231,13 @@ class Watcher:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values
 
-    def _consumer_lag(self) -> float | None:
-        """The largest lag of any consumer group of the stack on the trip topics."""
+    def _consumer_lags(self) -> dict[str, int] | None:
+        """Each consumer group's lag on the trip topics (from its committed offsets)."""
         from kafka import KafkaAdminClient, KafkaConsumer
 
         try:
             admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=3000,
-                                     api_version_auto_timeout_ms=3000, client_id="gameday-drill-lag")
+                                     api_version_auto_timeout_ms=3000, client_id="gameday-drill-lag", **self.security)
         except Exception:
             return None
         try:
@@ -241,14 +251,14 @@ class Watcher:
             if not committed:
                 return None
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=5000,
-                                     client_id="gameday-drill-lag")
+                                     client_id="gameday-drill-lag", **self.security)
             try:
                 ends = consumer.end_offsets(list({tp for _, tp in committed}))
             finally:
                 consumer.close()
             for (group, tp), offset in committed.items():
                 worst[group] = worst.get(group, 0) + max(0, ends.get(tp, offset) - offset)
-            return float(max(worst.values()))
+            return worst
         except Exception:
             return None
         finally:

@@ -6,11 +6,14 @@ module by path, so the two can never disagree.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+
+from feast import FileSource
 
 from ..config import Settings
 from ..errors import GamedayError
@@ -54,8 +57,22 @@ def load_definitions(settings: Settings) -> ModuleType:
     return _load(repo_path(settings))
 
 
-def feast_objects(settings: Settings) -> list:
-    """Every object `feast apply` would register from the repo."""
-    module = load_definitions(settings)
-    return [module.zone, module.zone_stats_source, module.zone_stats_push_source,
-            module.zone_stats_fv, module.triptime_v1]
+def feast_objects(settings: Settings, store_folder: Path) -> list:
+    """Every object `feast apply` would register from the repo, for the store kept in `store_folder`."""
+    return store_objects(repo_path(settings), store_folder)
+
+
+def store_objects(repo: Path, store_folder: Path) -> list:
+    """The objects of `repo`/features.py (entity, sources, view, service) for the store kept in `store_folder`.
+
+    The history source's relative path is resolved against that folder (Feast's rule for a
+    repo's files): Feast 0.67's DuckDB offline store reads a FileSource path as given, that is
+    relative to the process's working directory, so the stack registers the absolute path.
+    """
+    module = _load(repo.expanduser().resolve())
+    # One deep copy of them all, so the push source and the view share the copied source.
+    objects = copy.deepcopy([module.zone, module.zone_stats_source, module.zone_stats_push_source,
+                             module.zone_stats_fv, module.triptime_v1])
+    source = objects[1]
+    source.file_options.uri = FileSource.get_uri_for_file_path(store_folder, source.path)
+    return objects

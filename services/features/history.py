@@ -14,7 +14,7 @@ from ..config import Settings
 from .store import labels_dir
 
 LABEL_COLUMNS = ["trip_id", "zone_id", "event_timestamp", "dropoff_zone", "trip_distance",
-                 "passenger_count", "pickup_hour", "pickup_weekday", "duration_s"]
+                 "passenger_count", "duration_s", "completed_at"]
 
 LABELS_SCHEMA = pa.schema([
     ("trip_id", pa.string()),
@@ -23,8 +23,6 @@ LABELS_SCHEMA = pa.schema([
     ("dropoff_zone", pa.int64()),
     ("trip_distance", pa.float64()),
     ("passenger_count", pa.int64()),
-    ("pickup_hour", pa.int64()),
-    ("pickup_weekday", pa.int64()),
     ("duration_s", pa.float64()),
     ("completed_at", pa.timestamp("us", tz="UTC")),
 ])
@@ -34,7 +32,7 @@ def load_trip_labels(settings: Settings) -> pd.DataFrame:
     """Every completed trip ingested so far, one row per trip, ordered by request time.
 
     Columns: trip_id, zone_id (pickup), event_timestamp (request time, UTC), dropoff_zone,
-    trip_distance, passenger_count, pickup_hour, pickup_weekday, duration_s.
+    trip_distance, passenger_count, duration_s, completed_at (when the label arrived, UTC).
     """
     folder = labels_dir(settings)
     files = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []

@@ -6,7 +6,8 @@ concatenates the new rows and rewrites it on every write, so each push costs O(h
 and a day of streaming becomes quadratic. The batch source is a folder instead; ingest
 buffers the rows it pushed online and writes them here as a new file per checkpoint
 (`part-<seq>.parquet`, written to a temp name and renamed, so readers never see half a
-file). Dask's point-in-time join reads the folder as one table.
+file). Feast's DuckDB offline store reads the folder as one table (dot-prefixed temp
+files are skipped).
 """
 
 from __future__ import annotations

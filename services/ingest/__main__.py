@@ -12,6 +12,7 @@ for _name in ("PROMETHEUS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"):
 
 from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.admin_key import admin_token
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .gc_policy import relax_gc
@@ -26,7 +27,7 @@ def main() -> None:
     knobs = Knobs(IngestFaults)
     metrics = IngestMetrics()
     pipeline = IngestPipeline(settings, knobs=knobs, metrics=metrics)
-    admin = AdminServer(settings.ingest.port, ready=lambda: pipeline.ready, knobs=knobs,
+    admin = AdminServer(settings.ingest.port, ready=lambda: pipeline.ready, knobs=knobs, token=admin_token(settings),
                         registry=metrics.registry, host=settings.ingest.host, status=lambda: pipeline.status() if pipeline.started else {}).start()
     log_event(log, "ingest starting", port=admin.port, group=settings.ingest.group_id,
               online_store=settings.online_store)

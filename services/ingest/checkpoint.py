@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from ..config import Settings
 from .windows import ZoneWindows
 
 FORMAT = 1
@@ -26,6 +27,17 @@ class Checkpoint:
     # The seen ids, oldest first, as one msgpack blob: pickling 200k separate strings took ~60 ms
     # of every checkpoint, the blob ~10 ms. (A plain list in checkpoints of earlier versions.)
     seen_ids: bytes | list[str] = b""
+    # Events met by outcome (received, written, late, duplicate, dead_lettered, ahead), counted with
+    # the state they built: a restart resumes the count where the state resumes.
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+OUTCOMES = ("received", "written", "late", "duplicate", "dead_lettered", "ahead")
+
+
+def totals_of(saved: Checkpoint | None) -> dict[str, int]:
+    """The saved totals, every outcome present (a checkpoint of an earlier version has none)."""
+    return {outcome: 0 for outcome in OUTCOMES} | dict(getattr(saved, "totals", None) or {})
 
 
 def pack_ids(ids: list[str]) -> bytes:
@@ -36,6 +48,22 @@ def unpack_ids(saved: bytes | list[str]) -> list[str]:
     if isinstance(saved, list):
         return saved
     return msgspec.msgpack.decode(saved, type=list[str]) if saved else []
+
+
+def checkpoint_path(settings: Settings) -> Path:
+    """Where the ingest group of these settings keeps its checkpoint."""
+    return settings.run_path / "data" / "ingest" / f"checkpoint-{settings.ingest.group_id}.pkl"
+
+
+def identity_of(settings: Settings) -> dict:
+    """What a checkpoint belongs to: the group and the topics it reads."""
+    cfg = settings.ingest
+    return {"group": cfg.group_id, "topics": [cfg.requested_topic, cfg.completed_topic]}
+
+
+def load_for(settings: Settings) -> Checkpoint | None:
+    """The checkpoint of the ingest group of these settings, if any."""
+    return load(checkpoint_path(settings), identity_of(settings))
 
 
 def save(path: Path, checkpoint: Checkpoint) -> None:

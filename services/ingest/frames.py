@@ -17,7 +17,6 @@ from ..features.online import ROW_COLUMNS
 # A zone row: (zone_id, requests_15m, completed_30m, mean_speed_30m or None, event time s, written s)
 # A label row: (trip_id, zone_id, pickup time s, dropoff_zone, trip_distance, passenger_count,
 #               duration_s, completed time s)
-LABEL_FRAME_COLUMNS = LABEL_COLUMNS + ["completed_at"]
 
 
 def utc_times(seconds) -> pd.DatetimeIndex:
@@ -36,12 +35,11 @@ def zone_rows_frame(rows: list[tuple]) -> pd.DataFrame:
 
 
 def labels_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Label rows → a frame with LABEL_COLUMNS + completed_at; pickup hour and weekday in UTC."""
+    """Label rows → a frame with LABEL_COLUMNS."""
     trip_id, zone, pickup_s, dropoff, distance, passengers, duration, completed_s = zip(*rows)
     pickup = utc_times(pickup_s)
     return pd.DataFrame({
         "trip_id": list(trip_id), "zone_id": np.asarray(zone, dtype=np.int64), "event_timestamp": pickup,
         "dropoff_zone": np.asarray(dropoff, dtype=np.int64), "trip_distance": np.asarray(distance, dtype=np.float64),
-        "passenger_count": np.asarray(passengers, dtype=np.int64), "pickup_hour": pickup.hour.astype(np.int64),
-        "pickup_weekday": pickup.weekday.astype(np.int64), "duration_s": np.asarray(duration, dtype=np.float64),
-        "completed_at": utc_times(completed_s)})[LABEL_FRAME_COLUMNS]
+        "passenger_count": np.asarray(passengers, dtype=np.int64), "duration_s": np.asarray(duration, dtype=np.float64),
+        "completed_at": utc_times(completed_s)})[LABEL_COLUMNS]

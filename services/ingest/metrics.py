@@ -9,7 +9,6 @@ import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import HistogramMetricFamily
 
-OUTCOMES = ("received", "written", "dead_lettered", "duplicate", "late")
 FRESHNESS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, float("inf"))
 
 
@@ -56,7 +55,10 @@ class IngestMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.events = Counter("gameday_ingest_events", "Events by topic and outcome", ["topic", "outcome"], registry=r)
+        # received = written + late + duplicate + dead_lettered; ahead: the dead-lettered ones whose
+        # event time was too far past ingest's clock (ingest.max_ahead_s).
+        self.events = Counter("gameday_ingest_events", "Events by topic and outcome (received, written, late, duplicate, "
+                              "dead_lettered, ahead)", ["topic", "outcome"], registry=r)
         self.rows = Counter("gameday_ingest_rows_pushed", "Zone rows written to the online store", registry=r)
         self.lag = Gauge("gameday_ingest_consumer_lag", "Records behind the end of the assigned partitions", registry=r)
         self.freshness = BatchHistogram(

@@ -10,16 +10,21 @@ Event-time alignment: a partition that has read more than ALIGN_S of event time 
 partition still behind is paused until the others catch up, so a backfill (both topics full of
 history) is read in event-time order across topics, not one topic hours ahead of the other
 (which would make labels arrive "late" and undercount completed_30m in the history).
-Bad events go to the dlq topic with the reason and the original bytes; redelivered
-events (an event_id already seen) are counted and change nothing.
+Bad events go to the dlq topic with the reason and the original bytes (bounded: see
+contracts.dead_letter_of); redelivered events (an event_id already seen) are counted and
+change nothing. A dead letter the broker did not take stops ingest before the checkpoint:
+the offsets of its event are not committed, so a restart reads it (and sends its letter) again.
+Event-time policy (ingest.max_ahead_s): an event stamped too far past ingest's clock is
+dead-lettered, never applied; one older than its zone's window is counted `late`.
 """
 
 from __future__ import annotations
 
 import logging
-from bisect import bisect_right
 import threading
 import time
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
 from datetime import datetime, timezone
@@ -33,13 +38,15 @@ from kafka.structs import OffsetAndMetadata
 from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
-from ..contracts import DeadLetter, EventRejected, TripCompleted, TripRequested
+from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
+from ..errors import GamedayError
 from ..features.history import LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
 from . import checkpoint as ckpt
 from .decode import EventDecoder
@@ -54,6 +61,10 @@ ALIGN_S = 60.0
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls' worth
 
 
+class DeadLetterError(GamedayError):
+    kind = "DeadLetterError"
+
+
 class IngestFaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # The units bug: online mean_speed_30m written in km/h (offline history stays in mph).
@@ -64,9 +75,10 @@ class IngestFaults(BaseModel):
 class BatchResult:
     received: int
     written: int
-    dead_lettered: int
+    dead_lettered: int  # ahead ones included
     duplicates: int
     late: int
+    ahead: int          # dead-lettered: event time too far past ingest's clock
     rows: int
     latency_s: float
     freshness_s: np.ndarray  # per written event: online write time - event time
@@ -86,8 +98,8 @@ class IngestPipeline:
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
         self.on_batch = on_batch
-        self.identity = {"group": self.cfg.group_id, "topics": [self.cfg.requested_topic, self.cfg.completed_topic]}
-        self.checkpoint_path = settings.run_path / "data" / "ingest" / f"checkpoint-{self.cfg.group_id}.pkl"
+        self.identity = ckpt.identity_of(settings)
+        self.checkpoint_path = ckpt.checkpoint_path(settings)
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
@@ -100,8 +112,10 @@ class IngestPipeline:
         self._read_until: dict[TopicPartition, float] = {}  # latest event time applied, per partition
         self._next_time: dict[TopicPartition, float] = {}   # time of the first record held back
         self._held: dict[TopicPartition, list] = {}         # parsed records held back (not applied yet)
-        # Plain totals of this pipeline (the Prometheus metrics may be shared process-wide).
-        self.totals: dict[str, int] = {"received": 0, "written": 0, "dead_lettered": 0, "duplicate": 0, "late": 0}
+        # Dead letters sent since the last checkpoint: (record, future), checked before it.
+        self._letters: list[tuple] = []
+        # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
+        self._broken = False
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -114,20 +128,28 @@ class IngestPipeline:
         self.offsets: dict[tuple[str, int], int] = dict(saved.offsets) if saved else {}
         self.windows = saved.windows if saved else ZoneWindows()
         self.seen = SeenIds(self.cfg.dedup_capacity, ckpt.unpack_ids(saved.seen_ids) if saved else None)
+        # Every event this state has met, by outcome (saved with it: a restart keeps counting).
+        self.totals = ckpt.totals_of(saved)
         # Part files newer than the checkpoint come from a process killed before it checkpointed.
         removed = drop_parts_after(offline_dir(self.settings), self.seq) + drop_parts_after(labels_dir(self.settings), self.seq)
         log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
                   seq=self.seq, zones=len(self.windows.zones), partitions=len(self.offsets), orphan_parts=len(removed))
+        poisoned = self.windows.forget_after(time.time() + self.cfg.max_ahead_s)
+        if poisoned:
+            log_event(log, "zone clocks ahead of the clock in the checkpoint: their future buckets dropped",
+                      zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
         bootstrap = resolve_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
         self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
-        self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5)
+        self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5,
+                                 **kafka_options(self.settings.kafka))
         self.started = True
         return self
 
     def consumer_options(self) -> dict:
         """The Kafka consumer's settings (besides the broker address)."""
         return dict(
+            **kafka_options(self.settings.kafka),
             group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=FETCH_MAX_BYTES,
@@ -158,7 +180,8 @@ class IngestPipeline:
         if self.consumer is None:
             return
         try:
-            self.checkpoint(force=True)
+            if not self._broken:  # a half-applied batch (or a lost dead letter) is never committed
+                self.checkpoint(force=True)
         finally:
             self.consumer.close(autocommit=False)
             self.consumer = None
@@ -169,20 +192,29 @@ class IngestPipeline:
 
     def poll_once(self) -> BatchResult | None:
         assert self.consumer is not None, "start() first"
-        polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
-        result = self._process(polled) if polled or self._held else None
-        self._update_lag()
-        self._align()
-        if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
-            self.checkpoint()
+        try:
+            polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
+            result = self._process(polled) if polled or self._held else None
+            self._update_lag()
+            self._align()
+            if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
+                self.checkpoint()
+        except BaseException:
+            self._broken = True
+            raise
         return result
 
     def _parse(self, polled: dict) -> dict:
         """Per partition, in offset order: (position, record, event or None, reason or None, event time).
-        The position is the latest valid event time read so far in the partition."""
+        The position is the latest valid event time read so far in the partition. A rejected event
+        has time 0, except one refused by the event-time policy: it keeps its time (counted `ahead`)."""
         parsed = {}
+        now = time.time()
+        horizon = now + self.cfg.max_ahead_s
+        completed_topic = self.cfg.completed_topic
         for tp, records in polled.items():
             decode = self._decoders[tp.topic].decode
+            labels = tp.topic == completed_topic
             position = self._read_until.get(tp, float("-inf"))
             items = []
             append = items.append
@@ -196,11 +228,21 @@ class IngestPipeline:
                     append((position, record, None, exc.reason, 0.0))
                     continue
                 t = _epoch(event.event_time)
+                if t > horizon or (labels and _later(event.pickup_time, event.event_time)):
+                    append((position, record, None, self._time_policy_reason(event, t, now), t))
+                    continue
                 if t > position:
                     position = t
                 append((position, record, event, None, t))
             parsed[tp] = items
         return parsed
+
+    def _time_policy_reason(self, event, t: float, now: float) -> str:
+        if t > now + self.cfg.max_ahead_s:
+            return (f"event_time {_iso(t)} is {t - now:,.0f} s ahead of ingest's clock ({_iso(now)}); "
+                    f"events more than ingest.max_ahead_s = {self.cfg.max_ahead_s:g} s ahead are refused "
+                    "(check the sender's clock)")
+        return f"pickup_time {_iso(_epoch(event.pickup_time))} is after event_time {_iso(t)} (the dropoff)"
 
     def _limit(self, parsed: dict) -> float:
         """Event time up to which this batch may be applied: ALIGN_S past the slowest partition
@@ -247,7 +289,9 @@ class IngestPipeline:
         queue.sort(key=itemgetter(0))
         affected: set[int] = set()
         event_times: list[float] = []
-        dead = dups = late = written_requests = 0
+        written_requests = 0
+        # Per topic; rare outcomes (a valid event on the hot path costs no dict update here).
+        dead, ahead, dups, late = Counter(), Counter(), Counter(), Counter()
         requested_topic = self.cfg.requested_topic
         remember = self.seen.add
         zone_of = self.windows.zone
@@ -255,10 +299,12 @@ class IngestPipeline:
         for _, record, event, reason, t in queue:
             if event is None:
                 self._dead_letter(record, reason)
-                dead += 1
+                dead[record.topic] += 1
+                if t:
+                    ahead[record.topic] += 1
                 continue
             if not remember(event.event_id):
-                dups += 1
+                dups[record.topic] += 1
                 continue
             window = zone_of(event.pickup_zone)
             if record.topic == requested_topic:
@@ -271,18 +317,16 @@ class IngestPipeline:
                 affected.add(event.pickup_zone)
                 event_times.append(t)
             else:
-                late += 1
+                late[record.topic] += 1
         received = len(queue)
-        written_by_topic = {requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests}
-        for topic, count in received_by_topic.items():
-            m.events.labels(topic, "received").inc(count)
-            m.events.labels(topic, "written").inc(written_by_topic.get(topic, 0))
-        m.events.labels("all", "dead_lettered").inc(dead)
-        m.events.labels("all", "duplicate").inc(dups)
-        m.events.labels("all", "late").inc(late)
-        for key, value in (("received", received), ("written", len(event_times)), ("dead_lettered", dead),
-                           ("duplicate", dups), ("late", late)):
-            self.totals[key] += value
+        written = Counter({requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests})
+        outcomes = {"received": Counter(received_by_topic), "written": written, "dead_lettered": dead, "ahead": ahead,
+                    "duplicate": dups, "late": late}
+        for outcome, by_topic in outcomes.items():
+            for topic, count in by_topic.items():
+                if count:
+                    m.events.labels(topic, outcome).inc(count)
+                    self.totals[outcome] += count
 
         now = time.time()
         zones = self.windows.zones
@@ -297,7 +341,8 @@ class IngestPipeline:
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
         self._dirty = True
-        result = BatchResult(received, len(event_times), dead, dups, late, len(rows), latency, freshness)
+        result = BatchResult(received, len(event_times), dead.total(), dups.total(), late.total(), ahead.total(),
+                             len(rows), latency, freshness)
         if self.on_batch:
             self.on_batch(result)
         return result
@@ -318,13 +363,30 @@ class IngestPipeline:
         self.metrics.last_write.set(time.time())
 
     def _dead_letter(self, record, reason: str) -> None:
-        letter = DeadLetter(
-            # Deterministic id: a dead letter re-sent after a restart is recognisably the same.
-            event_id=f"{record.topic}:{record.partition}:{record.offset}",
-            event_time=datetime.now(timezone.utc), source_topic=record.topic, partition=record.partition,
-            offset=record.offset, consumer=self.cfg.group_id, reason=reason,
-            original=(record.value or b"").decode("utf-8", errors="replace"))
-        self.dlq.send(self.cfg.dlq_topic, key=record.key, value=letter.to_bytes())
+        letter = dead_letter_of(record.value, source_topic=record.topic, partition=record.partition,
+                                offset=record.offset, consumer=self.cfg.group_id, reason=reason)
+        # The original key is kept when it is a plausible one (the pickup zone): a hostile key is not copied.
+        key = record.key if record.key is None or len(record.key) <= ID_MAX_LENGTH else None
+        self._letters.append((record, self.dlq.send(self.cfg.dlq_topic, key=key, value=letter.to_bytes())))
+
+    def _flush_dead_letters(self) -> None:
+        """Wait until the broker has every dead letter sent since the last checkpoint, or stop: an
+        offset is committed only once its event's letter is written. (The client already retried
+        what can be retried, for up to its delivery timeout.)"""
+        self.dlq.flush(timeout=30)  # raises KafkaTimeoutError when the broker does not answer
+        failed = [(record, future.exception) for record, future in self._letters if future.failed()]
+        if failed:
+            record, error = failed[0]
+            log.error("dead letters not written: stopping before the checkpoint", extra={"fields": dict(
+                failed=len(failed), topic=record.topic, partition=record.partition, offset=record.offset,
+                error=f"{type(error).__name__}: {error}")})
+            raise DeadLetterError(
+                f"{len(failed)} dead letter(s) could not be written to {self.cfg.dlq_topic}, first the one of "
+                f"{record.topic}[{record.partition}] offset {record.offset} ({len(record.value or b'')} bytes): "
+                f"{type(error).__name__}: {error}; nothing after the last checkpoint is committed",
+                hint=f"fix what the error names (is {self.cfg.dlq_topic} writable?), then restart ingest: "
+                     "it reads these events again and re-sends their letters")
+        self._letters.clear()
 
     # ---- checkpoint ------------------------------------------------------------------------
 
@@ -335,14 +397,14 @@ class IngestPipeline:
             return False
         if not self._dirty:
             return False
-        self.dlq.flush(timeout=30)  # dead letters are durable before their offsets are committed
+        self._flush_dead_letters()  # dead letters are durable before their offsets are committed
         seq = self.seq + 1
         if self._offline_rows:
             write_part(offline_dir(self.settings), seq, zone_rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
         if self._labels:
             write_part(labels_dir(self.settings), seq, labels_frame(self._labels), LABELS_SCHEMA)
         ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows,
-                                                        ckpt.pack_ids(self.seen.snapshot())))
+                                                        ckpt.pack_ids(self.seen.snapshot()), dict(self.totals)))
         self.seq = seq
         self._offline_rows, self._labels, self._dirty = [], [], False
         commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
@@ -397,6 +459,17 @@ class IngestPipeline:
     def status(self) -> dict:
         return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
                 "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
+
+
+def _later(a: datetime, b: datetime) -> bool:
+    try:
+        return a > b
+    except TypeError:  # one naive (UTC), one aware
+        return _epoch(a) > _epoch(b)
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _label_row(event: TripCompleted, completed_s: float) -> tuple:

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-REQUESTS_BUCKETS = 15
-COMPLETED_BUCKETS = 30
+from ..contracts import ZONE_WINDOW_S
+
 BUCKET_S = 60
+REQUESTS_BUCKETS = ZONE_WINDOW_S["requests_15m"] // BUCKET_S
+COMPLETED_BUCKETS = ZONE_WINDOW_S["completed_30m"] // BUCKET_S
 MICRO = 1_000_000
 
 
@@ -78,6 +80,21 @@ class ZoneWindow:
             slot[1] += speed_micro
         return True
 
+    def forget_after(self, limit: float) -> bool:
+        """Drop the buckets after `limit` (epoch s) and take the clock back to the latest bucket
+        left: a zone clock that an event from the future moved ahead (a checkpoint written
+        without the event-time policy) would make every live event of the zone late.
+        True when something was dropped."""
+        if self.clock <= limit:
+            return False
+        last = bucket_of(limit)
+        for buckets in (self.requests, self.completed):
+            for ahead in [k for k in buckets if k > last]:
+                del buckets[ahead]
+        kept = max([*self.requests, *self.completed], default=None)
+        self.clock = float("-inf") if kept is None else float(kept * BUCKET_S)
+        return True
+
     def features(self) -> tuple[int, int, float | None]:
         """(requests_15m, completed_30m, mean_speed_30m mph) as of the zone's clock."""
         self._evict()
@@ -102,6 +119,10 @@ class ZoneWindows:
         if window is None:
             window = self.zones[zone_id] = ZoneWindow()
         return window
+
+    def forget_after(self, limit: float) -> list[int]:
+        """ZoneWindow.forget_after for every zone; the zones whose clock was ahead of `limit`."""
+        return [z for z, window in self.zones.items() if window.forget_after(limit)]
 
     def max_clock(self) -> float:
         return max((w.clock for w in self.zones.values()), default=float("-inf"))

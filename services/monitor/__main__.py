@@ -22,7 +22,7 @@ def main() -> int:
     except GamedayError as exc:
         log.error(f"{exc.kind}: {exc}")
         return 1
-    admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry,
+    admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry, token=None,
                         host=settings.monitor.host, status=service.status).start()
     log.info("monitor started", extra={"fields": {"admin_port": admin.port,
                                                     "topics": [settings.monitor.predictions_topic,

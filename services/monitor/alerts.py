@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..config import MonitorSettings
-from ..contracts import Alert, utcnow
+from ..contracts import Alert, new_event_id, utcnow
 from .results import WindowResult
 
 
@@ -59,8 +59,8 @@ def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
         out.append(Finding("skew.detected", s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
                            f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
                            f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
-    out.append(Finding("labels.missing", None, 1 - result.label_coverage, 1 - cfg.label_coverage,
-                       result.label_coverage < cfg.label_coverage,
+    out.append(Finding("labels.missing", None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
+                       result.label_coverage < cfg.labels_missing_below,
                        f"{result.n_labeled}/{result.n_rows} predictions had their label when judged"))
     return out
 
@@ -73,6 +73,10 @@ class Hysteresis:
         self.k, self.n = k, n
         self._history: dict[tuple[str, str | None], deque[bool]] = {}
         self.active: set[tuple[str, str | None]] = set()
+
+    def failing(self) -> list[tuple[str, str | None]]:
+        """Checks with a failed window in their recent history (one more may make an alert)."""
+        return sorted((key for key, history in self._history.items() if any(history)), key=str)
 
     def update(self, found: list[Finding]) -> list[Finding]:
         """Record the window's findings; return those that start an alert now."""
@@ -89,6 +93,6 @@ class Hysteresis:
 
 
 def to_alert(finding: Finding, window: int, evidence_path: str | None) -> Alert:
-    return Alert(event_time=utcnow(), kind=finding.kind, column=finding.column, score=finding.score,
+    return Alert(event_id=new_event_id(), event_time=utcnow(), kind=finding.kind, column=finding.column, score=finding.score,
                  threshold=finding.threshold, window=window, evidence_path=evidence_path,
                  message=finding.message)

@@ -41,6 +41,10 @@ def numeric_threshold(cfg: MonitorSettings, rows: int, reference_rows: int) -> f
     return max(0.1, cfg.drift_noise_k * math.sqrt(1 / max(rows, 1) + 1 / max(reference_rows, 1)))
 
 
+def cat_threshold(cfg: MonitorSettings) -> float:
+    return cfg.drift_threshold if cfg.drift_threshold is not None else cfg.categorical_threshold
+
+
 def build_report(cfg: MonitorSettings, with_quality: bool, rows: int, reference_rows: int,
                  metadata: dict[str, Any] | None = None) -> Report:
     columns = drift_columns(cfg)
@@ -48,11 +52,11 @@ def build_report(cfg: MonitorSettings, with_quality: bool, rows: int, reference_
 
     def method_and_threshold(column: str) -> dict[str, Any]:
         if column in cfg.categorical:
-            return {"method": cfg.cat_method, "threshold": cfg.drift_threshold}
+            return {"method": cfg.cat_method, "threshold": cat_threshold(cfg)}
         return {"method": cfg.num_method, "threshold": num_threshold}
 
     metrics: list = [DriftedColumnsCount(columns=columns, num_method=cfg.num_method, cat_method=cfg.cat_method,
-                                         num_threshold=num_threshold, cat_threshold=cfg.drift_threshold)]
+                                         num_threshold=num_threshold, cat_threshold=cat_threshold(cfg))]
     metrics += [ValueDrift(column=c, **method_and_threshold(c)) for c in columns]
     metrics.append(ValueDrift(column=PREDICTION, **method_and_threshold(PREDICTION)))
     if with_quality:

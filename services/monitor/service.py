@@ -18,8 +18,9 @@ from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from ..config import Settings
-from ..contracts import DeadLetter, EventRejected, Prediction, TripCompleted, parse_event, utcnow
-from ..contracts import Topics
+from ..contracts import EventRejected, Prediction, TripCompleted, dead_letter_of, parse_event, utcnow
+from ..contracts import Topics, is_backfill
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
 from .alerts import Hysteresis, findings, to_alert
 from .errors import MonitorError, ReferenceError_
@@ -83,13 +84,14 @@ class MonitorService:
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, group_id=self.cfg.group_id, client_id="gameday-monitor",
             auto_offset_reset=self.cfg.auto_offset_reset, enable_auto_commit=True,
-            max_poll_records=2000)
+            max_poll_records=2000, **kafka_options(self.settings.kafka))
         self._consumer.subscribe([self.cfg.predictions_topic, self.cfg.labels_topic])
         # A broker outage delays alerts and dead letters, never stalls the judging loop: send()
         # waits at most max_block_ms for metadata (else the record stays queued, see
         # _send_queued), and a record handed over is retried for delivery_timeout_ms.
         self._producer = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-monitor", acks="all",
-                                       linger_ms=5, max_block_ms=1000, delivery_timeout_ms=120_000)
+                                       linger_ms=5, max_block_ms=1000, delivery_timeout_ms=120_000,
+                                       **kafka_options(self.settings.kafka))
 
     def ready(self) -> bool:
         return self._consumer is not None and bool(self._consumer.assignment())
@@ -103,6 +105,9 @@ class MonitorService:
             batches = self._consumer.poll(timeout_ms=poll_ms)
             for records in batches.values():
                 for record in records:
+                    if is_backfill(record.headers):  # the label of a trip of the past: nobody predicted it
+                        self.metrics.events.labels(record.topic, "skipped_backfill").inc()
+                        continue
                     self.handle(record.topic, record.value, record.partition, record.offset)
             for window in self.book.due():
                 self.judge_window(window)
@@ -147,8 +152,8 @@ class MonitorService:
         self.metrics.events.labels(topic, "processed").inc()
 
     def dead_letter(self, topic: str, raw: bytes, reason: str, partition: int | None, offset: int | None) -> None:
-        letter = DeadLetter(event_time=utcnow(), source_topic=topic, partition=partition, offset=offset,
-                            consumer=CONSUMER_NAME, reason=reason, original=raw.decode("utf-8", "replace"))
+        letter = dead_letter_of(raw, source_topic=topic, partition=partition, offset=offset, consumer=CONSUMER_NAME,
+                             reason=reason)
         self._send(self.cfg.dlq_topic, None, letter.to_bytes())
         self.metrics.events.labels(topic, "dead_lettered").inc()
         log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
@@ -242,4 +247,5 @@ class MonitorService:
     def status(self) -> dict:
         last = self.results[-1].as_dict() if self.results else None
         return {"pending_predictions": self.book.pending_predictions(), "counts": self.book.counts.__dict__,
-                "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active), "last_window": last}
+                "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active),
+                "recent_failures": [f"{k}:{c or ''}" for k, c in self.hysteresis.failing()], "last_window": last}

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from ..contracts import MODEL_FEATURES, Prediction, TripCompleted
+from ..contracts import MODEL_FEATURES, Prediction, TripCompleted, new_event_id
 
 PASSENGER_P = np.array([0.70, 0.15, 0.06, 0.04, 0.03, 0.02])
 
@@ -48,8 +48,6 @@ class Traffic:
         df = pd.DataFrame({
             "trip_distance": np.clip(rng.lognormal(0.8, 0.6, n), 0.1, 60.0),
             "passenger_count": rng.choice(np.arange(1, 7), size=n, p=PASSENGER_P).astype(float),
-            "pickup_hour": rng.integers(0, 24, n).astype(float),
-            "pickup_weekday": rng.integers(0, 7, n).astype(float),
             "requests_15m": rng.poisson(25, n).astype(float),
             "completed_30m": rng.poisson(40, n).astype(float),
             "mean_speed_30m": np.clip(rng.normal(12.0, 2.5, n), 3.0, 40.0),
@@ -88,12 +86,12 @@ def events_of(df: pd.DataFrame, model_tag: str):
         when = row.event_timestamp
         features = {name: float(getattr(row, name)) for name in MODEL_FEATURES}
         prediction = Prediction(
-            event_time=when, trip_id=row.trip_id, pickup_zone=int(row.zone_id), model_tag=model_tag,
+            event_id=new_event_id(), event_time=when, trip_id=row.trip_id, pickup_zone=int(row.zone_id), model_tag=model_tag,
             features=features, prediction_s=float(row.prediction_s), latency_ms=5.0,
             feature_age_s=float(row.feature_age_s), stale=bool(row.stale),
         )
         label = TripCompleted(
-            event_time=when + timedelta(seconds=float(row.duration_s)), trip_id=row.trip_id,
+            event_id=new_event_id(), event_time=when + timedelta(seconds=float(row.duration_s)), trip_id=row.trip_id,
             pickup_zone=int(row.zone_id), dropoff_zone=1, pickup_time=when,
             trip_distance=float(row.trip_distance), passenger_count=int(row.passenger_count),
             duration_s=float(row.duration_s),

@@ -38,12 +38,13 @@ def local_alerts(settings: Settings) -> list[dict[str, Any]]:
     return read_jsonl(alerts_file(settings))
 
 
-def topic_alerts(bootstrap: str, topic: str = "alerts", timeout_s: float = 3.0) -> list[dict[str, Any]]:
-    """Every alert on the topic (read from the beginning, no consumer group)."""
+def topic_alerts(bootstrap: str, topic: str = "alerts", timeout_s: float = 3.0, **security) -> list[dict[str, Any]]:
+    """Every alert on the topic (read from the beginning, no consumer group); `security`:
+    runtime.kafka.kafka_options(settings.kafka)."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                             consumer_timeout_ms=int(timeout_s * 1000))
+                             consumer_timeout_ms=int(timeout_s * 1000), **security)
     try:
         parts = consumer.partitions_for_topic(topic) or set()
         consumer.assign([TopicPartition(topic, p) for p in parts])

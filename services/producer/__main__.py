@@ -4,6 +4,7 @@ with its fault knobs on the admin server (POST /faults)."""
 from __future__ import annotations
 
 import os
+import time
 
 # A parent that imported feast (e.g. the `gameday` CLI) leaves PROMETHEUS_MULTIPROC*_DIR pointing at
 # a temp folder it deletes on exit; inherited, it breaks every metric of this process. Drop it
@@ -15,8 +16,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from ..config import load_settings
 from ..runtime.admin_http import AdminServer, Knobs
+from ..runtime.admin_key import admin_token
+from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
+from .clock import city_clock, warm_start_seconds
 from .faults import ProducerFaults
 from .simulator import TripSimulator
 from .sink import KafkaSink, resolve_bootstrap
@@ -32,20 +36,23 @@ def main() -> None:
     registry = CollectorRegistry()
     events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
     rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
-    sink = KafkaSink(resolve_bootstrap(settings))
+    bootstrap = resolve_bootstrap(settings)
+    sink = KafkaSink(bootstrap, **kafka_options(settings.kafka))
 
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
         events.labels(topic, kind or "none").inc()
 
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), cfg.seed, lambda: knobs.value, count)
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
-    admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry,
+    admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry, token=admin_token(settings),
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
+    clock = city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s, **kafka_options(settings.kafka))
+    warm_start_s = warm_start_seconds(cfg.warm_start_s, clock, time.time())
     log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed,
-              warm_start_s=cfg.warm_start_s)
+              city_clock=clock, warm_start_s=round(warm_start_s, 1))
     try:
         report = run_live(TripSimulator(cfg.seed), emitter, cfg.rate, time_scale=cfg.time_scale,
-                          label_wait_s=0, stopping=stopping, warm_start_s=cfg.warm_start_s)
+                          label_wait_s=0, stopping=stopping, warm_start_s=warm_start_s)
         log_event(log, "producer stopped", **report.as_dict())
     finally:
         sink.close()

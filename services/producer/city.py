@@ -1,7 +1,14 @@
-"""The simulated city: ~260 taxi zones in boroughs, demand by hour and weekday, speeds (congestion).
+"""The simulated city: ~260 taxi zones in boroughs, each with its demand, speed and trip lengths.
 
 Fixed for every run (its own seed), so a zone means the same place in every stream.
-Clock: the city runs on UTC, so pickup_hour is the UTC hour of the request.
+
+The city is stationary: demand and speeds do not follow the clock. A drill's live traffic runs
+at a few tens of trips a second (what a monitor window of seconds needs), and the history the
+models and the monitor's reference come from is produced at that same density; with daily
+cycles that history would have to cover every hour (a day at live density is 1.7M trips) and
+each window would need a reference of its own hour. Stationary, an hour of history is
+statistically the same as any later live hour, so every deviation a drill shows is a fault —
+rush hour, when a scenario wants it, is a fault too (congestion).
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ZONE_IDS = np.arange(1, 264)  # TLC ids 1..263 (264/265 are "unknown" in TLC data)
+from ..contracts import ZONE_IDS
+
 AIRPORTS = {1: "EWR", 132: "JFK", 138: "LGA"}
 # Zones per borough, as in the TLC zone table (EWR is zone 1).
 BOROUGH_SIZES = {"Manhattan": 69, "Brooklyn": 61, "Queens": 69, "Bronx": 43, "Staten Island": 20}
@@ -23,14 +31,6 @@ BASE_DEMAND = {"Manhattan": 6.0, "Brooklyn": 1.5, "Queens": 1.2, "Bronx": 0.7, "
 DISTANCE = {"Manhattan": (1.7, 0.6), "Brooklyn": (2.8, 0.7), "Queens": (3.2, 0.75), "Bronx": (2.6, 0.7),
             "Staten Island": (3.5, 0.7), "EWR": (16.0, 0.3), "airport": (12.0, 0.35)}
 
-# Requests by hour of day (relative), and by weekday (Mon..Sun).
-HOUR_DEMAND = np.array([0.55, 0.4, 0.3, 0.2, 0.2, 0.3, 0.6, 1.0, 1.3, 1.2, 1.1, 1.1,
-                        1.2, 1.2, 1.25, 1.35, 1.45, 1.55, 1.6, 1.5, 1.3, 1.2, 1.0, 0.8])
-WEEKDAY_DEMAND = np.array([0.95, 1.0, 1.0, 1.05, 1.15, 1.0, 0.8])
-# Speed factor by hour (congestion): rush hours are slow, nights fast; weekends milder.
-HOUR_SPEED = np.array([1.35, 1.4, 1.45, 1.45, 1.4, 1.25, 1.0, 0.8, 0.72, 0.8, 0.9, 0.9,
-                       0.88, 0.88, 0.85, 0.8, 0.74, 0.7, 0.72, 0.82, 0.95, 1.05, 1.15, 1.25])
-WEEKEND_SPEED_BOOST = 1.12
 PASSENGERS = np.array([1, 2, 3, 4, 5, 6])
 PASSENGER_P = np.array([0.71, 0.15, 0.045, 0.025, 0.04, 0.03])
 
@@ -54,24 +54,25 @@ class City:
 def build_city(seed: int = 2009) -> City:
     """The zone table: deterministic, independent of the stream's seed."""
     rng = np.random.default_rng(seed)
-    others = ZONE_IDS[1:]  # zone 1 is EWR
+    zone_ids = np.array(ZONE_IDS)
+    others = zone_ids[1:]  # zone 1 is EWR
     labels = np.concatenate([np.full(size, name, dtype=object) for name, size in BOROUGH_SIZES.items()])
     rng.shuffle(labels)
-    borough = np.empty(len(ZONE_IDS), dtype=object)
+    borough = np.empty(len(zone_ids), dtype=object)
     borough[0] = "EWR"
     borough[others - 1] = labels
     for zone, name in AIRPORTS.items():
         if name != "EWR":
             borough[zone - 1] = "Queens"
-    speed = np.array([BASE_SPEED[b] for b in borough]) * rng.uniform(0.85, 1.15, len(ZONE_IDS))
-    demand = np.array([BASE_DEMAND[b] for b in borough]) * rng.lognormal(0, 0.5, len(ZONE_IDS))
+    speed = np.array([BASE_SPEED[b] for b in borough]) * rng.uniform(0.85, 1.15, len(zone_ids))
+    demand = np.array([BASE_DEMAND[b] for b in borough]) * rng.lognormal(0, 0.5, len(zone_ids))
     dist = [DISTANCE["airport"] if z in AIRPORTS and AIRPORTS[z] != "EWR" else DISTANCE[b]
-            for z, b in zip(ZONE_IDS, borough)]
+            for z, b in zip(zone_ids, borough)]
     for zone in AIRPORTS:
         demand[zone - 1] = max(demand[zone - 1], 4.0)
         speed[zone - 1] = 20.0 if zone != 1 else 25.0
     return City(
-        zone_ids=ZONE_IDS.copy(),
+        zone_ids=zone_ids,
         borough=borough,
         base_speed=speed,
         demand=demand / demand.sum(),

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..contracts import LABEL_MATURITY_S
+from ..runtime.kafka import kafka_options
+from .clock import check_room_for_the_past, city_clock
 from .faults import ProducerFaults
 from .replay import read_tlc_trips
 from .simulator import TripSimulator
@@ -16,12 +20,11 @@ from .stream import Emitter, ProduceReport, Topics, emit_in_time_order, run_hist
 
 @dataclass
 class ProduceOptions:
-    rate: float | None = None            # trips/s (live, or pacing of a replay)
+    rate: float | None = None            # trips/s: live traffic, and the density of a history
     duration_s: float | None = None
     trips: int | None = None
     seed: int | None = None
-    history_days: float | None = None
-    trips_per_day: float = 10_000
+    history_s: float | None = None       # fast-forward: this many seconds of the past, ending now
     replay: Path | None = None
     time_scale: float | None = None
     label_wait_s: float = 60.0
@@ -29,29 +32,46 @@ class ProduceOptions:
 
 def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = None,
             faults: ProducerFaults | None = None, stopping: threading.Event | None = None) -> ProduceReport:
-    """Run one production to the topics of settings.producer and return what was sent."""
-    if options.history_days is not None and options.replay is not None:
-        raise ProducerError("--history-days and --replay are two different sources", hint="pass one of them")
-    if options.history_days is not None and options.history_days <= 0:
-        raise ProducerError(f"--history-days must be > 0 (got {options.history_days})")
-    live = options.history_days is None and options.replay is None
+    """Run one production to the topics of settings.producer and return what was sent.
+
+    A history or a replay is trips of the past: it must come before every trip already on the
+    topic (see clock.py), checked against the broker unless a sink is given (tests)."""
+    if options.history_s is not None and options.replay is not None:
+        raise ProducerError("--history and --replay are two different sources", hint="pass one of them")
+    if options.history_s is not None and options.history_s <= LABEL_MATURITY_S:
+        raise ProducerError(f"--history must be longer than {LABEL_MATURITY_S // 60} min (got {options.history_s / 60:g} min)",
+                            hint=f"a history's last {LABEL_MATURITY_S // 60} min carry only the labels of its trips; "
+                                 "e.g. --history 150m")
+    live = options.history_s is None and options.replay is None
     if live and options.duration_s is None and options.trips is None:
         raise ProducerError("a live run needs an end", hint="pass --duration SECONDS or --events N (or run the stack's producer)")
     cfg = settings.producer
     seed = cfg.seed if options.seed is None else options.seed
     knobs = faults or ProducerFaults()
     own_sink = sink is None
-    sink = sink or KafkaSink(resolve_bootstrap(settings))
+    bootstrap = resolve_bootstrap(settings) if own_sink else None
+    sink = sink or KafkaSink(bootstrap, **kafka_options(settings.kafka))
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), seed, lambda: knobs)
+
+    def room_for(start: float, what: str) -> None:
+        if bootstrap is not None:
+            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s,
+                                                 **kafka_options(settings.kafka)), start, what)
+
     try:
+        now = time.time()
         if options.replay is not None:
-            batches, skipped = read_tlc_trips(options.replay, limit=options.trips)
-            report = emit_in_time_order(batches, emitter, rate=options.rate, stopping=stopping)
-            report.faults.update({f"skipped: {k}": v for k, v in skipped.items() if v})
+            # Shifted like a history: its last pickup an hour before now, its labels until now.
+            replay = read_tlc_trips(options.replay, limit=options.trips, end=now - LABEL_MATURITY_S)
+            room_for(replay.start, f"replaying {options.replay.name} (shifted to end now)")
+            report = emit_in_time_order(replay.batches, emitter, end=now, stopping=stopping)
+            report.faults.update({f"skipped: {k}": v for k, v in replay.skipped.items() if v})
+            report.faults.update({f"imputed: {k}": v for k, v in replay.imputed.items() if v})
             return report
         sim = TripSimulator(seed)
-        if options.history_days is not None:
-            return run_history(sim, emitter, options.history_days, trips_per_day=options.trips_per_day,
+        if options.history_s is not None:
+            room_for(now - options.history_s, f"a history of {options.history_s / 60:g} min")
+            return run_history(sim, emitter, options.history_s, rate=options.rate or cfg.rate, end=now,
                                stopping=stopping)
         return run_live(sim, emitter, options.rate or cfg.rate, time_scale=options.time_scale or cfg.time_scale,
                         duration_s=options.duration_s, max_trips=options.trips,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .city import CITY, HOUR_SPEED, PASSENGER_P, PASSENGERS, WEEKEND_SPEED_BOOST, City
+from .city import CITY, PASSENGER_P, PASSENGERS, City
 from .faults import ProducerFaults
 
 # Draw columns, one row per trip.
@@ -36,6 +36,8 @@ class TripBatch:
     trip_distance: np.ndarray
     passenger_count: np.ndarray
     duration_s: np.ndarray
+    # Trips of the past sent now (a history, a warm start): see contracts.BACKFILL_HEADER.
+    backfill: bool = False
 
     def __len__(self) -> int:
         return len(self.trip_id)
@@ -67,7 +69,8 @@ class TripSimulator:
             need -= take
         return np.concatenate(parts) if parts else np.empty((0, _N_DRAWS))
 
-    def trips(self, request_times: np.ndarray, faults: ProducerFaults | None = None) -> TripBatch:
+    def trips(self, request_times: np.ndarray, faults: ProducerFaults | None = None,
+              backfill: bool = False) -> TripBatch:
         """One trip per request time (epoch seconds), with the trip-level knobs applied."""
         faults = faults or ProducerFaults()
         times = np.asarray(request_times, dtype=float)
@@ -90,14 +93,14 @@ class TripSimulator:
         distance = np.round(np.clip(distance, 0.1, MAX_DISTANCE), 2)
         passengers = np.clip(passengers, 1, 9).astype(int)
 
-        speed = self.speed_mph(pickup_idx, dropoff_idx, times, faults)
+        speed = self.speed_mph(pickup_idx, dropoff_idx, faults)
         noise = np.exp(0.18 * _normal_ppf(u[:, _NOISE]))
         duration = np.clip(STOP_OVERHEAD_S + distance / speed * 3600.0 * noise, 60.0, MAX_DURATION_S)
 
         ids = [f"{self.id_prefix}-{self._count + i:09d}" for i in range(n)]
         self._count += n
         return TripBatch(ids, times, city.zone_ids[pickup_idx], city.zone_ids[dropoff_idx],
-                         distance, passengers, np.round(duration, 1))
+                         distance, passengers, np.round(duration, 1), backfill)
 
     def _dropoffs(self, pickup_idx: np.ndarray, u: np.ndarray) -> np.ndarray:
         # 75% of trips stay in the pickup borough; the rest go anywhere, by demand.
@@ -111,14 +114,10 @@ class TripSimulator:
                 result[mask] = zones[pick]
         return result
 
-    def speed_mph(self, pickup_idx: np.ndarray, dropoff_idx: np.ndarray, times: np.ndarray,
-                  faults: ProducerFaults) -> np.ndarray:
-        """True average speed of a trip: the two zones' free-flow speeds, slowed by the hour (and knobs)."""
+    def speed_mph(self, pickup_idx: np.ndarray, dropoff_idx: np.ndarray, faults: ProducerFaults) -> np.ndarray:
+        """True average speed of a trip: the two zones' free-flow speeds (slowed by the congestion knob)."""
         city = self.city
-        hour = ((times // 3600) % 24).astype(int)
-        weekday = (((times // 86400) + 3) % 7).astype(int)  # 1970-01-01 was a Thursday
-        factor = HOUR_SPEED[hour] * np.where(weekday >= 5, WEEKEND_SPEED_BOOST, 1.0)
-        speed = 0.5 * (city.base_speed[pickup_idx] + city.base_speed[dropoff_idx]) * factor
+        speed = 0.5 * (city.base_speed[pickup_idx] + city.base_speed[dropoff_idx])
         if faults.congestion is not None:
             speed = speed * np.where(self.congested(pickup_idx, faults), faults.congestion.speed_multiplier, 1.0)
         return speed

@@ -2,7 +2,8 @@
 
 Every run writes two topics keyed by pickup zone: trips.requested at request time and
 trips.completed (the label) at dropoff time. Live labels come duration_s / time_scale wall
-seconds after the request; history and replay carry their own (past) times.
+seconds after the request; history and replay carry their own (past) times. Trips of the past
+(a history, a live producer's warm start) are marked as backfill (contracts.BACKFILL_HEADER).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..contracts import TripCompleted, TripRequested, new_event_id
-from .city import HOUR_DEMAND, WEEKDAY_DEMAND
+from ..contracts import BACKFILL_HEADERS, LABEL_MATURITY_S, TripCompleted, TripRequested, new_event_id
 from .faults import ProducerFaults, WireFaults
 from .simulator import TripBatch, TripSimulator
 from .sink import Sink
@@ -72,7 +72,8 @@ class Emitter:
             event_id=new_event_id(), event_time=_ts(batch.request_time[i]), trip_id=batch.trip_id[i],
             pickup_zone=int(batch.pickup_zone[i]), dropoff_zone=int(batch.dropoff_zone[i]),
             trip_distance=float(batch.trip_distance[i]), passenger_count=int(batch.passenger_count[i]))
-        self._emit(self.topics.requested, event.pickup_zone, event.model_dump(mode="json"), event.event_time)
+        self._emit(self.topics.requested, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
+                   batch.backfill)
         self.report.trips += 1
 
     def completed(self, batch: TripBatch, i: int, emitted_at: float) -> None:
@@ -81,11 +82,12 @@ class Emitter:
             pickup_zone=int(batch.pickup_zone[i]), dropoff_zone=int(batch.dropoff_zone[i]),
             pickup_time=_ts(batch.request_time[i]), trip_distance=float(batch.trip_distance[i]),
             passenger_count=int(batch.passenger_count[i]), duration_s=float(batch.duration_s[i]))
-        self._emit(self.topics.completed, event.pickup_zone, event.model_dump(mode="json"), event.event_time)
+        self._emit(self.topics.completed, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
+                   batch.backfill)
 
-    def _emit(self, topic: str, key: int, payload: dict, event_time: datetime) -> None:
+    def _emit(self, topic: str, key: int, payload: dict, event_time: datetime, backfill: bool) -> None:
         value, kind = self.wire.encode(payload, self.faults())
-        self.sink.send(topic, key, value)
+        self.sink.send(topic, key, value, BACKFILL_HEADERS if backfill else None)
         if self.on_emit:
             self.on_emit(topic, key, value, kind)
         report = self.report
@@ -141,11 +143,11 @@ def _warm_start(sim: TripSimulator, emitter: Emitter, pending: list, rate: float
                 time_scale: float, now: float) -> int:
     """The trips of the last `seconds` at `rate`, as if the producer had been running: requests at
     their past times, the labels already due in between, the rest left pending. The city did not
-    start with this process — and a fresh stack then serves features seconds old, not the ones
-    its last run left in the online store. Returns the next sequence number."""
+    start with this process: with a warm start as long as the longest zone window, a fresh stack's
+    features are at their steady level at once. Returns the next sequence number."""
     n = int(rate * seconds)
     times = np.sort(np.random.default_rng([sim.seed, 13]).uniform(now - seconds, now, n))
-    batch = sim.trips(times, emitter.faults())
+    batch = sim.trips(times, emitter.faults(), backfill=True)
     for i in range(n):
         _emit_due(pending, emitter, times[i])
         emitter.requested(batch, i)
@@ -160,45 +162,31 @@ def _emit_due(pending: list, emitter: Emitter, now: float) -> None:
         emitter.completed(batch, i, due)
 
 
-def _demand_hours(start: float, end: float, trips_per_day: float) -> Iterator[tuple[float, float, float]]:
-    """(hour start, hour end, expected trips) per simulated hour, following the hour-of-day and
-    weekday curves (trips_per_day is an average day's)."""
-    per_hour = trips_per_day / 24.0 / HOUR_DEMAND.mean() / WEEKDAY_DEMAND.mean()
-    hour_start = start
-    while hour_start < end:
-        hour_end = min(hour_start + 3600.0, end)
-        hour = int(hour_start // 3600) % 24
-        weekday = int((hour_start // 86400 + 3) % 7)
-        yield hour_start, hour_end, per_hour * HOUR_DEMAND[hour] * WEEKDAY_DEMAND[weekday] * (hour_end - hour_start) / 3600.0
-        hour_start = hour_end
+def history_request_times(rng: np.random.Generator, start: float, end: float, rate: float,
+                          chunk_s: float = 3600.0) -> Iterator[np.ndarray]:
+    """Poisson request times at `rate` trips/s over [start, end), a chunk of time at a time, sorted."""
+    chunk_start = start
+    while chunk_start < end:
+        chunk_end = min(chunk_start + chunk_s, end)
+        yield np.sort(rng.uniform(chunk_start, chunk_end, rng.poisson(rate * (chunk_end - chunk_start))))
+        chunk_start = chunk_end
 
 
-def history_request_times(rng: np.random.Generator, start: float, end: float, trips_per_day: float) -> Iterator[np.ndarray]:
-    """Poisson request times per simulated hour, following the hour-of-day and weekday curves."""
-    for hour_start, hour_end, expected in _demand_hours(start, end, trips_per_day):
-        yield np.sort(rng.uniform(hour_start, hour_end, rng.poisson(expected)))
-
-
-def history_start(days: float, end: float) -> float:
-    return (end - days * 86400) // 60 * 60
-
-
-def expected_history_trips(days: float, trips_per_day: float, end: float | None = None) -> float:
-    """How many trips `run_history` makes on average: a few night hours hold a fifth of a
-    busy evening's, so a short history's size depends on the hour it ends at."""
+def run_history(sim: TripSimulator, emitter: Emitter, seconds: float, *, rate: float,
+                end: float | None = None, label_wait_s: float = LABEL_MATURITY_S,
+                stopping: threading.Event | None = None) -> ProduceReport:
+    """Fast-forward: the last `seconds` of the city at `rate` trips/s (the live density), emitted as
+    fast as the broker takes them, in event-time order across both topics, as backfill. Requests
+    stop `label_wait_s` before `end` (now) and labels go on until it, so the history's last trips
+    have their labels, long ones included; labels due after `end` are not emitted (counted)."""
     end = end if end is not None else time.time()
-    return sum(expected for _, _, expected in _demand_hours(history_start(days, end), end, trips_per_day))
-
-
-def run_history(sim: TripSimulator, emitter: Emitter, days: float, *, trips_per_day: float = 10_000,
-                end: float | None = None, stopping: threading.Event | None = None) -> ProduceReport:
-    """Fast-forward: `days` of simulated past, emitted as fast as the broker takes it, in event-time
-    order across both topics. Labels due after `end` (now) are not emitted (counted)."""
-    end = end if end is not None else time.time()
-    start = history_start(days, end)
+    if seconds <= label_wait_s:
+        raise ValueError(f"a history of {seconds:g} s leaves no time for requests before its last "
+                         f"{label_wait_s:g} s of labels")
     rng = np.random.default_rng([sim.seed, 11])
     faults = emitter.faults()
-    batches = (sim.trips(times, faults) for times in history_request_times(rng, start, end, trips_per_day))
+    batches = (sim.trips(times, faults, backfill=True)
+               for times in history_request_times(rng, end - seconds, end - label_wait_s, rate))
     return emit_in_time_order(batches, emitter, end=end, stopping=stopping)
 
 

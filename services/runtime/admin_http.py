@@ -1,13 +1,17 @@
-"""A small admin HTTP server for a service process: /healthz, /ready, /metrics, /faults.
+"""A small admin HTTP server for a service process: /healthz, /ready, /metrics, /status, /faults.
 
 /faults is how scenarios turn a running service's knobs without restarting it:
 GET returns the current knobs, POST merges a JSON object into them (validated by the
 service's pydantic model; a bad knob gets a 400 naming the field), DELETE resets them.
+/faults answers only with the run folder's admin key; every path refuses cross-origin
+and foreign-Host requests (runtime/admin_key.py), a POST body that is not JSON (415) or
+larger than MAX_BODY (413, before it is read).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Generic, TypeVar
@@ -15,7 +19,11 @@ from typing import Callable, Generic, TypeVar
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ValidationError
 
+from .admin_key import refuse_admin, refuse_origin
+
 K = TypeVar("K", bound=BaseModel)
+MAX_BODY = 1 << 20  # knobs are a few hundred bytes
+log = logging.getLogger("admin-http")
 
 
 class Knobs(Generic[K]):
@@ -41,12 +49,19 @@ class Knobs(Generic[K]):
             return self._value
 
 
+class _Refusal(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
 class AdminServer:
     """Serve health, readiness, Prometheus metrics and fault knobs on a loopback port."""
 
-    def __init__(self, port: int, ready: Callable[[], bool], knobs: Knobs | None = None,
+    def __init__(self, port: int, ready: Callable[[], bool], *, token: str | None, knobs: Knobs | None = None,
                  registry: CollectorRegistry = REGISTRY, host: str = "127.0.0.1",
                  status: Callable[[], dict] | None = None) -> None:
+        """token: the run folder's admin key (runtime/admin_key.admin_token); None refuses every /faults call."""
         self.ready, self.knobs, self.registry, self.status = ready, knobs, registry, status
         server = self
 
@@ -62,9 +77,34 @@ class AdminServer:
                 self.wfile.write(body)
 
             def _json(self, code: int, data: object) -> None:
+                if 400 <= code < 500 and code != 404 and isinstance(data, dict):  # a refusal: one line, no traceback
+                    log.warning("%s %s %s: %s", code, self.command, self.path[:200], str(data.get("error"))[:300])
                 self._send(code, json.dumps(data, default=str).encode())
 
+            def _refused(self) -> bool:
+                """Answer (and True) when the request may not go on: origin, Host, then the key for /faults."""
+                why = refuse_origin(self.headers.get("Host"), self.headers.get("Origin"), host)
+                if why is not None:
+                    self._json(403, {"error": why})
+                    return True
+                if self.path == "/faults" and (why := refuse_admin(self.headers.get("Authorization"), token)):
+                    self._json(401, {"error": why})
+                    return True
+                return False
+
+            def _read_json(self) -> object:
+                """The JSON body; _Refusal for a body too large or not JSON (checked before it is read)."""
+                ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    raise _Refusal(413, f"body of {length} bytes refused: at most {MAX_BODY}")
+                if ctype != "application/json":
+                    raise _Refusal(415, f"Content-Type {ctype or '(none)'} refused: send application/json")
+                return json.loads(self.rfile.read(length) or b"{}")
+
             def do_GET(self) -> None:
+                if self._refused():
+                    return
                 if self.path == "/healthz":
                     self._json(200, {"status": "ok"})
                 elif self.path == "/ready":
@@ -80,14 +120,18 @@ class AdminServer:
                     self._json(404, {"error": f"no route {self.path}"})
 
             def do_POST(self) -> None:
+                if self._refused():
+                    return
                 if self.path != "/faults" or not server.knobs:
                     return self._json(404, {"error": f"no route {self.path}"})
                 try:
-                    length = int(self.headers.get("Content-Length", 0))
-                    changes = json.loads(self.rfile.read(length) or b"{}")
+                    changes = self._read_json()
                     if not isinstance(changes, dict):
                         raise ValueError("body must be a JSON object of knobs")
                     value = server.knobs.merge(changes)
+                except _Refusal as refusal:
+                    self.close_connection = True  # the unread body must not be taken for the next request
+                    return self._json(refusal.status, {"error": refusal.message})
                 except ValidationError as exc:
                     return self._json(400, {"error": "invalid knob", "detail": exc.errors(include_url=False)})
                 except ValueError as exc:
@@ -95,6 +139,8 @@ class AdminServer:
                 self._json(200, value.model_dump(mode="json"))
 
             def do_DELETE(self) -> None:
+                if self._refused():
+                    return
                 if self.path != "/faults" or not server.knobs:
                     return self._json(404, {"error": f"no route {self.path}"})
                 self._json(200, server.knobs.reset().model_dump(mode="json"))

@@ -1,6 +1,11 @@
-"""Admin routes mounted at /admin: fault knobs and model versions, changed without a restart."""
+"""Admin routes mounted at /admin: fault knobs and model versions, changed without a restart.
+
+Only requests with the run folder's admin key get here (serving/edge.py checks it).
+"""
 
 from __future__ import annotations
+
+import json
 
 import anyio.to_thread
 import bentoml
@@ -11,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..errors import GamedayError
+from ..trainer.model_store import ModelStoreError
 from .schemas import PromoteRequest
 
 
@@ -19,10 +25,10 @@ def _predictor():  # the running TripTime instance's Predictor
 
 
 async def _body(request: Request) -> dict:
-    raw = await request.body()
-    import json
-
-    data = json.loads(raw or b"{}")
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError("body must be a JSON object")
     return data
@@ -59,8 +65,10 @@ async def promote(request: Request) -> JSONResponse:
         # Loading a model reads files: off the event loop, so requests keep flowing meanwhile.
         result = await anyio.to_thread.run_sync(lambda: _predictor().promote(
             change.tag, canary=change.canary, shadow=change.shadow, clear=change.clear))
-    except GamedayError as exc:
+    except ModelStoreError as exc:  # no such model
         return JSONResponse({"error": str(exc)}, status_code=404)
+    except GamedayError as exc:  # a change that makes no sense, e.g. a promotion without a tag
+        return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse(result)
 
 

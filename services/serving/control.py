@@ -11,6 +11,7 @@ import httpx
 
 from ..config import Settings
 from ..errors import GamedayError
+from ..runtime.admin_key import admin_headers
 from ..stack.state import RunFolder
 from ..trainer.model_store import resolve_tag, use_model_store
 from .routing import load_routing, save_routing
@@ -33,7 +34,7 @@ def change_models(settings: Settings, tag: str | None, *, canary: float | None =
     if url is not None:
         body = {"tag": resolved, "canary": canary, "shadow": shadow, "clear": clear}
         try:
-            response = httpx.post(f"{url}/admin/promote", json=body, timeout=60)
+            response = httpx.post(f"{url}/admin/promote", json=body, headers=admin_headers(settings), timeout=60)
         except httpx.HTTPError as exc:
             raise GamedayError(f"serving at {url} did not answer: {exc}",
                                hint="check `gameday status` and `gameday logs serving`") from None
@@ -52,7 +53,7 @@ def current_routing(settings: Settings) -> dict[str, str]:
     url = serving_url(settings)
     if url is not None:
         try:
-            described = httpx.get(f"{url}/admin/models", timeout=5).json()
+            described = httpx.get(f"{url}/admin/models", headers=admin_headers(settings), timeout=5).json()
             return {v["tag"]: role for role, v in described.items() if isinstance(v, dict) and v}
         except (httpx.HTTPError, ValueError):
             pass

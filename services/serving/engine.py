@@ -23,6 +23,7 @@ import numpy as np
 from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
+from ..runtime.kafka import kafka_options
 from ..trainer.model_store import EtaModel
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
@@ -75,7 +76,7 @@ class Predictor:
         self.publisher = PredictionPublisher(
             bootstrap, settings.serving.predictions_topic, settings.serving.publish_buffer,
             on_drop=lambda reason, n: self.metrics.publish_drops.labels(reason).inc(n),
-            on_sent=lambda n: self.metrics.published.inc(n)).start()
+            on_sent=lambda n: self.metrics.published.inc(n), security=kafka_options(settings.kafka)).start()
         log.info("serving %s", self.models.describe())
 
     # ---- predictions ---------------------------------------------------------------------
@@ -98,7 +99,6 @@ class Predictor:
         rows = np.empty((len(trips), N_FEATURES))
         rows[:, 0] = [trip.trip_distance for trip in trips]
         rows[:, 1] = [trip.passenger_count for trip in trips]
-        rows[:, 2:N_REQUEST] = _hour_and_weekday([trip.request_time for trip in trips], now)
         if len(distinct) == 1:
             rows[:, N_REQUEST:] = zones[distinct[0]].values
         else:
@@ -184,17 +184,6 @@ class Predictor:
         self._model_pool.shutdown(wait=False, cancel_futures=True)
         self.publisher.stop()
         self.reader.close()
-
-
-def _hour_and_weekday(request_times: list[datetime | None], now: datetime) -> list[tuple[float, float]] | tuple:
-    """pickup_hour and pickup_weekday of each trip (its request_time, else now) — the city runs on UTC."""
-    if all(when is None for when in request_times):
-        return (float(now.hour), float(now.weekday()))
-    result = []
-    for when in request_times:
-        when = (when or now).astimezone(timezone.utc)
-        result.append((float(when.hour), float(when.weekday())))
-    return result
 
 
 def _fill(rows: np.ndarray, fallback: dict[str, float]) -> np.ndarray:

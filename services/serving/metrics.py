@@ -18,12 +18,16 @@ class ServingMetrics:
     request_latency: Any
     requests: Any
     rows: Any
+    refused_rows: Any
     fallbacks: Any
     published: Any
     publish_drops: Any
 
     def count_rows(self, role: str, n: int) -> None:
         _child(self.rows, role).inc(n)
+
+    def count_refused_rows(self, n: int) -> None:
+        self.refused_rows.inc(n)
 
     def count_fallbacks(self, reason: str, n: int) -> None:
         _child(self.fallbacks, reason).inc(n)
@@ -51,6 +55,8 @@ class ServingMetrics:
             requests=Counter("gameday_serving_requests_total", "Requests by endpoint and HTTP status",
                              ["endpoint", "status"]),
             rows=Counter("gameday_serving_rows_total", "Predictions made, by role", ["role"]),
+            refused_rows=Counter("gameday_serving_rows_refused_total",
+                                 "Batch rows answered with their own error (not a valid trip)"),
             fallbacks=Counter("gameday_serving_feature_fallback_total",
                               "Predictions that used fallback features, by reason (missing, stale, timeout, unavailable)",
                               ["reason"]),

@@ -1,31 +1,32 @@
 """TripTime: the ETA service. `bentoml serve mlgameday.serving.service:TripTime --port 3000`
 
 POST /predict        one trip → ETA (seconds), model tag, role, feature freshness flags
-POST /predict_batch  {"trips": [...]} → one answer per trip
+POST /predict_batch  {"trips": [...]} → one answer per trip (an ETA, or the row's own error)
 GET  /readyz         200 once the model(s) and the feature store are loaded
 GET  /metrics        Prometheus (gameday_serving_* plus BentoML's own)
+GET  /docs.json      the OpenAPI 3.1 document of all of these (serving/openapi.py)
 /admin/faults        GET / POST (merge) / DELETE (reset) the runtime fault knobs
 /admin/models        GET the live / canary / shadow models; POST /admin/promote changes them
+                     (/admin/* only with the run folder's admin key: runtime/admin_key.py)
 
 Settings come from the typed config (GAMEDAY_* variables; the stack sets the run folder,
 the broker and the model store). Nothing a client sends makes a 5xx: a bad request is a
-400 naming the field, a feature store problem is a flagged fallback.
+4xx naming the problem (logged as one line), a feature store problem is a flagged fallback.
+What reaches the endpoints has passed the edge (serving/edge.py): origin and Host, the
+admin key, JSON bodies only (415), at most serving.max_body_mb (413).
 """
 
 from __future__ import annotations
 
 import gc
-
 import bentoml
-from pydantic import Field
 from pydantic_core import to_json
 from starlette.responses import Response
 
 from mlgameday.serving.admin import admin_app
+from mlgameday.serving.edge import RequestEdge
 from mlgameday.serving.metrics import RequestMetricsMiddleware
-from mlgameday.serving.schemas import EXAMPLE_TRIP, BatchResponse, EtaResponse, TripRequest
-
-MAX_BATCH = 10_000
+from mlgameday.serving.schemas import BatchRequest, BatchResponse, EtaResponse, TripRequest, judge_rows, row_trip_id
 
 
 # One worker: fault knobs and hot swaps live in the process (2 cores: the rest is for the stack).
@@ -60,13 +61,19 @@ class TripTime:
         """The ETA of one trip."""
         return _json((await self.predictor.predict([trip]))[0])
 
+    # The rows arrive unjudged (any JSON value): each is validated on its own, so one bad trip
+    # gets its own error instead of failing the batch.
     @bentoml.api(route="/predict_batch")
-    async def predict_batch(
-        self,
-        trips: list[TripRequest] = Field(min_length=1, max_length=MAX_BATCH, examples=[[EXAMPLE_TRIP]]),
-    ) -> BatchResponse:
+    async def predict_batch(self, batch: BatchRequest, /) -> BatchResponse:
         """ETAs of many trips in one call (one online read per distinct pickup zone)."""
-        return _json({"predictions": await self.predictor.predict(trips)})
+        good, refused = judge_rows(batch.trips)
+        answers = await self.predictor.predict(good) if good else []
+        if refused:
+            self.predictor.metrics.count_refused_rows(len(refused))
+            answered = iter(answers)
+            answers = [{"trip_id": row_trip_id(row), "error": refused[i]} if i in refused else next(answered)
+                       for i, row in enumerate(batch.trips)]
+        return _json({"predictions": answers, "rejected": len(refused)})
 
     @bentoml.on_shutdown
     def close(self) -> None:
@@ -77,5 +84,6 @@ def _json(body: dict) -> Response:
     return Response(to_json(body), media_type="application/json")
 
 
-TripTime.add_asgi_middleware(RequestMetricsMiddleware)
+TripTime.add_asgi_middleware(RequestMetricsMiddleware)  # outermost of ours: counts what the edge refuses too
+TripTime.add_asgi_middleware(RequestEdge)
 TripTime.mount_asgi_app(admin_app, path="/admin")

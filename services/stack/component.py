@@ -53,6 +53,8 @@ class StackContext:
             env["GAMEDAY_KAFKA__BOOTSTRAP"] = bootstrap
         if redis_url := self.endpoint("redis", "url"):
             env["GAMEDAY_REDIS__URL"] = redis_url
+        if password := self.settings.kafka.sasl_password:  # never in the run folder's settings.yaml
+            env["GAMEDAY_KAFKA__SASL_PASSWORD"] = password.get_secret_value()
         return env
 
 

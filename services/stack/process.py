@@ -51,11 +51,33 @@ class ProcessRef:
         return self.state() in (RUNNING, PAUSED)
 
     def rss_bytes(self) -> int | None:
-        proc = self.process()
+        """Resident memory of the component: its process, group and descendants (serving's BentoML
+        supervisor holds ~90 MB, its worker several hundred)."""
+        members = self.group_memory()
+        return sum(rss for _, _, rss in members) if members else None
+
+    def members(self) -> list[psutil.Process]:
+        """The process, its group and every descendant that left the group (BentoML's supervisor
+        starts its workers in sessions of their own), the leader first; [] when it is gone."""
+        leader = self.process()
+        if leader is None:
+            return []
         try:
-            return proc.memory_info().rss if proc else None
+            descendants = leader.children(recursive=True)
         except psutil.NoSuchProcess:
-            return None
+            descendants = []
+        found = {proc.pid: proc for proc in [leader, *_group_members(self.pid), *descendants]}
+        return sorted(found.values(), key=lambda proc: (proc.pid != self.pid, proc.pid))
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """(pid, process name, resident bytes) of each of members()."""
+        found = []
+        for proc in self.members():
+            try:
+                found.append((proc.pid, proc.name(), proc.memory_info().rss))
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return found
 
     def signal_group(self, sig: int) -> bool:
         """Signal the process group (the process was started as a session leader)."""
@@ -68,6 +90,20 @@ class ProcessRef:
         except PermissionError:
             os.kill(self.pid, sig)
         return True
+
+    def kill(self) -> bool:
+        """SIGKILL the process group and every descendant that left it (BentoML's workers run in
+        their own group: killing only the group left them serving, as orphans, after a chaos kill)."""
+        members = self.members()
+        if not members:
+            return False
+        killed = self.signal_group(signal.SIGKILL)
+        for proc in members[1:]:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        return killed
 
     def terminate(self, timeout_s: float = 15.0) -> None:
         """SIGTERM, wait, then SIGKILL: no process of the group is left behind."""
@@ -160,16 +196,25 @@ class ContainerRef:
         return self.state() in (RUNNING, PAUSED)
 
     def rss_bytes(self) -> int | None:
-        """Memory in use by the container (page cache excluded), as `docker stats` shows it."""
+        members = self.group_memory()
+        return members[0][2] if members else None
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """[(pid of the container's init as the engine sees it, "container <id>", bytes in use)]:
+        the memory `docker stats` shows (page cache excluded), for the whole container."""
         container = self._container()
         if container is None or container.status != "running":
-            return None
+            return []
         memory = container.stats(stream=False, one_shot=True).get("memory_stats", {})
         usage = memory.get("usage")
         if usage is None:
-            return None
+            return []
         stats = memory.get("stats", {})
-        return usage - stats.get("total_inactive_file", stats.get("inactive_file", 0))
+        in_use = usage - stats.get("total_inactive_file", stats.get("inactive_file", 0))
+        return [(container.attrs["State"]["Pid"], f"container {self.container_id[:12]}", in_use)]
+
+    def kill(self) -> bool:
+        return self.signal_group(signal.SIGKILL)
 
     def signal_group(self, sig: int) -> bool:
         """SIGSTOP/SIGCONT pause and unpause the whole container; other signals go to its init."""

@@ -27,9 +27,11 @@ def services(settings: Settings) -> list[Component]:
     from ..monitor.component import monitor_components
     from ..producer.component import producer_component
     from ..serving.component import ServingComponent
+    from ..trainer.model_store import untrained
 
-    every = [IngestComponent(), producer_component(), ServingComponent(), riders_component(),
-             *monitor_components(settings)]
+    # The producer waits for a model too: live trips must come after the history it is trained on.
+    every = [IngestComponent(), producer_component(skip_unless=untrained), ServingComponent(skip_unless=untrained),
+             riders_component(), *monitor_components(settings)]
     return [c for c in every if c.name in settings.services]
 
 

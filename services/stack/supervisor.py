@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
@@ -33,7 +33,9 @@ class ComponentStatus:
     ports: dict[str, int]
     endpoints: dict[str, str]
     uptime_s: float | None
-    rss_mb: float | None
+    rss_mb: float | None  # the whole process group (workers included)
+    # {"pid", "name", "rss_mb"} of each process of the group, the leader first.
+    processes: list[dict[str, Any]] = field(default_factory=list)
     # The container's id when the component runs in one (kafka.mode testcontainers).
     container: str | None = None
 
@@ -51,7 +53,10 @@ class Stack:
         self._fixed_components = components
         # A stack that is up is handled with the settings it was started with.
         if self.run.state_file.exists() and self.run.settings_file.exists():
-            settings = load_settings(self.run.settings_file, run_dir=settings.run_dir)
+            # The file has no secrets: the caller's settings (its environment or config) bring them.
+            password = settings.kafka.sasl_password
+            secrets = {"kafka": {"sasl_password": password.get_secret_value()}} if password else {}
+            settings = load_settings(self.run.settings_file, run_dir=settings.run_dir, **secrets)
         self._use(settings)
 
     def _use(self, settings: Settings) -> None:
@@ -78,7 +83,7 @@ class Stack:
                 )
             previous = self.run.load()
             records: dict[str, ComponentRecord] = {}
-            self.run.save_settings(settings_as_dict(self.settings))
+            self.run.save_settings(settings_as_dict(self.settings, secrets="left out"))
             try:
                 # A wave's components depend only on earlier waves: launch them together, then wait
                 # for each (the Python services spend seconds importing; in turn, they added up).
@@ -205,11 +210,14 @@ class Stack:
             state = record.state()
             ref = record.process
             alive = state in ("running", "paused")
-            rss = ref.rss_bytes() if ref and alive else None
+            members = ref.group_memory() if ref and alive else []
+            rss = sum(member_rss for _, _, member_rss in members)
             statuses.append(ComponentStatus(
                 name=name, state=state, pid=record.pid, ports=record.ports, endpoints=record.endpoints,
                 uptime_s=round(time.time() - record.started_at, 1) if alive else None,
                 rss_mb=round(rss / 2**20, 1) if rss else None,
+                processes=[{"pid": pid, "name": pname, "rss_mb": round(member_rss / 2**20, 1)}
+                           for pid, pname, member_rss in members],
                 container=record.container,
             ))
         return statuses
@@ -252,7 +260,7 @@ class Stack:
             ref = record.process
             state = record.state()
             if action == "kill":
-                if not ref or not ref.signal_group(signal.SIGKILL):
+                if not ref or not ref.kill():
                     return f"{name} was not running ({state})"
                 _wait_dead(ref)
                 return f"sent SIGKILL to {name} ({_which(record)})"

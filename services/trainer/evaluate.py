@@ -38,9 +38,9 @@ def latency_per_row(predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarra
 
 
 def write_plots(path: Path, title: str, frame: pd.DataFrame) -> None:
-    """One self-contained HTML page: predicted vs actual, residuals by hour and by borough.
+    """One self-contained HTML page: predicted vs actual, residuals by trip length and by borough.
 
-    `frame` has columns duration_s, prediction_s, pickup_hour and (optionally) borough.
+    `frame` has columns duration_s, prediction_s, trip_distance and (optionally) borough.
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -49,14 +49,16 @@ def write_plots(path: Path, title: str, frame: pd.DataFrame) -> None:
     residual = frame["prediction_s"] - frame["duration_s"]
     has_borough = "borough" in frame
     fig = make_subplots(rows=1, cols=3 if has_borough else 2, subplot_titles=(
-        "predicted vs actual (s)", "residual by pickup hour (s)",
+        "predicted vs actual (s)", "residual by trip distance, miles (s)",
         *(["residual by pickup borough (s)"] if has_borough else [])))
     fig.add_trace(go.Scattergl(x=sample["duration_s"], y=sample["prediction_s"], mode="markers",
                                marker={"size": 3, "opacity": 0.4}, name="trips"), row=1, col=1)
     top = float(np.quantile(frame["duration_s"], 0.99))
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="ideal",
                              line={"dash": "dash"}), row=1, col=1)
-    fig.add_trace(go.Box(x=frame["pickup_hour"], y=residual, name="by hour", boxpoints=False), row=1, col=2)
+    bands = pd.cut(frame["trip_distance"], [0, 1, 2, 3, 5, 10, 20, np.inf],
+                   labels=["<1", "1-2", "2-3", "3-5", "5-10", "10-20", "20+"]).astype(str)
+    fig.add_trace(go.Box(x=bands, y=residual, name="by distance", boxpoints=False), row=1, col=2)
     if has_borough:
         fig.add_trace(go.Box(x=frame["borough"], y=residual, name="by borough", boxpoints=False), row=1, col=3)
     fig.update_layout(title=title, showlegend=False, height=480, width=1500)

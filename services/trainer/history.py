@@ -1,9 +1,9 @@
 """Make sure a labels history exists before training (or say exactly what to run).
 
-History = the producer's fast-forward (`--history-days N`: N simulated days of trips,
-emitted as fast as the broker takes them) turned into zone features and labels by
-ingest. When the stack's own ingest runs, it does that and we wait for it; otherwise
-an ingest pipeline runs here in the foreground until it has caught up.
+History = the producer's fast-forward (`--history 90m`: the last 90 minutes of the city at
+the live density, producer.rate, emitted as fast as the broker takes them) turned into zone
+features and labels by ingest. When the stack's own ingest runs, it does that and we wait
+for it; otherwise an ingest pipeline runs here in the foreground until it has caught up.
 """
 
 from __future__ import annotations
@@ -17,25 +17,25 @@ from .dataset import MIN_LABELS, NO_HISTORY_HINT, TrainerError
 Report = Callable[[str], None]
 CATCH_UP_TIMEOUT_S = 300
 HISTORY_POLL_RECORDS = 200
-MIN_HISTORY_SPAN_S = 3600.0      # a time split needs hours of history, not a live burst of minutes
+MIN_HISTORY_SPAN_S = 3600.0      # a time split needs an hour of history, not a live burst of minutes
 
 
-def ensure_history(settings: Settings, days: float | None, report: Report, trips_per_day: float = 10_000) -> None:
-    """If no completed trips were ingested yet, create `days` of history (default trainer.history_days).
+def ensure_history(settings: Settings, minutes: float | None, report: Report) -> None:
+    """If no completed trips were ingested yet, create `minutes` of history (default trainer.history_minutes).
 
     With history already present this does nothing: a second fast-forward over the
-    same days would double every zone's counts.
+    same time would double every zone's counts.
     """
     from ..features.history import load_trip_labels
 
     labels = load_trip_labels(settings)
     if is_history(labels):
-        if days is not None:
+        if minutes is not None:
             report(f"labels history exists ({len(labels)} trips): not creating more")
         return
-    if len(labels):  # e.g. the live producer ran a few seconds before training was asked for
+    if len(labels):  # e.g. `gameday produce --duration 60` before training: the history must come first
         report(f"{len(labels)} labels span only {_span(labels)}: that is live traffic, not a history")
-    create_history(settings, days or settings.trainer.history_days, report, trips_per_day)
+    create_history(settings, minutes or settings.trainer.history_minutes, report)
 
 
 def is_history(labels) -> bool:
@@ -51,8 +51,8 @@ def _span(labels) -> str:
     return f"{_span_s(labels) / 60:.0f} min"
 
 
-def create_history(settings: Settings, days: float, report: Report, trips_per_day: float = 10_000) -> int:
-    """Fast-forward the producer `days` days into Kafka and ingest it; returns the number of labels."""
+def create_history(settings: Settings, minutes: float, report: Report) -> int:
+    """Fast-forward the producer `minutes` into Kafka and ingest it; returns the number of labels."""
     from ..features.history import load_trip_labels
     from ..producer.run import ProduceOptions, produce
     from ..producer.sink import resolve_bootstrap
@@ -63,8 +63,8 @@ def create_history(settings: Settings, days: float, report: Report, trips_per_da
         reason = str(exc).splitlines()[0]
         raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it ({reason})",
                            hint=NO_HISTORY_HINT) from None
-    report(f"fast-forwarding {days:g} days of trips ({trips_per_day:g}/day) into Kafka")
-    sent = produce(settings, ProduceOptions(history_days=days, trips_per_day=trips_per_day))
+    report(f"fast-forwarding the last {minutes:g} min of the city ({settings.producer.rate:g} trips/s) into Kafka")
+    sent = produce(settings, ProduceOptions(history_s=minutes * 60))
     report(f"sent {sent.trips} trips; ingesting them into the feature store")
     if _stack_ingest_running(settings):
         _wait_for_stack_ingest(settings, report)
@@ -118,21 +118,25 @@ def _ingest_in_foreground(settings: Settings, report: Report) -> None:
             caught_up = pipeline.assigned and _lag(pipeline) == 0
             idle = idle + 1 if (result is None and caught_up) else 0
             if time.monotonic() - last_report > 2:
-                report(f"ingest: lag {_lag(pipeline)} events")
+                lag = _lag(pipeline)
+                report(f"ingest: lag {'not known yet' if lag is None else lag} events")
                 last_report = time.monotonic()
         if idle < 3:
             raise TrainerError(f"ingest did not catch up within {CATCH_UP_TIMEOUT_S} s",
-                               hint="check the broker, or create less history (--history-days)")
+                               hint="check the broker, or create less history (--history 60m)")
     finally:
         pipeline.close()  # the final checkpoint writes the buffered features and labels
 
 
-def _lag(pipeline: object) -> int:
+def _lag(pipeline: object) -> int | None:
+    """Events not yet ingested; None until the consumer knows every partition's end (before its
+    first fetch: counting those as 0 let a loaded machine call an unread backlog caught up)."""
     lag = 0
     for tp in pipeline.assigned:
         high = pipeline.consumer.highwater(tp)
-        if high is not None:
-            lag += max(0, high - pipeline.offsets.get((tp.topic, tp.partition), 0))
+        if high is None:
+            return None
+        lag += max(0, high - pipeline.offsets.get((tp.topic, tp.partition), 0))
     return lag
 
 

@@ -100,6 +100,12 @@ def save_model(*, variant: str, estimator: Any, features_used: Sequence[str], fa
     return str(ref.tag), Path(bentoml.models.get(ref.tag).path)
 
 
+def untrained(settings: Settings) -> str | None:
+    """None once a model is stored; else why a component that needs one waits (see stack/service.py)."""
+    use_model_store(settings)
+    return None if list_models() else "no trained model yet — run `gameday train`"
+
+
 def list_models() -> list[ModelInfo]:
     """Every stored ETA model, newest first."""
     import bentoml

@@ -13,7 +13,7 @@ from ..config import Settings
 from ..contracts import MODEL_FEATURES, TARGET
 from ..producer.city import CITY
 from .card import model_card
-from .dataset import TrainerError, TrainingData, build_training_data, recent_labels
+from .dataset import TrainerError, TrainingData, build_training_data, recent_labels, usable_labels
 from .evaluate import error_metrics, latency_per_row, write_plots
 from .model_store import (CARD_FILE, FEATURE_SERVICE, PLOTS_FILE, REFERENCE_FILE, EtaModel, save_model,
                           use_model_store)
@@ -47,11 +47,11 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
         raise TrainerError(f"unknown variant {unknown[0]!r}", hint=f"pick from: {', '.join(VARIANTS)}, all")
     use_model_store(settings)
     report("reading the labels history")
-    labels = load_trip_labels(settings) if labels is None else labels
+    labels = usable_labels(load_trip_labels(settings) if labels is None else labels)
     if since_s is not None:
         labels = recent_labels(labels, since_s)
-    report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast)")
-    data = build_training_data(settings, open_store(settings), labels, report)
+    report(f"point-in-time join of {len(labels)} trips with zone_stats (Feast, DuckDB offline store)")
+    data = build_training_data(settings, open_store(settings), labels)
     data.since_s = since_s
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")
     return [train_variant(settings, VARIANTS[name], data, report) for name in variants]
@@ -78,13 +78,15 @@ def train_variant(settings: Settings, variant: Variant, data: TrainingData, repo
            f"p90 {metrics['p90_abs_error_s']:.1f}s")
 
     def write_files(folder: Path, tag: str) -> None:
-        reference = data.train.sample(min(len(data.train), settings.trainer.reference_rows),
-                                      random_state=settings.trainer.seed).sort_values("event_timestamp")
+        # From the held-out trips: the monitor holds live windows to this sample's MAE, and live
+        # predictions are out-of-sample too (an in-sample MAE would make every window look worse).
+        reference = data.test.sample(min(len(data.test), settings.trainer.reference_rows),
+                                     random_state=settings.trainer.seed).sort_values("event_timestamp")
         reference = reference[[*MODEL_FEATURES, "zone_id", "event_timestamp", TARGET]].copy()
         reference["prediction_s"] = model.predict(reference[list(MODEL_FEATURES)].to_numpy(float))
         reference[[*MODEL_FEATURES, "zone_id", "event_timestamp", "prediction_s", TARGET]].to_parquet(
             folder / REFERENCE_FILE, index=False)
-        evaluated = data.test[["duration_s", "pickup_hour", "zone_id"]].copy()
+        evaluated = data.test[["duration_s", "trip_distance", "zone_id"]].copy()
         evaluated["prediction_s"] = predicted
         evaluated["borough"] = CITY.borough[np.clip(evaluated["zone_id"].to_numpy(int), 1, len(CITY.borough)) - 1]
         write_plots(folder / PLOTS_FILE, f"{variant.name}: held-out {data.window()['test_start']} →", evaluated)

@@ -5,10 +5,8 @@
   trip's duration.
 - accurate: LightGBM gradient-boosted trees on all model features.
 - worse: deliberately weak — a linear model trained without the trip distance (as if a
-  feature-pipeline change had dropped the column): passengers and time of day only. Used
-  by the bad-canary scenario. Why not "no zone features": live zone features are far
-  denser than the fast-forwarded history's, which blunts the zone features' edge online,
-  so a canary that only lacked them was not reliably worse on live traffic.
+  feature-pipeline change had dropped the column): passengers and the zone features only.
+  Used by the bad-canary scenario.
 """
 
 from __future__ import annotations
@@ -52,6 +50,6 @@ VARIANTS: dict[str, Variant] = {
                     MODEL_FEATURES, _linear),
     "accurate": Variant("accurate", "LightGBM gradient boosting (300 trees) on all model features",
                         MODEL_FEATURES, _boosted),
-    "worse": Variant("worse", "Ridge regression without trip distance (passengers and time of day only)",
-                     ("passenger_count", "pickup_hour", "pickup_weekday"), _linear),
+    "worse": Variant("worse", "Ridge regression without trip distance (passengers and zone features only)",
+                     tuple(f for f in MODEL_FEATURES if f != "trip_distance"), _linear),
 }

@@ -96,3 +96,14 @@ def test_testcontainers_mode_runs_the_infrastructure_in_containers(tmp_path: Pat
     assert kinds(kafka={"mode": "testcontainers"}, online_store="redis") == [ContainerKafka, ContainerRedis]
     assert kinds(kafka={"mode": "local"}, online_store="redis") == [LocalKafka, LocalRedis]
     assert kinds(kafka={"mode": "testcontainers"}) == [ContainerKafka]  # SQLite: no Redis at all
+
+
+def test_a_container_broker_with_sasl_is_refused_at_start(tmp_path: Path) -> None:
+    import pytest
+
+    from mlgameday.errors import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(run_dir=tmp_path / "run", kafka={"mode": "testcontainers", "security_protocol": "SASL_PLAINTEXT",
+                                                       "sasl_username": "u", "sasl_password": "p"})
+    assert "kafka.mode 'testcontainers' runs its broker without SASL or TLS" in str(error.value)

@@ -66,3 +66,16 @@ def test_an_answer_outside_the_choices_is_refused_with_the_list(catalog: Catalog
     with pytest.raises(AnswerError, match="root cause 'gremlins' is not one of the choices") as info:
         validate_answer(Answer("model", "gremlins", "retrain"), catalog.choices)
     assert "input-drift" in str(info.value)
+
+
+def test_no_incident_is_the_right_answer_for_the_healthy_scenario(catalog: Catalog) -> None:
+    scenario = catalog.get("healthy")
+    calm = Answer(component="none", root_cause="no-incident", fix="no-action", signal=None)
+    assert score_answer(scenario, calm, fired_signals=set()).total == 1.0
+    # Chasing a signal that did not fire, blaming the model and retraining a healthy system scores nothing.
+    busy = Answer(component="model", root_cause="concept-drift", fix="retrain", signal="mae_s")
+    assert levels(score_answer(scenario, busy, fired_signals=set())) == {
+        "detection": 0.0, "localization": 0.0, "root_cause": 0.0, "mitigation": 0.0}
+    # Suspecting the monitor is half right; raising thresholds half a fix.
+    wary = Answer(component="none", root_cause="monitor-false-alarm", fix="raise-thresholds", signal=None)
+    assert levels(score_answer(scenario, wary, fired_signals=set()))["root_cause"] == 0.5

@@ -53,3 +53,15 @@ def test_dlq_repair_maps_fields_and_refuses_what_is_not_json() -> None:
     assert parse_renames(["distance_miles=trip_distance"]) == {"distance_miles": "trip_distance"}
     with pytest.raises(DlqError, match="expected OLD=NEW"):
         parse_renames(["distance_miles"])
+
+
+def test_dlq_replay_never_sends_a_truncated_original() -> None:
+    from mlgameday.contracts import dead_letter_of
+    from mlgameday.drill.dlq import ReplayReport, _replay_one
+
+    huge = b'{"trip_id":"t1","padding":"' + b"x" * 200_000 + b'"}'
+    letter = dead_letter_of(huge, source_topic="trips.requested", partition=0, offset=3, consumer="ingest",
+                            reason="padding: unexpected field")
+    report = ReplayReport()
+    _replay_one(letter.to_bytes(), None, report, {}, None, None)
+    assert (report.replayed, report.skipped) == (0, {"original truncated (too large to keep whole)": 1})

@@ -8,6 +8,7 @@ from pathlib import Path
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.debrief import write_debrief
 from mlgameday.drill.expect import check_all
+from mlgameday.drill.precision import judge_alerts
 from mlgameday.drill.runner import DrillResult
 from mlgameday.drill.timeline import Timeline
 
@@ -36,13 +37,16 @@ def test_debrief_from_a_recorded_timeline(tmp_path: Path) -> None:
     report.write_text("<html>the drift report</html>")
     timeline = Timeline.load(recorded_timeline(tmp_path, report))
     outcomes = check_all(scenario.expect, timeline, {"fault": 20.0}, time_factor=0.5)
-    result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True)
+    result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True,
+                         alerts=judge_alerts(scenario, timeline, 20.0))
     assert result.passed
 
     paths = write_debrief(result, timeline, settings=None, counts={"events": {"predictions": 1200}})
     markdown = paths["markdown"].read_text()
-    assert "PASSED: every expected signal fired in time" in markdown
+    assert "PASSED: every expected signal fired in time, and no other alert" in markdown
     assert "| 41.5 | alert: drift.detected |" in markdown
+    assert "| 42 | `drift.detected on trip_distance` | 0.43 | expected |" in markdown
+    assert "Counts: 1 expected, 0 consequence, 0 baseline noise, 0 unexpected." in markdown
     # The drill keeps its own link to the report it cites: the monitor prunes old windows.
     kept = tmp_path / "evidence" / report.name
     assert f"Evidently report: `{kept}`" in markdown
@@ -66,5 +70,5 @@ def test_a_failed_expectation_is_named_in_the_debrief(tmp_path: Path) -> None:
     result = DrillResult(scenario, tmp_path, outcomes, {"fault": 20.0}, wall_s=61.0, fast=True)
     assert not result.passed and [o.expectation.signal for o in result.missing()] == ["drift.detected"]
     markdown = write_debrief(result, timeline, settings=None)["markdown"].read_text()
-    assert "FAILED: some expected signals did not fire" in markdown
+    assert "FAILED: an expected signal did not fire" in markdown
     assert "no drift.detected alert within 50s" in markdown

@@ -13,11 +13,17 @@ from mlgameday.producer.faults import ProducerFaults
 from mlgameday.runtime.admin_http import AdminServer, Knobs
 
 
+TOKEN = "test-admin-key-0123456789"
+
+
 class ServersTarget:
     """A target whose services are admin servers in this process (the knob path is the real one)."""
 
     def __init__(self, servers: dict[str, AdminServer]) -> None:
         self.servers = servers
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKEN}"}
 
     def admin_url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.servers[component].port}"
@@ -34,8 +40,8 @@ class ServersTarget:
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, AdminServer]]:
-    running = {"producer": AdminServer(0, lambda: True, Knobs(ProducerFaults)).start(),
-               "ingest": AdminServer(0, lambda: True, Knobs(IngestFaults)).start()}
+    running = {"producer": AdminServer(0, lambda: True, knobs=Knobs(ProducerFaults), token=TOKEN).start(),
+               "ingest": AdminServer(0, lambda: True, knobs=Knobs(IngestFaults), token=TOKEN).start()}
     yield running
     for server in running.values():
         server.stop()

@@ -81,7 +81,7 @@ def test_unknown_top_level_key_lists_the_allowed_keys(tmp_path: Path) -> None:
     data = with_changes()
     data["duration"] = "2m"
     message = error_of(tmp_path, data)
-    assert "duration: unknown key; allowed: name, title, teaches, stack, traffic, fast, faults, expect, explain, brief" in message
+    assert "duration: unknown key; allowed: name, title, teaches, stack, traffic, fast, faults, expect, may_alert, explain, brief" in message
 
 
 def test_unknown_nested_key_lists_the_keys_of_that_section(tmp_path: Path) -> None:

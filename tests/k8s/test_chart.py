@@ -200,3 +200,37 @@ def test_more_ingest_replicas_than_partitions_fail_with_a_message() -> None:
                     "--set", "ingest.replicas=4", "--set", "kafka.partitions=3")
     assert done.returncode != 0
     assert "ingest.replicas (4) must not exceed kafka.partitions (3)" in done.stderr
+
+
+def test_every_pod_that_talks_to_kafka_gets_the_client_secret_and_its_settings_load(tmp_path, monkeypatch) -> None:
+    from mlgameday.config import load_settings
+    from mlgameday.runtime.kafka import kafka_options
+
+    objects = render("external-kafka-auth")
+    pods = {o["metadata"]["name"]: pod_spec(o) for o in of_kind(objects, "Deployment", "StatefulSet", "Job")
+            if not o["metadata"]["name"].endswith("-redis")}
+    assert {name.removeprefix(f"{RELEASE}-mlgameday-") for name in pods} >= {"producer", "ingest", "serving", "monitor"}
+    properties = tmp_path / "client.properties"
+    properties.write_text('security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n'
+                          'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required '
+                          'username="gameday" password="from-the-secret";\n'
+                          'ssl.truststore.type=PEM\nssl.truststore.location=/etc/gameday/kafka-auth/ca.crt\n')
+    for name, spec in pods.items():
+        assert {"name": "kafka-auth", "secret": {"secretName": "kafka-client"}} in spec["volumes"], name
+        for container in spec["containers"]:
+            mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+            assert mounts.get("kafka-auth") == "/etc/gameday/kafka-auth", (name, container["name"])
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            path = env.get("GAMEDAY_KAFKA__CLIENT_PROPERTIES") or env.get("KAFKA_CLIENT_PROPERTIES")
+            assert path == "/etc/gameday/kafka-auth/client.properties", (name, container["name"])
+            if "GAMEDAY_KAFKA__CLIENT_PROPERTIES" not in env:
+                continue  # the topics Job: kafka-topics.sh --command-config reads the file itself
+            # The service's own settings, from the chart's environment (the Secret's file in place).
+            for key, value in env.items():
+                if key.startswith("GAMEDAY_") and value is not None:
+                    monkeypatch.setenv(key, str(properties) if key == "GAMEDAY_KAFKA__CLIENT_PROPERTIES" else value)
+            options = kafka_options(load_settings(run_dir=tmp_path / "run").kafka)
+            assert options["security_protocol"] == "SASL_SSL" and options["sasl_plain_password"] == "from-the-secret", name
+            assert options["ssl_cafile"] == "/etc/gameday/kafka-auth/ca.crt", name
+            for key in env:
+                monkeypatch.delenv(key, raising=False)

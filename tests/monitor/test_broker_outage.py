@@ -39,7 +39,7 @@ def test_an_alert_raised_while_the_broker_is_down_is_sent_when_it_is_back(tmp_pa
         topic = settings.monitor.alerts_topic
         broker.chaos("kill", "kafka")
 
-        alert = Alert(event_time=utcnow(), kind="freshness.stale", score=0.6, threshold=0.2, window=7,
+        alert = Alert(event_id="outage-alert", event_time=utcnow(), kind="freshness.stale", score=0.6, threshold=0.2, window=7,
                       message="raised during the outage")
         started = time.monotonic()
         service.publish(alert)                       # neither raises nor blocks the judging loop

@@ -21,7 +21,7 @@ def test_shift_in_trip_distance_alerts_on_that_column_only(monitor_run):
     run.send(traffic.events(WINDOW * SHIFT_AT))
     run.send(traffic.events(WINDOW * 4, shifts=(Shift("trip_distance", multiply=1.6),)))
     service = run.start()
-    admin = AdminServer(0, ready=service.ready, registry=service.registry).start()
+    admin = AdminServer(0, ready=service.ready, registry=service.registry, token=None).start()
     try:
         run.run_until(judged(8))
         metrics = httpx.get(f"http://127.0.0.1:{admin.port}/metrics").text

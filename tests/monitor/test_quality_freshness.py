@@ -64,6 +64,6 @@ def test_stopped_ingest_ageing_features_raise_a_freshness_alert(monitor_run):
     fresh = [a for a in run.alerts() if a.kind == "freshness.stale"]
     assert len(fresh) == 1 and fresh[0].window == 5, run.alerts()
     assert fresh[0].score > 0.9
-    ages = [r.freshness.p95_s for r in service.results]
-    assert ages == sorted(ages) and ages[-1] > 3600
+    ages = [r.freshness.p95_s for r in service.results]  # two windows at ~30 s (noisy), then ageing
+    assert max(ages[:2]) < ages[2] and ages[2:] == sorted(ages[2:]) and ages[-1] > 3600
 

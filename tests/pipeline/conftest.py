@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from mlgameday.config import Settings, load_settings
 from mlgameday.contracts import DeadLetter, TripCompleted, TripRequested
 from mlgameday.ingest.pipeline import IngestPipeline
-from mlgameday.producer.stream import expected_history_trips
+from mlgameday.contracts import LABEL_MATURITY_S
+from mlgameday.producer.run import ProduceOptions
 
 
 @pytest.fixture
@@ -40,11 +41,15 @@ def pipeline_settings(kafka_bootstrap: str, new_topic: Callable[..., str], tmp_p
     return make
 
 
-def trips_per_day_for(trips: float, days: float, end: float | None = None) -> float:
-    """The trips_per_day that makes a history of `days` ending now hold about `trips` trips at any
-    hour: the simulator follows the demand curve, and CI runs at night too (a 3 a.m. hour holds a
-    fifth of an evening's trips)."""
-    return trips / expected_history_trips(days, 1.0, end)
+def history_options(trips: float, request_minutes: float, seed: int) -> ProduceOptions:
+    """A fast-forwarded history of about `trips` trips requested over `request_minutes`, then the
+    hour in which their labels arrive (a history's requests stop LABEL_MATURITY_S before its end)."""
+    return ProduceOptions(history_s=request_minutes * 60 + LABEL_MATURITY_S, rate=trips / (request_minutes * 60), seed=seed)
+
+
+def history_rate(trips: float, request_minutes: float) -> float:
+    """The trips/s at which `run_history` requests about `trips` trips in `request_minutes`."""
+    return trips / (request_minutes * 60)
 
 
 def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:

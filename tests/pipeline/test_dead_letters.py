@@ -12,7 +12,7 @@ from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, Topics, run_history
 
-from .conftest import dead_letters, ingest_until_drained, trips_per_day_for, valid_events
+from .conftest import dead_letters, history_rate, ingest_until_drained, valid_events
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_malformed_events_go_to_the_dlq_and_good_ones_are_ingested_once(pipeline
                       lambda: faults, on_emit=lambda topic, key, value, kind: sent.append((topic, value, kind)))
     try:
         end = time.time()
-        run_history(TripSimulator(31), emitter, days=0.25, trips_per_day=trips_per_day_for(5250, 0.25, end), end=end)
+        run_history(TripSimulator(31), emitter, 0.25 * 86400, rate=history_rate(5250, 360), end=end, label_wait_s=0)
     finally:
         sink.close()
     bad = [(t, v, k) for t, v, k in sent if k is not None]

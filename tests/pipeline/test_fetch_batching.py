@@ -8,7 +8,7 @@ import pytest
 from mlgameday.features.store import open_store
 from mlgameday.producer.run import ProduceOptions, produce
 
-from .conftest import ingest_until_drained, trips_per_day_for, valid_events
+from .conftest import history_options, ingest_until_drained, valid_events
 from .reference import reference_features
 from .test_online_features import assert_online_equals_reference
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_trickle_below_the_fetch_minimum_is_ingested_within_the_wait(pipeline_settings) -> None:
     settings = pipeline_settings(ingest={"fetch_min_kb": 4096, "fetch_wait_ms": 200})
-    produce(settings, ProduceOptions(history_days=0.002, trips_per_day=trips_per_day_for(20, 0.002), seed=3))  # a few dozen events, ~10 KB
+    produce(settings, history_options(20, 3, seed=3))  # a few dozen events, ~10 KB
     pipeline = ingest_until_drained(settings, timeout_s=30)
     assert pipeline.totals["written"] > 0
     config = pipeline.consumer_options()

@@ -16,7 +16,7 @@ from mlgameday.features.history import load_trip_labels
 from mlgameday.features.store import open_store
 from mlgameday.producer.run import ProduceOptions, produce
 
-from .conftest import end_offsets, trips_per_day_for, valid_events
+from .conftest import end_offsets, history_options, valid_events
 from .reference import reference_features
 from .test_online_features import assert_online_equals_reference
 
@@ -53,7 +53,7 @@ def applied(port: int) -> int:
 
 def test_kill_9_mid_stream_then_restart_ends_exactly_as_without_the_kill(pipeline_settings, tmp_path) -> None:
     settings = pipeline_settings()
-    produce(settings, ProduceOptions(history_days=0.6, trips_per_day=trips_per_day_for(12_000, 0.6), seed=41))
+    produce(settings, history_options(12_000, 864, seed=41))
     cfg = settings.ingest
     total = sum(end_offsets(settings.kafka.bootstrap, [cfg.requested_topic, cfg.completed_topic]).values())
     assert total > 18_000

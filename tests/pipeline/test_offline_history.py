@@ -5,19 +5,21 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-import numpy as np
 import pandas as pd
+import pyarrow.dataset as ds
 import pytest
 
-from mlgameday.features.point_in_time import plan_slices, point_in_time_join
-from mlgameday.features.store import open_store
+from mlgameday.features.offline import ZONE_STATS_SCHEMA
+from mlgameday.features.point_in_time import point_in_time_join
+from mlgameday.features.store import offline_dir, open_store
 from mlgameday.producer.faults import ProducerFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, Topics, run_history
 
-from .conftest import ingest_until_drained, trips_per_day_for, valid_events
+from .conftest import history_rate, ingest_until_drained, valid_events
 from .reference import reference_features
+from .test_point_in_time import reference_join
 
 pytestmark = pytest.mark.integration
 
@@ -25,11 +27,12 @@ FEATURES = ["requests_15m", "completed_30m", "mean_speed_30m"]
 
 
 def produce_history(settings, seed: int, days: float, end: float) -> None:
+    """About 625 trips requested over `days` (no label hour after them: the test reads what is there)."""
     sink = KafkaSink(settings.kafka.bootstrap)
     topics = Topics(settings.producer.requested_topic, settings.producer.completed_topic)
     try:
-        run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days,
-                    trips_per_day=trips_per_day_for(625, days, end), end=end)
+        run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days * 86400,
+                    rate=history_rate(625, days * 1440), end=end, label_wait_s=0)
     finally:
         sink.close()
 
@@ -75,23 +78,22 @@ def test_point_in_time_join_returns_values_as_of_then_not_later(pipeline_setting
     before = historical(store, zones[:5], phase1_end - 3 * 3600)
     assert before["requests_15m"].isna().all()
 
-    # The sliced join (bounded memory for long histories) answers exactly what Feast's one join does,
-    # across the gap between the phases, before the history and past its end, in the caller's order.
+    # The join the trainer runs answers the join's definition, over the history ingest wrote, across
+    # the gap between the phases, before the history and past its end, in the caller's order.
     grid = pd.DataFrame([(zone, datetime.fromtimestamp(at, tz=timezone.utc)) for at in
                          range(int(phase1_end - 5 * 3600), int(now + 600), 397) for zone in range(1, 264, 5)],
                         columns=["zone_id", "event_timestamp"]).sample(frac=1, random_state=3, ignore_index=True)
     grid["trip_id"] = [f"t{i}" for i in range(len(grid))]
     service = store.get_feature_service("triptime_v1")
-    whole = store.get_historical_features(entity_df=grid, features=service).to_df()
-    expected = grid.merge(whole[["trip_id", *FEATURES]], on="trip_id", how="left")
-    sliced = point_in_time_join(settings, grid, service, budget=2_000)
-    assert list(sliced["trip_id"]) == list(grid["trip_id"])
-    assert sliced[FEATURES].notna().any(axis=1).sum() > 200   # the grid really hits history rows
-    pd.testing.assert_frame_equal(sliced[FEATURES].astype(float), expected[FEATURES].astype(float))
+    history = ds.dataset(str(offline_dir(settings)), schema=ZONE_STATS_SCHEMA, format="parquet").to_table().to_pandas()
+    joined = point_in_time_join(settings, grid, service)
+    assert list(joined["trip_id"]) == list(grid["trip_id"])
+    assert joined[FEATURES].notna().any(axis=1).sum() > 200   # the grid really hits history rows
+    pd.testing.assert_frame_equal(joined[FEATURES].astype(float), reference_join(history, grid))
 
     # Known then: only rows ingest had written by each row's time. Every row here was written during
     # this test (after `now`), so earlier times see nothing, and times after the writes see all of it.
-    known = point_in_time_join(settings, grid, service, known_then=True, budget=2_000)
+    known = point_in_time_join(settings, grid, service, known_then=True)
     written_by = datetime.fromtimestamp(time.time(), tz=timezone.utc)
     before_ingest = grid["event_timestamp"] < datetime.fromtimestamp(now, tz=timezone.utc)
     after_ingest = grid["event_timestamp"] > written_by
@@ -99,24 +101,5 @@ def test_point_in_time_join_returns_values_as_of_then_not_later(pipeline_setting
     assert known.loc[before_ingest, FEATURES].isna().all().all()
     assert known.loc[after_ingest, FEATURES].notna().any(axis=1).sum() > 10
     pd.testing.assert_frame_equal(known.loc[after_ingest, FEATURES].astype(float),
-                                  sliced.loc[after_ingest, FEATURES].astype(float))
+                                  joined.loc[after_ingest, FEATURES].astype(float))
 
-
-def test_slices_keep_the_merge_under_the_budget_and_cover_every_row() -> None:
-    minute = np.timedelta64(60, "s")
-    start = np.datetime64("2026-01-05T00:00:00")
-    entity_times = start + np.arange(1000) * minute
-    row_times = start + np.arange(0, 1000, 0.5) * minute
-    entity_zones, row_zones = np.arange(1000) % 7, np.arange(2000) % 7
-    ttl = 60 * minute
-    slices = plan_slices(entity_times, entity_zones, row_times, row_zones, ttl, budget=5_000)
-    assert slices[0][0] == 0 and slices[-1][1] == 1000
-    assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
-    for begin, end in slices:
-        window = (row_times >= entity_times[begin] - ttl) & (row_times <= entity_times[end - 1])
-        merged = sum(int((entity_zones[begin:end] == z).sum()) * int((row_zones[window] == z).sum()) for z in range(7))
-        assert merged <= 5_000 or end - begin == 1
-    assert len(slices) >= 8
-    # One entity row whose zone alone exceeds the budget still gets a slice of its own.
-    assert plan_slices(entity_times[500:503], np.zeros(3, int), row_times, np.zeros(2000, int), ttl, budget=10) == \
-        [(0, 1), (1, 2), (2, 3)]

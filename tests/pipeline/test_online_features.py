@@ -12,7 +12,7 @@ from mlgameday.producer.run import ProduceOptions, produce
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.admin_http import Knobs
 
-from .conftest import ingest_until_drained, read_topic, trips_per_day_for, valid_events
+from .conftest import history_options, ingest_until_drained, read_topic, valid_events
 from .reference import reference_features
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     # 3 hours of seeded history (trips every few seconds in busy zones): windows slide, labels come late.
     # Trips per hour follow the demand curve and the history ends at the wall clock: 24k/day keeps
     # even the quietest night hours above the floor below.
-    report = produce(settings, ProduceOptions(history_days=0.125, trips_per_day=trips_per_day_for(3000, 0.125), seed=11))
+    report = produce(settings, history_options(3000, 180, seed=11))
     assert report.events > 2500
 
     # The same events again (same bytes, same event_id), as after a producer retry.
@@ -67,7 +67,7 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
 
 def test_speed_unit_knob_writes_kmh_online_only(pipeline_settings) -> None:
     settings = pipeline_settings()
-    produce(settings, ProduceOptions(history_days=0.05, trips_per_day=trips_per_day_for(500, 0.05), seed=12))
+    produce(settings, history_options(500, 72, seed=12))
     knobs = Knobs(IngestFaults)
     knobs.merge({"speed_unit": "kmh"})
     ingest_until_drained(settings, knobs=knobs)

@@ -9,7 +9,7 @@ from mlgameday.features.online import read_zone_features
 from mlgameday.features.store import open_store
 from mlgameday.producer.run import ProduceOptions, produce
 
-from .conftest import ingest_until_drained, trips_per_day_for, valid_events
+from .conftest import history_options, ingest_until_drained, valid_events
 from .reference import reference_features
 from .test_online_features import assert_online_equals_reference
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def test_redis_online_store_serves_the_reference_features(pipeline_settings, redis_url) -> None:
     settings = pipeline_settings(online_store="redis", redis={"url": redis_url})
-    produce(settings, ProduceOptions(history_days=0.1, trips_per_day=trips_per_day_for(1200, 0.1), seed=51))
+    produce(settings, history_options(1200, 144, seed=51))
     ingest_until_drained(settings)
     store = open_store(settings)
     assert store.config.online_store.type == "redis"

@@ -9,12 +9,11 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from mlgameday.contracts import TripRequested
+from mlgameday.contracts import BACKFILL_HEADERS, TripRequested
 from mlgameday.producer.city import CITY
 from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
 from mlgameday.producer.simulator import TripSimulator
-from mlgameday.producer.stream import (Emitter, Topics, expected_history_trips, history_request_times, run_history,
-                                       run_live)
+from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history, run_live
 
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 
@@ -22,9 +21,11 @@ T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 class ListSink:
     def __init__(self) -> None:
         self.sent: list[tuple[str, int, bytes]] = []
+        self.headers: list[list | None] = []
 
-    def send(self, topic: str, key: int, value: bytes) -> None:
+    def send(self, topic: str, key: int, value: bytes, headers=None) -> None:
         self.sent.append((topic, key, value))
+        self.headers.append(headers)
 
     def flush(self) -> None:
         pass
@@ -61,23 +62,21 @@ def test_distributions_are_plausible_for_a_nyc_like_city() -> None:
     assert len(np.unique(t["pickup_zone"])) > 240               # ~all of the ~260 zones appear
 
 
-def test_demand_follows_the_hour_of_day() -> None:
+def test_a_history_has_the_live_density_in_every_hour() -> None:
+    """The city is stationary: a history at the live rate holds rate x seconds trips, hour after hour."""
     rng = np.random.default_rng(0)
-    day = T0 // 86400 * 86400 + 86400 * 7  # a Tuesday midnight, one week later
-    counts = [len(times) for times in history_request_times(rng, day, day + 86400, 24_000)]
-    assert len(counts) == 24
-    assert counts[18] > 3 * counts[4]                           # evening peak vs 4 a.m.
-    assert 20_000 < sum(counts) < 28_000
+    counts = [len(times) for times in history_request_times(rng, T0, T0 + 4 * 3600, rate=20)]
+    assert len(counts) == 4
+    for count in counts:                                       # Poisson: sd ~ 270 around 72,000
+        assert abs(count - 72_000) < 1_500
 
 
-def test_rush_hour_is_slower_than_night() -> None:
-    sim = TripSimulator(3, id_prefix="t")
+def test_the_city_keeps_no_clock() -> None:
+    """The same trips at 3 a.m. and at 5 p.m. take the same time: no rush hour unless a fault makes one."""
     midnight = T0 // 86400 * 86400 + 86400 * 7
-    rush = sim.trips(np.full(5000, midnight + 17.5 * 3600))
-    sim = TripSimulator(3, id_prefix="t")
-    night = sim.trips(np.full(5000, midnight + 3 * 3600))
-    assert np.array_equal(rush.trip_distance, night.trip_distance)
-    assert np.median(rush.duration_s) > 1.4 * np.median(night.duration_s)
+    rush = TripSimulator(3, id_prefix="t").trips(np.full(5000, midnight + 17.5 * 3600))
+    night = TripSimulator(3, id_prefix="t").trips(np.full(5000, midnight + 3 * 3600))
+    assert np.array_equal(rush.duration_s, night.duration_s)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
@@ -111,7 +110,7 @@ def test_congestion_slows_only_the_zones_asked_and_leaves_request_features() -> 
 
 def test_wire_faults_share_and_kinds() -> None:
     wire = WireFaults(seed=1)
-    event = TripRequested(event_time="2024-05-01T10:00:00Z", trip_id="x", pickup_zone=1, dropoff_zone=2,
+    event = TripRequested(event_id="e-x", event_time="2024-05-01T10:00:00Z", trip_id="x", pickup_zone=1, dropoff_zone=2,
                           trip_distance=1.5, passenger_count=1).model_dump(mode="json")
     kinds = [wire.encode(dict(event), ProducerFaults(malformed_share=0.2))[1] for _ in range(10_000)]
     assert abs(sum(k is not None for k in kinds) / 10_000 - 0.2) < 0.02
@@ -132,10 +131,16 @@ def test_bad_knobs_are_rejected_with_the_field() -> None:
 def test_history_is_in_event_time_order_with_late_labels() -> None:
     sink = ListSink()
     emitter = Emitter(sink, Topics(), seed=2, faults=ProducerFaults)
-    report = run_history(TripSimulator(2), emitter, days=0.25, trips_per_day=4000, end=T0)
+    report = run_history(TripSimulator(2), emitter, 6 * 3600, rate=0.05, end=T0)
     times = [json.loads(v)["event_time"] for _, _, v in sink.sent]
     assert times == sorted(times)
-    assert report.trips > 700 and report.by_topic["trips.completed"] + report.labels_not_emitted == report.trips
+    assert report.by_topic["trips.completed"] + report.labels_not_emitted == report.trips
+    assert 800 < report.trips < 1000                            # 0.05/s over the 5 h before the label hour
+    assert report.labels_not_emitted <= report.trips * 0.02    # only trips longer than that hour
+    requested = [datetime.fromisoformat(json.loads(v)["event_time"]).timestamp() for t, _, v in sink.sent
+                 if t == "trips.requested"]
+    assert T0 - 6 * 3600 <= min(requested) and max(requested) <= T0 - 3600
+    assert all(h == BACKFILL_HEADERS for h in sink.headers)     # trips of the past, all of them
     requested = {json.loads(v)["trip_id"]: json.loads(v)["event_time"] for t, _, v in sink.sent if t == "trips.requested"}
     for topic, key, value in sink.sent:
         body = json.loads(value)
@@ -170,13 +175,8 @@ def test_a_warm_start_emits_the_past_seconds_of_trips_then_goes_live() -> None:
             due = datetime.fromisoformat(trip["event_time"]).timestamp() + label["duration_s"] / 300
             assert abs(datetime.fromisoformat(label["event_time"]).timestamp() - due) < 0.01
     assert report.trips == len(requested) > len(past)  # then live trips
-
-
-@pytest.mark.parametrize("end_hour", [4, 18])
-def test_expected_history_trips_predicts_the_size_of_a_history_at_night_and_at_rush_hour(end_hour: int) -> None:
-    end = T0 // 86400 * 86400 + end_hour * 3600
-    per_day = 3000 / expected_history_trips(0.125, 1.0, end)
-    report = run_history(TripSimulator(4), Emitter(ListSink(), Topics(), 4, ProducerFaults), 0.125,
-                         trips_per_day=per_day, end=end)
-    assert 2800 < report.trips < 3200
-    assert (per_day > 20_000) == (end_hour == 4)   # the night needs several times the average day
+    marked = [h == BACKFILL_HEADERS for h in sink.headers]
+    for (topic, _, value), backfill in zip(sink.sent, marked):   # backfill: the warm start's trips only
+        trip = json.loads(value)
+        if topic == "trips.requested":
+            assert backfill == (datetime.fromisoformat(trip["event_time"]).timestamp() < started)

@@ -26,8 +26,7 @@ from .helpers import Server, write_config
 for _name in ("GAMEDAY_RUN_DIR", "GAMEDAY_CONFIG"):
     os.environ.pop(_name, None)
 
-HISTORY_DAYS = 2
-TRIPS_PER_DAY = 8000
+HISTORY_MINUTES = 150
 
 
 @dataclass
@@ -40,7 +39,7 @@ class TrainedRun:
 
 @pytest.fixture(scope="session")
 def trained_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
-    """A run folder with a few days of seeded history and the three variants trained on it."""
+    """A run folder with a seeded history (150 min at 4 trips/s) and the three variants trained on it."""
     from mlgameday.trainer.history import create_history
     from mlgameday.trainer.train import train
 
@@ -54,7 +53,7 @@ def trained_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
         client.close()
     config_file = write_config(root / "gameday.yaml", root / "run", kafka_bootstrap, suffix)
     settings = load_settings(config_file)
-    create_history(settings, HISTORY_DAYS, report=lambda _: None, trips_per_day=TRIPS_PER_DAY)
+    create_history(settings, HISTORY_MINUTES, report=lambda _: None)
     models = {m.variant: m for m in train(settings)}
     return TrainedRun(settings, config_file, models, suffix)
 

@@ -12,6 +12,7 @@ import yaml
 from kafka import KafkaConsumer
 
 from mlgameday.config import Settings
+from mlgameday.runtime.admin_key import admin_headers
 from mlgameday.serving.launcher import ServingProcess
 
 
@@ -21,12 +22,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+HISTORY_RATE = 4.0
+
+
 def write_config(path: Path, run_dir: Path, bootstrap: str, suffix: str, **serving: object) -> Path:
     """A gameday.yaml of the test's own: unique topics and consumer group on the shared broker."""
     config = {
         "run_dir": str(run_dir),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}"},
+        # A history at 4 trips/s: ~14k usable trips in the 150 minutes the trainer creates.
+        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": HISTORY_RATE},
         "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
                    "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}", "checkpoint_interval_s": 0.5},
         "serving": {"predictions_topic": f"pred.{suffix}", **serving},
@@ -40,7 +45,8 @@ class Server(ServingProcess):
 
     def __init__(self, settings: Settings, config_file: Path, bootstrap: str, log_path: Path) -> None:
         super().__init__(settings, config_file, bootstrap, free_port(), log_path)
-        self.client = httpx.Client(base_url=self.url, timeout=30)
+        # The tests call as the gameday CLI does: with the run folder's admin key.
+        self.client = httpx.Client(base_url=self.url, timeout=30, headers=admin_headers(settings))
 
     def metric(self, name: str, **labels: str) -> float:
         """Sum of a Prometheus sample (with these labels) on /metrics."""

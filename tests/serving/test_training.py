@@ -11,7 +11,7 @@ import pandas as pd
 from mlgameday.contracts import MODEL_FEATURES
 from mlgameday.trainer.model_store import list_models, load_model, resolve_tag, use_model_store
 
-from .conftest import TRIPS_PER_DAY
+from .helpers import HISTORY_RATE
 
 
 def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run):
@@ -91,8 +91,8 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     from mlgameday.config import load_settings
     from mlgameday.stack.component import StackContext
     from mlgameday.stack.state import RunFolder
-    from mlgameday.serving.component import SKIPPED, ServingComponent
-    from mlgameday.trainer.model_store import ModelStoreError
+    from mlgameday.serving.component import ServingComponent
+    from mlgameday.trainer.model_store import ModelStoreError, untrained
 
     settings = load_settings(run_dir=tmp_path / "run")
     use_model_store(settings)
@@ -104,11 +104,12 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     else:
         raise AssertionError("resolve_tag found a model in an empty store")
     # Under `gameday up`, serving is skipped with a message saying what to run, not a failure.
-    component, reports = ServingComponent(), []
+    component, reports = ServingComponent(skip_unless=untrained), []
     ctx = StackContext(settings, RunFolder(settings.run_path), {}, report=lambda name, msg: reports.append(msg))
     component.prepare(ctx)
     assert component.launch(ctx, {"http": 1}) is None
-    assert component.endpoints(ctx, {"http": 1}) == {"skipped": SKIPPED} and reports == [SKIPPED]
+    skipped = component.endpoints(ctx, {"http": 1})["skipped"]
+    assert "gameday train" in skipped and "gameday chaos start serving" in skipped and reports == [skipped]
 
 
 def test_a_few_minutes_of_live_labels_are_not_a_history():
@@ -127,24 +128,25 @@ def test_a_few_minutes_of_live_labels_are_not_a_history():
 
 
 def test_since_trains_on_recent_trips_only_and_names_a_window_too_narrow(trained_run):
-    """`gameday train --since 6h`: retrain on recent data (the fix for drift), judged on its latest part."""
+    """`gameday train --since 75m`: retrain on recent data (the fix for drift), judged on its latest part."""
     def gameday(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "mlgameday", "--config", str(trained_run.config_file), *args],
                               capture_output=True, text=True, timeout=600)
 
     started = pd.Timestamp.now(tz="UTC")
-    done = gameday("train", "--variant", "worse", "--since", "6h", "--json")
+    done = gameday("train", "--variant", "worse", "--since", "75m", "--json")
     assert done.returncode == 0, done.stderr
     tag = json.loads(done.stdout)[0]["tag"]
     use_model_store(trained_run.settings)
     import bentoml
 
     training = bentoml.models.get(tag).info.metadata["training"]
-    assert pd.Timestamp(training["train_start"]) >= started - pd.Timedelta(hours=6, minutes=1)
-    assert training["train_rows"] + training["test_rows"] < 0.5 * TRIPS_PER_DAY  # a quarter of a day, not two
+    assert pd.Timestamp(training["train_start"]) >= started - pd.Timedelta(minutes=76)
+    usable = HISTORY_RATE * 60 * 60                   # the history's settled, mature hour of trips
+    assert 0.1 * usable < training["train_rows"] + training["test_rows"] < 0.5 * usable  # its last 15 min
 
     # A variant name still means its newest model; drills start from the newest whole-history one.
-    assert training["since_s"] == 6 * 3600
+    assert training["since_s"] == 75 * 60
     assert resolve_tag("worse") == tag
     assert resolve_tag("worse", whole_history=True) == trained_run.models["worse"].tag
 

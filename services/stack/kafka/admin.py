@@ -11,19 +11,21 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from ...contracts import Topics
 
 
-def admin_client(bootstrap: str, timeout_ms: int = 3000) -> KafkaAdminClient:
+def admin_client(bootstrap: str, timeout_ms: int = 3000, **security) -> KafkaAdminClient:
+    """An admin client; `security` is runtime.kafka.kafka_options(settings.kafka) (none: PLAINTEXT)."""
     return KafkaAdminClient(
         bootstrap_servers=bootstrap,
         client_id="gameday-admin",
         request_timeout_ms=timeout_ms,
         api_version_auto_timeout_ms=timeout_ms,
+        **security,
     )
 
 
-def broker_answers(bootstrap: str) -> bool:
+def broker_answers(bootstrap: str, **security) -> bool:
     """True when the admin API lists topics (the broker is up and has a controller)."""
     try:
-        client = admin_client(bootstrap, timeout_ms=2000)
+        client = admin_client(bootstrap, timeout_ms=2000, **security)
     except (KafkaError, OSError, ValueError):
         return False
     try:
@@ -35,18 +37,18 @@ def broker_answers(bootstrap: str) -> bool:
         client.close()
 
 
-def wait_until_answers(bootstrap: str, timeout_s: float) -> bool:
+def wait_until_answers(bootstrap: str, timeout_s: float, **security) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if broker_answers(bootstrap):
+        if broker_answers(bootstrap, **security):
             return True
         time.sleep(0.3)
     return False
 
 
-def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = Topics.ALL) -> list[str]:
+def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = Topics.ALL, **security) -> list[str]:
     """Create the missing topics (replication 1 on a single broker). Returns the ones created."""
-    client = admin_client(bootstrap)
+    client = admin_client(bootstrap, **security)
     try:
         existing = set(client.list_topics())
         missing = [t for t in topics if t not in existing]

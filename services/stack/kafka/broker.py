@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ...config import KafkaSettings
 from ..ports import LOOPBACK
 
 
@@ -18,6 +19,26 @@ def new_cluster_id() -> str:
         cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         if not cid.startswith("-"):
             return cid
+
+
+@dataclass(frozen=True)
+class ScramUser:
+    """The SASL/SCRAM user a local broker is formatted with (kafka.security_protocol SASL_PLAINTEXT)."""
+
+    mechanism: str
+    name: str
+    password: str
+
+    @classmethod
+    def of(cls, kafka: KafkaSettings) -> "ScramUser | None":
+        if kafka.security_protocol != "SASL_PLAINTEXT":
+            return None
+        assert kafka.sasl_username and kafka.sasl_password  # the settings' validator requires them
+        return cls(kafka.sasl_mechanism, kafka.sasl_username, kafka.sasl_password.get_secret_value())
+
+    def jaas(self) -> str:
+        return (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{self.name}" '
+                f'password="{self.password}";')
 
 
 @dataclass(frozen=True)
@@ -37,13 +58,23 @@ class Listeners:
         return cls(client=address, advertised=address, controller=f"{LOOPBACK}:{controller_port}")
 
 
-def server_properties(log_dir: Path | str, listeners: Listeners, partitions: int) -> str:
-    names = ["PLAINTEXT", "CONTROLLER"] + (["INTERNAL"] if listeners.internal else [])
-    bound = [f"PLAINTEXT://{listeners.client}", f"CONTROLLER://{listeners.controller}"]
-    advertised = [f"PLAINTEXT://{listeners.advertised}"]
+def server_properties(log_dir: Path | str, listeners: Listeners, partitions: int,
+                      scram: ScramUser | None = None) -> str:
+    # With a SCRAM user, clients authenticate on the broker's listener (SASL_PLAINTEXT); the
+    # controller's listener stays internal (loopback, the broker itself is its only client).
+    client = "SASL_PLAINTEXT" if scram else "PLAINTEXT"
+    names = [client, "CONTROLLER"] + (["INTERNAL"] if listeners.internal else [])
+    bound = [f"{client}://{listeners.client}", f"CONTROLLER://{listeners.controller}"]
+    advertised = [f"{client}://{listeners.advertised}"]
     if listeners.internal:
         bound.append(f"INTERNAL://{listeners.internal}")
         advertised.append(f"INTERNAL://{listeners.internal}")
+    protocols = {name: "PLAINTEXT" if name in ("CONTROLLER", "INTERNAL") else client for name in names}
+    sasl = [
+        f"sasl.enabled.mechanisms={scram.mechanism}",
+        f"sasl.mechanism.inter.broker.protocol={scram.mechanism}",
+        f"listener.name.sasl_plaintext.{scram.mechanism.lower()}.sasl.jaas.config={scram.jaas()}",
+    ] if scram else []
     # A static quorum (controller.quorum.voters) rather than a dynamic one: the voter
     # endpoints are not stored in the metadata log, so the broker may come back on
     # other ports after a restart and keep its data.
@@ -54,8 +85,9 @@ def server_properties(log_dir: Path | str, listeners: Listeners, partitions: int
         f"listeners={','.join(bound)}",
         f"advertised.listeners={','.join(advertised)}",
         "controller.listener.names=CONTROLLER",
-        f"listener.security.protocol.map={','.join(f'{name}:PLAINTEXT' for name in names)}",
-        f"inter.broker.listener.name={'INTERNAL' if listeners.internal else 'PLAINTEXT'}",
+        f"listener.security.protocol.map={','.join(f'{name}:{protocols[name]}' for name in names)}",
+        f"inter.broker.listener.name={'INTERNAL' if listeners.internal else client}",
+        *sasl,
         f"log.dirs={log_dir}",
         f"num.partitions={partitions}",
         "offsets.topic.replication.factor=1",

@@ -6,11 +6,12 @@ import subprocess
 from pathlib import Path
 
 from ...errors import StackError
+from ...runtime.kafka import kafka_options
 from ..component import Component, LaunchSpec, StackContext
 from ..ports import LOOPBACK
 from ..state import ComponentRecord
 from .admin import broker_answers, ensure_topics
-from .broker import Listeners, jvm_flags, log4j_config, new_cluster_id, server_properties
+from .broker import Listeners, ScramUser, jvm_flags, log4j_config, new_cluster_id, server_properties
 from .jars import JAVA_HINT, ensure_jars, require_tool
 
 
@@ -34,18 +35,30 @@ class LocalKafka(Component):
     def launch(self, ctx: StackContext, ports: dict[str, int]) -> LaunchSpec:
         home, props, log_dir = self._paths(ctx)
         log_dir.mkdir(parents=True, exist_ok=True)
+        scram = ScramUser.of(ctx.settings.kafka)
         props.write_text(server_properties(log_dir, Listeners.local(ports["broker"], ports["controller"]),
-                                           ctx.settings.kafka.partitions))
+                                           ctx.settings.kafka.partitions, scram))
+        props.chmod(0o600)  # it holds the SCRAM password when there is one
         classpath = f"{self.libs}/*"
+        # SCRAM users live in the metadata log: they are added when the storage is formatted.
+        users_file = home / "scram-user"
+        user = f"{scram.mechanism} {scram.name}" if scram else ""
         if not (log_dir / "meta.properties").exists():
-            ctx.report(self.name, "formatting KRaft storage")
+            ctx.report(self.name, "formatting KRaft storage" + (f" with SASL user {scram.name}" if scram else ""))
+            add_user = ["--add-scram", f"{scram.mechanism}=[name={scram.name},password={scram.password}]"] if scram else []
             result = subprocess.run(
                 ["java", "-Xmx128m", "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 "-t", new_cluster_id(), "-c", str(props), "--ignore-formatted"],
+                 "-t", new_cluster_id(), "-c", str(props), "--ignore-formatted", *add_user],
                 capture_output=True, text=True,
             )
             if result.returncode != 0:
                 raise StackError(f"formatting Kafka storage in {log_dir} failed:\n{result.stdout}{result.stderr}")
+            users_file.write_text(user)
+        elif scram and (not users_file.exists() or users_file.read_text() != user):
+            raise StackError(f"the broker's storage in {log_dir} was formatted without the SASL user {scram.name} "
+                             f"({scram.mechanism}): SCRAM users are added when the storage is formatted",
+                             hint="`gameday down --wipe` (deletes the topics' data) and start again, or keep "
+                                  "kafka.security_protocol as the storage was formatted")
         heap, tuning = jvm_flags(ctx.settings.kafka.heap_mb)
         argv = ["java", *heap, *tuning, f"-Dlog4j2.configurationFile={log4j_config()}",
                 "-cp", classpath, "kafka.Kafka", str(props)]
@@ -55,10 +68,10 @@ class LocalKafka(Component):
         return {"bootstrap": f"{LOOPBACK}:{ports['broker']}"}
 
     def is_ready(self, ctx: StackContext, record: ComponentRecord) -> bool:
-        return broker_answers(record.endpoints["bootstrap"])
+        return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
         if created:
             ctx.report(self.name, f"created topics {', '.join(created)}")
 
@@ -72,10 +85,10 @@ class ExternalKafka(Component):
         return {"bootstrap": ctx.settings.kafka.bootstrap or ""}
 
     def is_ready(self, ctx: StackContext, record: ComponentRecord) -> bool:
-        return broker_answers(record.endpoints["bootstrap"])
+        return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
 
     def data_paths(self, ctx: StackContext) -> list[Path]:
         return []  # never wipe somebody else's cluster

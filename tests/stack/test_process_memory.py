@@ -1,0 +1,39 @@
+"""A component's memory is its whole process group's: serving's worker, not only its supervisor."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from mlgameday.stack.process import spawn
+
+# A leader (small) that starts a worker holding ~200 MB, as `bentoml serve` starts its worker.
+LEADER = """
+import subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c",
+    "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(60)"])
+time.sleep(60)
+"""
+
+
+def test_group_memory_counts_the_worker(tmp_path: Path) -> None:
+    ref = spawn([sys.executable, "-c", LEADER], log_file=tmp_path / "leader.log")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            members = ref.group_memory()
+            if len(members) == 2 and members[1][2] > 200 * 2**20:
+                break
+            time.sleep(0.2)
+        assert [pid for pid, _, _ in members][0] == ref.pid, "the leader comes first"
+        assert len(members) == 2, members
+        leader_rss = psutil.Process(ref.pid).memory_info().rss
+        assert leader_rss < 100 * 2**20
+        assert ref.rss_bytes() == sum(rss for _, _, rss in members)
+        assert ref.rss_bytes() > leader_rss + 200 * 2**20
+    finally:
+        ref.terminate(timeout_s=5)
+    assert ref.group_memory() == []
