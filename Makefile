@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test deps venv clean
+.PHONY: drill test deps venv clean images docker-engine docker-engine-stop test-containers
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -23,6 +23,23 @@ drill: deps venv
 
 test: deps venv
 	$(BIN)/python -m pytest -q
+
+# Containers: the images (no registry needed), a Docker engine when none answers (as root on
+# Debian/Ubuntu: docker.io, dockerd started by hand), and the testcontainers lane.
+CONTAINER_TESTS := tests/containers tests/stack tests/pipeline \
+	"tests/drill/test_scenarios_e2e.py::test_later_scenario_fires_every_expected_signal_in_time[broker-outage]"
+
+docker-engine: venv
+	$(BIN)/gameday images engine start
+
+docker-engine-stop: venv
+	$(BIN)/gameday images engine stop
+
+images: deps venv docker-engine
+	$(BIN)/gameday images build
+
+test-containers: images
+	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
 
 clean:
 	-$(BIN)/gameday down

@@ -83,6 +83,9 @@ class KafkaSettings(BaseModel):
         if self.mode == "local" and self.security_protocol == "SASL_PLAINTEXT" and self.sasl_mechanism == "PLAIN":
             raise ValueError("the local broker's SASL users are SCRAM users: use kafka.sasl_mechanism "
                              "SCRAM-SHA-512 or SCRAM-SHA-256 with kafka.mode local")
+        if self.mode == "testcontainers" and self.security_protocol != "PLAINTEXT":
+            raise ValueError("kafka.mode 'testcontainers' runs its broker without SASL or TLS: use PLAINTEXT "
+                             "(a SASL_PLAINTEXT broker: kafka.mode local)")
         if self.mode == "local" and self.security_protocol.endswith("SSL"):
             raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
                              "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
@@ -310,6 +313,19 @@ class MonitorSettings(BaseModel):
         return self
 
 
+class ImageSettings(BaseModel):
+    """The images `gameday images build` makes (docker/) and the Docker engine it may start."""
+
+    # The base every image starts FROM: "mmdebstrap" builds Debian bookworm from this machine's
+    # apt mirror (no registry needed); or an image to pull where a registry is reachable,
+    # e.g. "debian:bookworm-slim" (the official one).
+    base: str = "mmdebstrap"
+    # Where a Docker engine started by `gameday images engine start` keeps its images and
+    # build cache, and where build contexts (jars, wheels) are staged: outside the work tree.
+    engine_root: Path = CACHE_HOME / "docker"
+    build_cache: Path = CACHE_HOME / "images"
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -332,6 +348,7 @@ class Settings(BaseSettings):
     trainer: TrainerSettings = TrainerSettings()
     serving: ServingSettings = ServingSettings()
     monitor: MonitorSettings = MonitorSettings()
+    images: ImageSettings = ImageSettings()
     # Which TripTime services `gameday up` starts besides the infrastructure (Kafka, Redis):
     # all by default; [] runs only the infrastructure (GAMEDAY_SERVICES='[]').
     services: list[Literal["ingest", "producer", "serving", "riders", "monitor", "prometheus"]] = [

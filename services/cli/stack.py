@@ -95,7 +95,7 @@ def _print_status(stack: Stack) -> None:
     for s in stack.status():
         style = STATE_STYLE.get(s.state, "")
         table.add_row(
-            s.name, f"[{style}]{s.state}[/]", str(s.pid or "-"),
+            s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
             ", ".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
             ", ".join(s.endpoints.values()) or "-",
             f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-",

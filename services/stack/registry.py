@@ -8,14 +8,15 @@ from ..config import Settings
 from .component import Component
 from .kafka.container import ContainerKafka
 from .kafka.local import ExternalKafka, LocalKafka
-from .redis import LocalRedis
+from .redis import ContainerRedis, LocalRedis
 
 
 def infrastructure(settings: Settings) -> list[Component]:
     kafka = {"local": LocalKafka, "external": ExternalKafka, "testcontainers": ContainerKafka}[settings.kafka.mode]
     parts: list[Component] = [kafka()]
     if settings.online_store == "redis" and not settings.redis.url:
-        parts.append(LocalRedis())
+        # testcontainers mode runs the infrastructure in containers: Redis too.
+        parts.append(ContainerRedis() if settings.kafka.mode == "testcontainers" else LocalRedis())
     return parts
 
 

@@ -36,6 +36,8 @@ class ComponentStatus:
     rss_mb: float | None  # the whole process group (workers included)
     # {"pid", "name", "rss_mb"} of each process of the group, the leader first.
     processes: list[dict[str, Any]] = field(default_factory=list)
+    # The container's id when the component runs in one (kafka.mode testcontainers).
+    container: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -216,6 +218,7 @@ class Stack:
                 rss_mb=round(rss / 2**20, 1) if rss else None,
                 processes=[{"pid": pid, "name": pname, "rss_mb": round(member_rss / 2**20, 1)}
                            for pid, pname, member_rss in members],
+                container=record.container,
             ))
         return statuses
 
@@ -260,22 +263,22 @@ class Stack:
                 if not ref or not ref.kill():
                     return f"{name} was not running ({state})"
                 _wait_dead(ref)
-                return f"sent SIGKILL to {name} (pid {record.pid})"
+                return f"sent SIGKILL to {name} ({_which(record)})"
             if action == "pause":
                 if not ref or not ref.signal_group(signal.SIGSTOP):
                     return f"{name} was not running ({state})"
-                return f"sent SIGSTOP to {name} (pid {record.pid}): paused"
+                return f"sent SIGSTOP to {name} ({_which(record)}): paused"
             if action == "resume":
                 if not ref or state != PAUSED:
                     return f"{name} was not paused ({state})"
                 ref.signal_group(signal.SIGCONT)
-                return f"sent SIGCONT to {name} (pid {record.pid}): resumed"
+                return f"sent SIGCONT to {name} ({_which(record)}): resumed"
             if action == "stop":
                 if ref:
                     ref.terminate(component.stop_timeout_s if component else 15.0)
                 record.stopped = True
                 self.run.save(records)
-                return f"stopped {name} (SIGTERM to pid {record.pid})"
+                return f"stopped {name} (SIGTERM to {_which(record)})"
             # start / restart: a new process on the same ports, waited until ready.
             if component is None:
                 raise StackError(f"{name} is not a component of the current config; cannot start it")
@@ -283,7 +286,7 @@ class Stack:
                 ref.terminate(component.stop_timeout_s)
             del records[name]
             new = self._start(component, records, previous=record)
-            return f"restarted {name} (pid {new.pid}) on ports {new.ports or '-'}; ready"
+            return f"restarted {name} ({_which(new)}) on ports {new.ports or '-'}; ready"
 
 
 def dependency_waves(components: list[Component]) -> list[list[Component]]:
@@ -295,6 +298,11 @@ def dependency_waves(components: list[Component]) -> list[list[Component]]:
     for component in components:
         waves[depth[component.name]].append(component)
     return waves
+
+
+def _which(record: ComponentRecord) -> str:
+    """How messages name what a chaos action hit: a container, or a pid."""
+    return f"container {record.container[:12]}" if record.container else f"pid {record.pid}"
 
 
 def _wait_dead(ref, timeout_s: float = 10.0) -> None:

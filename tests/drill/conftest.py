@@ -12,9 +12,11 @@ from mlgameday.drill.profile import applied, drill_profile
 from mlgameday.drill.runner import ensure_stack, settle, start_missing, train_if_needed
 from mlgameday.drill.target import LocalTarget
 
+from ..conftest import announce
+
 
 @pytest.fixture(scope="module")
-def drill_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def drill_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Kafka, ingest, producer, serving, riders and monitor with the drill profile, a trained model.
 
     Module-scoped on purpose: the drill profile lives in os.environ while the stack runs (the
@@ -24,6 +26,9 @@ def drill_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = load_settings(run_dir=tmp_path_factory.mktemp("drill-stack"))
     with applied(drill_profile(Catalog().get("schema-change"))):
         stack, _ = ensure_stack(settings)
+        for status in stack.status():
+            if status.container:  # kafka.mode testcontainers
+                announce(request, f"drill_stack: {status.name} in container {status.container}")
         try:
             target = LocalTarget(settings, stack)
             train_if_needed(target, settings)

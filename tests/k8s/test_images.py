@@ -99,7 +99,9 @@ def test_bentofile_is_a_valid_build_config() -> None:
 
 def test_dockerfile_runs_as_the_charts_numeric_user() -> None:
     text = (DOCKER / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim$", text, flags=re.M)
+    # FROM the Python runtime image that `gameday images build` makes (no registry needed).
+    assert re.search(r"^ARG BASE=mlgameday-python:3\.11$", text, flags=re.M)
+    assert re.search(r"^FROM \$\{BASE\}$", text, flags=re.M)
     assert re.search(r"^USER 10001:10001$", text, flags=re.M)
     assert re.search(r'^ENTRYPOINT \["gameday-entrypoint"\]$', text, flags=re.M)
     values = yaml.safe_load((CHART / "values.yaml").read_text())

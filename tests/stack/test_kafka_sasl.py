@@ -36,6 +36,15 @@ SASL = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512"
         "sasl_password": "gameday-test-secret"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def local_broker_whatever_the_lane():
+    """These tests are about the local broker's SASL listener: a lane's GAMEDAY_KAFKA__MODE
+    (testcontainers) must not reach the stack, whose run folder's settings it would override."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("GAMEDAY_KAFKA__MODE", raising=False)
+        yield
+
+
 @pytest.fixture(scope="module")
 def sasl_stack(tmp_path_factory):
     """A local stack whose broker has only a SASL listener (and the design's topics)."""
