@@ -16,6 +16,8 @@ from mlgameday.monitor.synthetic import Traffic
 
 from .conftest import SEED, WINDOW, judged
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 def test_malformed_predictions_and_labels_go_to_the_dlq_with_the_reason(monitor_run):
     run = monitor_run()

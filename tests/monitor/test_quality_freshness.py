@@ -8,6 +8,8 @@ from mlgameday.monitor.synthetic import Traffic
 
 from .conftest import SEED, WINDOW, judged
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 @pytest.mark.parametrize("bias_s", [300.0, -300.0])
 def test_biased_model_raises_a_quality_alert_with_the_right_sign(monitor_run, bias_s):

@@ -12,6 +12,8 @@ from mlgameday.serving.engine import PARALLEL_ROWS
 
 from .helpers import consume_predictions, trip
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 ANSWER_FIELDS = ("trip_id", "eta_s", "model_tag", "role", "fallback_used", "fallback_reason", "stale", "missing")
 
 

@@ -13,6 +13,8 @@ from mlgameday.features.online import push_online, rows_frame
 from mlgameday.serving.features import ZoneFeatureReader
 from mlgameday.serving.schemas import ServingFaults
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 ZONE = 7
 
 

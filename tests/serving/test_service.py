@@ -14,6 +14,8 @@ from mlgameday.trainer.model_store import load_model, use_model_store
 
 from .helpers import consume_predictions, trip
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 @pytest.fixture(scope="module")
 def fresh_zones(store, server):

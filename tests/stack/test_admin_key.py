@@ -73,6 +73,7 @@ def knobs_untouched(url: str, run_dir: Path) -> None:
     assert knobs["rate_multiplier"] == 1.0 and knobs["malformed_share"] == 0.0, knobs
 
 
+@pytest.mark.integration
 def test_without_the_key_nothing_changes(producer) -> None:
     url, run_dir = producer
     # What a web page in the user's browser can send without a preflight: a text/plain POST.
@@ -89,6 +90,7 @@ def test_without_the_key_nothing_changes(producer) -> None:
     knobs_untouched(url, run_dir)
 
 
+@pytest.mark.integration
 def test_a_foreign_host_is_refused_even_with_the_key(producer) -> None:
     """DNS rebinding: a page at rebind.example (resolving to 127.0.0.1) is same-origin to the browser."""
     url, run_dir = producer
@@ -101,6 +103,7 @@ def test_a_foreign_host_is_refused_even_with_the_key(producer) -> None:
     knobs_untouched(url, run_dir)
 
 
+@pytest.mark.integration
 def test_the_key_holder_turns_the_knob_and_bad_bodies_get_413_415(producer) -> None:
     from mlgameday.drill.target import reset_knobs, set_knobs
 

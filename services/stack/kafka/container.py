@@ -24,7 +24,11 @@ KAFKA_IMAGE = "apache/kafka:4.1.1"
 
 
 def docker_engine_problem() -> str | None:
-    """None when a Docker engine answers, else why not."""
+    """None when a Docker engine answers (and testcontainers is installed), else why not."""
+    try:
+        import testcontainers  # noqa: F401  (the `docker` extra)
+    except ImportError:
+        return "testcontainers is not installed: pip install -e .[docker]"
     try:
         import docker
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -11,7 +13,9 @@ import pandas as pd
 from mlgameday.contracts import MODEL_FEATURES
 from mlgameday.trainer.model_store import list_models, load_model, resolve_tag, use_model_store
 
-from .helpers import HISTORY_RATE
+from ..trained import HISTORY_RATE
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 
 def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run):
