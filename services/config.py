@@ -196,7 +196,7 @@ class FeatureSettings(BaseModel):
 
 
 class TrainerSettings(BaseModel):
-    """The one-shot training job (`gameday train`, `python -m mlgameday.trainer`)."""
+    """The one-shot training job (`gameday train`; the image's `trainer` job)."""
 
     # Minutes of history `gameday train` creates when none exists yet, at the live density
     # (producer.rate): the first 30 (the longest zone window) only warm the features up, and the

@@ -62,7 +62,7 @@ def is_backfill(headers: list[tuple[str, bytes]] | None) -> bool:
 
 # The model's features. Zone features come from the Feast online store (written by
 # ingest); request features come from the trip request itself. No clock features: the
-# simulated city is stationary (see producer/city.py), so the hour of a trip tells nothing.
+# simulated city is stationary (see city.py), so the hour of a trip tells nothing.
 ZONE_FEATURES = ("requests_15m", "completed_30m", "mean_speed_30m")
 # How far back each zone feature looks, in event time (ingest/windows.py counts in these). A
 # zone's windows are full only this long after its traffic began: the producer's warm start
@@ -74,6 +74,9 @@ LONGEST_ZONE_WINDOW_S = max(ZONE_WINDOW_S.values())
 # trips' only (a history stops requesting this long before its end; the trainer waits as long).
 LABEL_MATURITY_S = 3600
 REQUEST_FEATURES = ("trip_distance", "passenger_count")
+# The Feast feature service a model version reads its zone features through (feature_repo/features.py
+# defines it; each saved model names it in its labels). A model with new features gets triptime_v2.
+FEATURE_SERVICE = "triptime_v1"
 MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
 TARGET = "duration_s"
 

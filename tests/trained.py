@@ -53,7 +53,7 @@ class TrainedRun:
 @pytest.fixture(scope="session")
 def trained_run(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     """A run folder with a seeded history (150 min at 4 trips/s) and the three variants trained on it."""
-    from mlgameday.trainer.history import create_history
+    from mlgameday.history import create_history
     from mlgameday.trainer.train import train
 
     root = tmp_path_factory.mktemp("serving-run")

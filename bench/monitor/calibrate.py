@@ -183,7 +183,7 @@ def offline_mae(settings: Any, windows: list[dict]) -> float:
     """The hold-out MAE the trainer measured for the model the control windows judged."""
     import bentoml
 
-    from mlgameday.trainer.model_store import use_model_store
+    from mlgameday.models.store import use_model_store
 
     use_model_store(settings)
     return float(bentoml.models.get(windows[-1]["model_tag"]).info.metadata["metrics"]["mae_s"])

@@ -66,7 +66,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     from mlgameday.stack.kafka.admin import admin_client
     from mlgameday.stack.kafka.local import LocalKafka
     from mlgameday.stack.supervisor import Stack
-    from mlgameday.trainer.history import create_history
+    from mlgameday.history import create_history
     from mlgameday.trainer.train import train
 
     broker = Stack(load_settings(run_dir=root / "kafka"), components=[LocalKafka()])
@@ -97,7 +97,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
 
 
 def write_bodies(root: Path) -> tuple[Path, Path]:
-    from mlgameday.producer.city import CITY
+    from mlgameday.city import CITY
 
     rng = random.Random(7)
     zones = [int(z) for z in CITY.zone_ids]

@@ -198,7 +198,7 @@ def dlq_replay(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Re-publish dead-lettered originals to their source topic (after fixing the cause)."""
-    from ..drill.dlq import parse_renames, replay
+    from ..ingest.dlq_replay import parse_renames, replay
 
     renames = parse_renames(rename)
     with err_console.status("replaying the DLQ") as status:

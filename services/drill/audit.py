@@ -23,7 +23,7 @@ from ..config import Settings
 from ..contracts import DeadLetter, EventRejected, Topics, parse_event
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 
 RECEIVE_MAX_BYTES = 64 * 2**20  # a hostile record can be ~1 MB: the client's frame limit must take it
 EXAMPLES = 20
@@ -69,9 +69,7 @@ def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str],
 
     from ..features.history import load_trip_labels
 
-    bootstrap = Stack(settings).endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
-    if not bootstrap:
-        raise AuditError("no Kafka broker to audit", hint="start the stack with `gameday up`")
+    bootstrap = kafka_bootstrap(settings)
     security = kafka_options(settings.kafka)
     cfg = settings.ingest
     trips = (cfg.requested_topic, cfg.completed_topic)

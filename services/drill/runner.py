@@ -16,12 +16,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..app import open_stack
 from ..config import Settings
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
+from ..stack.endpoints import kafka_bootstrap
 from ..stack.supervisor import Stack
-from . import models
+from ..history import ensure_trained
+from ..models import control as models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
@@ -130,7 +133,7 @@ def new_run_folder(settings: Settings, label: str) -> Path:
 
 def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, bool]:
     """The running stack of the settings' run folder, started now if nothing runs. (stack, started?)"""
-    stack = Stack(settings, report=report)
+    stack = open_stack(settings, report=report)
     states = {s.name: s.state for s in stack.status()}
     if any(state in ("running", "paused") for state in states.values()):
         return stack, False
@@ -146,7 +149,7 @@ def train_if_needed(target: Target, settings: Settings, report: Reporter = silen
     if target.components().get("producer") == "running":
         report("drill", "pausing live traffic while the first model trains")
         target.chaos("stop", "producer")
-    return models.ensure_trained(settings, report)  # start_missing() brings the producer back
+    return ensure_trained(settings, report)  # start_missing() brings the producer back
 
 
 def monitor_status(target: Target) -> dict | None:
@@ -335,8 +338,7 @@ class Drill:
         self._ensure_live_model()  # before the settle: the warm-up's first window is the scenario's model's
         if stack_started or trained or restarted:
             settle(self.report)
-        bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
-        return target, bootstrap, stack_started, trained
+        return target, kafka_bootstrap(stack.settings), stack_started, trained
 
     def _ensure_live_model(self) -> None:
         try:

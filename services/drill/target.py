@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from ..app import open_stack
 from ..config import Settings
 from ..errors import StackError
 from ..runtime.admin_key import admin_headers
@@ -36,7 +37,7 @@ class LocalTarget:
 
     def __init__(self, settings: Settings, stack: Stack | None = None) -> None:
         self.settings = settings
-        self.stack = stack or Stack(settings)
+        self.stack = stack or open_stack(settings)
 
     def chaos(self, action: str, component: str) -> str:
         return self.stack.chaos(action, component)

@@ -44,10 +44,10 @@ from ..features.history import LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
-from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
+from ..stack.endpoints import kafka_bootstrap
 from . import checkpoint as ckpt
 from .decode import EventDecoder
 from .dedup import SeenIds
@@ -138,7 +138,7 @@ class IngestPipeline:
         if poisoned:
             log_event(log, "zone clocks ahead of the clock in the checkpoint: their future buckets dropped",
                       zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
-        bootstrap = resolve_bootstrap(self.settings)
+        bootstrap = kafka_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
         self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5,

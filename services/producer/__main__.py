@@ -23,7 +23,8 @@ from ..runtime.shutdown import install_stop_handlers
 from .clock import city_clock, warm_start_seconds
 from .faults import ProducerFaults
 from .simulator import TripSimulator
-from .sink import KafkaSink, resolve_bootstrap
+from ..stack.endpoints import kafka_bootstrap
+from .sink import KafkaSink
 from .stream import Emitter, Topics, run_live
 
 
@@ -36,7 +37,7 @@ def main() -> None:
     registry = CollectorRegistry()
     events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
     rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
-    bootstrap = resolve_bootstrap(settings)
+    bootstrap = kafka_bootstrap(settings)
     sink = KafkaSink(bootstrap, **kafka_options(settings.kafka))
 
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:

@@ -14,7 +14,8 @@ from .clock import check_room_for_the_past, city_clock
 from .faults import ProducerFaults
 from .replay import read_tlc_trips
 from .simulator import TripSimulator
-from .sink import KafkaSink, ProducerError, Sink, resolve_bootstrap
+from ..stack.endpoints import kafka_bootstrap
+from .sink import KafkaSink, ProducerError, Sink
 from .stream import Emitter, ProduceReport, Topics, emit_in_time_order, run_history, run_live
 
 
@@ -49,7 +50,7 @@ def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = 
     seed = cfg.seed if options.seed is None else options.seed
     knobs = faults or ProducerFaults()
     own_sink = sink is None
-    bootstrap = resolve_bootstrap(settings) if own_sink else None
+    bootstrap = kafka_bootstrap(settings) if own_sink else None
     sink = sink or KafkaSink(bootstrap, **kafka_options(settings.kafka))
     emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), seed, lambda: knobs)
 

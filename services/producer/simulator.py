@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .city import CITY, PASSENGER_P, PASSENGERS, City
+from ..city import CITY, PASSENGER_P, PASSENGERS, City
 from .faults import ProducerFaults
 
 # Draw columns, one row per trip.

@@ -24,11 +24,11 @@ from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
-from ..trainer.model_store import EtaModel
+from ..models.store import EtaModel
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
 from .publisher import PredictionBatch, PredictionPublisher
-from .routing import ModelSet, Routing, load_model_set, load_routing, save_routing
+from ..models.routing import ModelSet, Routing, load_model_set, load_routing, save_routing
 from .schemas import ServingFaults, TripRequest
 
 log = logging.getLogger("serving")
@@ -169,7 +169,7 @@ class Predictor:
     def promote(self, tag: str | None, *, canary: float | None = None, shadow: bool = False,
                 clear: str | None = None) -> dict:
         """Load the new routing's models, then swap them in with one assignment; persist the choice."""
-        from ..trainer.model_store import resolve_tag
+        from ..models.store import resolve_tag
 
         with self._swap_lock:
             resolved = resolve_tag(tag) if tag else None

@@ -92,4 +92,5 @@ class Component:
         return [ctx.run.data_of(self.name)]
 
 
-ComponentFactory = Callable[[Settings], "Component | None"]
+# The services a stack runs besides its infrastructure, for given settings (mlgameday.app.services).
+ComponentCatalogue = Callable[[Settings], "list[Component]"]

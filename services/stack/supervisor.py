@@ -16,7 +16,7 @@ import psutil
 
 from ..config import Settings, load_settings, settings_as_dict
 from ..errors import StackError
-from .component import Component, Reporter, StackContext, silent
+from .component import Component, ComponentCatalogue, Reporter, StackContext, silent
 from .ports import port_is_free, reuse_or_pick
 from .process import DEAD, PAUSED, spawn
 from .registry import build_components
@@ -45,10 +45,13 @@ class Stack:
     """One stack = one run folder + the components the settings call for."""
 
     def __init__(self, settings: Settings, components: list[Component] | None = None,
-                 report: Reporter = silent) -> None:
+                 report: Reporter = silent, services: ComponentCatalogue | None = None) -> None:
+        """`components`: exactly these; else the infrastructure the settings call for, plus the
+        `services` catalogue's (mlgameday.app.open_stack hands over the TripTime services)."""
         self.run = RunFolder(settings.run_path)
         self.report = report
         self._fixed_components = components
+        self._services = services
         # A stack that is up is handled with the settings it was started with.
         if self.run.state_file.exists() and self.run.settings_file.exists():
             # The file has no secrets: the caller's settings (its environment or config) bring them.
@@ -60,7 +63,7 @@ class Stack:
     def _use(self, settings: Settings) -> None:
         self.settings = settings
         self.components = (self._fixed_components if self._fixed_components is not None
-                           else build_components(settings))
+                           else build_components(settings, self._services))
         self.by_name = {c.name: c for c in self.components}
 
     def _context(self, records: dict[str, ComponentRecord]) -> StackContext:

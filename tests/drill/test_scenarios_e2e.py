@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from mlgameday.config import Settings
-from mlgameday.drill import models
+from mlgameday.models import control as models
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.precision import false_alarms
 from mlgameday.drill.runner import Drill, control_scenario
@@ -43,7 +43,7 @@ def test_control_run_fires_no_expected_signal_and_no_alert(drill_stack: Settings
     # MAE over the last 30 s of labels, once that window is full).
     timeline = Timeline.load(result.folder / "timeline.jsonl")
     online = [value for t, value in timeline.series("mae_s") if t >= 30]
-    from mlgameday.trainer.model_store import list_models, use_model_store
+    from mlgameday.models.store import list_models, use_model_store
 
     use_model_store(drill_stack)
     live = models.serving_models(drill_stack)["live"]["tag"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mlgameday.contracts import BACKFILL_HEADERS, TripRequested
-from mlgameday.producer.city import CITY
+from mlgameday.city import CITY
 from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history, run_live

@@ -10,7 +10,7 @@ import pytest
 
 from mlgameday.contracts import MODEL_FEATURES, ZONE_FEATURES
 from mlgameday.features.online import push_online, read_zone_features, rows_frame
-from mlgameday.trainer.model_store import load_model, use_model_store
+from mlgameday.models.store import load_model, use_model_store
 
 from .helpers import consume_predictions, trip
 

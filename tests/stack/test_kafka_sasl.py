@@ -17,7 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from mlgameday.config import load_settings
 from mlgameday.contracts import Alert, Topics, new_event_id, utcnow
-from mlgameday.drill.dlq import replay
+from mlgameday.ingest.dlq_replay import replay
 from mlgameday.drill.watch import Watcher
 from mlgameday.ingest.pipeline import IngestPipeline
 from mlgameday.monitor.service import MonitorService
@@ -28,7 +28,7 @@ from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.kafka import kafka_options
 from mlgameday.serving.publisher import PredictionBatch, PredictionPublisher
 from mlgameday.stack.kafka.admin import broker_answers
-from mlgameday.stack.supervisor import Stack
+from mlgameday.app import open_stack
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,7 @@ def sasl_stack(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("sasl") / "run"
     # Ingest as the stack starts it (the producer and serving wait for a trained model).
     settings = load_settings(run_dir=run_dir, kafka=SASL, services=["ingest"])
-    stack = Stack(settings)
+    stack = open_stack(settings)
     stack.up()
     try:
         yield settings, stack
@@ -52,7 +52,7 @@ def sasl_stack(tmp_path_factory):
 
 def _client_settings(settings, **changes):
     """Settings as a process of the stack gets them: the broker as an external address, same security."""
-    bootstrap = Stack(settings).endpoint("kafka", "bootstrap")
+    bootstrap = open_stack(settings).endpoint("kafka", "bootstrap")
     return load_settings(kafka={**SASL, "mode": "external", "bootstrap": bootstrap}, **changes)
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import models
+from ...models import control as models
 from .base import FaultContext, Injector
 from .knobs import KnobFault
 

@@ -17,7 +17,7 @@ from ..config import Settings
 from ..contracts import DeadLetter, Topics
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 
 REPLAY_GROUP = "gameday-dlq-replay"
 
@@ -39,13 +39,6 @@ class ReplayReport:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
-
-
-def bootstrap_of(settings: Settings) -> str:
-    address = Stack(settings).endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
-    if not address:
-        raise DlqError("no Kafka broker: the stack is not up", hint="start it with `gameday up`")
-    return address
 
 
 def parse_renames(pairs: list[str]) -> dict[str, str]:
@@ -78,7 +71,7 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
     """Replay what the DLQ holds since the last replay; returns what was read, sent and skipped."""
     from kafka import KafkaConsumer, KafkaProducer
 
-    bootstrap = bootstrap_of(settings)
+    bootstrap = kafka_bootstrap(settings)
     renames = renames or {}
     report = ReplayReport(dry_run=dry_run)
     consumer = KafkaConsumer(Topics.DLQ, bootstrap_servers=bootstrap, group_id=REPLAY_GROUP,
