@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md hold: import-linter's contracts (pyproject.toml, [tool.importlinter]) on the
+"""The layers hold (README, Layout): import-linter's contracts (pyproject.toml, [tool.importlinter]) on the
 installed package — each layer imports only from those below it, the services not from each other,
 and every module of mlgameday is placed in a layer (a new one must be placed to pass)."""
 

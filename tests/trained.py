@@ -32,10 +32,11 @@ def write_config(path: Path, run_dir: Path, bootstrap: str, suffix: str, **servi
         "run_dir": str(run_dir),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
         # A history at 4 trips/s: ~14k usable trips in the 150 minutes the trainer creates.
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": HISTORY_RATE},
-        "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
-                   "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}", "checkpoint_interval_s": 0.5},
-        "serving": {"predictions_topic": f"pred.{suffix}", **serving},
+        "topics": {"trips_requested": f"req.{suffix}", "trips_completed": f"done.{suffix}",
+                   "dlq": f"dlq.{suffix}", "predictions": f"pred.{suffix}"},
+        "producer": {"rate": HISTORY_RATE},
+        "ingest": {"group_id": f"ingest-{suffix}", "checkpoint_interval_s": 0.5},
+        "serving": serving,
     }
     path.write_text(yaml.safe_dump(config))
     return path

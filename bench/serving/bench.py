@@ -81,10 +81,11 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config = {
         "run_dir": str(root / "run"),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": 4.0},
-        "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
-                   "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}"},
-        "serving": {"predictions_topic": f"pred.{suffix}", "model": "accurate"},
+        "topics": {"trips_requested": f"req.{suffix}", "trips_completed": f"done.{suffix}",
+                   "dlq": f"dlq.{suffix}", "predictions": f"pred.{suffix}"},
+        "producer": {"rate": 4.0},
+        "ingest": {"group_id": f"ingest-{suffix}"},
+        "serving": {"model": "accurate"},
     }
     config_file = root / "gameday.yaml"
     config_file.write_text(yaml.safe_dump(config))

@@ -56,7 +56,7 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     settings = state.settings()
     if from_topic:
         bootstrap = kafka_bootstrap(settings)
-        found = topic_alerts(bootstrap, settings.monitor.alerts_topic, **kafka_options(settings.kafka))
+        found = topic_alerts(bootstrap, settings.topics.alerts, **kafka_options(settings.kafka))
     else:
         found = local_alerts(settings)
     if as_json:

@@ -139,7 +139,7 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
     timeline.mark("action", "mitigation check started")
     from .runner import pipeline_groups
 
-    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka),
+    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka), topics=settings.topics,
                       lag_groups=pipeline_groups(settings)).start()
     try:
         deadline = time.monotonic() + timeout_s

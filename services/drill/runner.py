@@ -34,7 +34,7 @@ from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
 from .timeline import Timeline
 from .watch import Watcher
 
-# Services the drill drives; each is another part of the project (see INTERFACES.md).
+# The components a local drill needs running (the stack's catalogue: mlgameday.app.services).
 REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "riders", "monitor")
 KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
@@ -290,6 +290,7 @@ class Drill:
             folder = new_run_folder(self.settings, label)
             timeline = Timeline()
             watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
+                              topics=self.settings.topics,
                               lag_groups=pipeline_groups(self.settings)).start()
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []

@@ -94,6 +94,7 @@ class IngestPipeline:
                  on_batch: Callable[[BatchResult], None] | None = None) -> None:
         self.settings = settings
         self.cfg = settings.ingest
+        self.topics = settings.topics
         self.store = store
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
@@ -103,7 +104,7 @@ class IngestPipeline:
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
-        self._decoders = {self.cfg.requested_topic: EventDecoder(TripRequested), self.cfg.completed_topic: EventDecoder(TripCompleted)}
+        self._decoders = {self.topics.trips_requested: EventDecoder(TripRequested), self.topics.trips_completed: EventDecoder(TripCompleted)}
         self.started = False
         self._dirty = False
         self._last_checkpoint = time.monotonic()
@@ -140,7 +141,7 @@ class IngestPipeline:
                       zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
         bootstrap = kafka_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
-        self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
+        self.consumer.subscribe([self.topics.trips_requested, self.topics.trips_completed], listener=_Rebalance(self))
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5,
                                  **kafka_options(self.settings.kafka))
         self.started = True
@@ -211,7 +212,7 @@ class IngestPipeline:
         parsed = {}
         now = time.time()
         horizon = now + self.cfg.max_ahead_s
-        completed_topic = self.cfg.completed_topic
+        completed_topic = self.topics.trips_completed
         for tp, records in polled.items():
             decode = self._decoders[tp.topic].decode
             labels = tp.topic == completed_topic
@@ -292,7 +293,7 @@ class IngestPipeline:
         written_requests = 0
         # Per topic; rare outcomes (a valid event on the hot path costs no dict update here).
         dead, ahead, dups, late = Counter(), Counter(), Counter(), Counter()
-        requested_topic = self.cfg.requested_topic
+        requested_topic = self.topics.trips_requested
         remember = self.seen.add
         zone_of = self.windows.zone
         labels = self._labels
@@ -319,7 +320,7 @@ class IngestPipeline:
             else:
                 late[record.topic] += 1
         received = len(queue)
-        written = Counter({requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests})
+        written = Counter({requested_topic: written_requests, self.topics.trips_completed: len(event_times) - written_requests})
         outcomes = {"received": Counter(received_by_topic), "written": written, "dead_lettered": dead, "ahead": ahead,
                     "duplicate": dups, "late": late}
         for outcome, by_topic in outcomes.items():
@@ -367,7 +368,7 @@ class IngestPipeline:
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)
         # The original key is kept when it is a plausible one (the pickup zone): a hostile key is not copied.
         key = record.key if record.key is None or len(record.key) <= ID_MAX_LENGTH else None
-        self._letters.append((record, self.dlq.send(self.cfg.dlq_topic, key=key, value=letter.to_bytes())))
+        self._letters.append((record, self.dlq.send(self.topics.dlq, key=key, value=letter.to_bytes())))
 
     def _flush_dead_letters(self) -> None:
         """Wait until the broker has every dead letter sent since the last checkpoint, or stop: an
@@ -381,10 +382,10 @@ class IngestPipeline:
                 failed=len(failed), topic=record.topic, partition=record.partition, offset=record.offset,
                 error=f"{type(error).__name__}: {error}")})
             raise DeadLetterError(
-                f"{len(failed)} dead letter(s) could not be written to {self.cfg.dlq_topic}, first the one of "
+                f"{len(failed)} dead letter(s) could not be written to {self.topics.dlq}, first the one of "
                 f"{record.topic}[{record.partition}] offset {record.offset} ({len(record.value or b'')} bytes): "
                 f"{type(error).__name__}: {error}; nothing after the last checkpoint is committed",
-                hint=f"fix what the error names (is {self.cfg.dlq_topic} writable?), then restart ingest: "
+                hint=f"fix what the error names (is {self.topics.dlq} writable?), then restart ingest: "
                      "it reads these events again and re-sends their letters")
         self._letters.clear()
 

@@ -2,7 +2,7 @@
 
 A small stand-in for the producer + serving pair: trips with NYC-like request features,
 zone features, a true duration, and a model's prediction of it. Knobs mirror the faults of
-INTERFACES.md: a shift of a request feature, a biased model, stale features, late labels.
+the drill's faults: a shift of a request feature, a biased model, stale features, late labels.
 """
 
 from __future__ import annotations

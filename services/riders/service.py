@@ -24,7 +24,7 @@ import httpx
 from prometheus_client import Counter, Histogram
 
 from ..config import Settings
-from ..contracts import Topics, is_backfill
+from ..contracts import is_backfill
 from ..runtime.admin_http import AdminServer
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
@@ -101,7 +101,7 @@ def run(settings: Settings, port: int) -> None:
     app = RiderApp(settings)
     bootstrap = kafka_bootstrap(settings)
     try:
-        consumer = KafkaConsumer(Topics.TRIPS_REQUESTED, bootstrap_servers=bootstrap, group_id=GROUP_ID,
+        consumer = KafkaConsumer(settings.topics.trips_requested, bootstrap_servers=bootstrap, group_id=GROUP_ID,
                                  auto_offset_reset="latest", enable_auto_commit=True,
                                  auto_commit_interval_ms=1000, client_id="riders",
                                  receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES

@@ -74,7 +74,7 @@ class Predictor:
         self._model_pool = ThreadPoolExecutor(max_workers=MODEL_THREADS, thread_name_prefix="model")
         self.models: ModelSet = load_model_set(settings, load_routing(settings))
         self.publisher = PredictionPublisher(
-            bootstrap, settings.serving.predictions_topic, settings.serving.publish_buffer,
+            bootstrap, settings.topics.predictions, settings.serving.publish_buffer,
             on_drop=lambda reason, n: self.metrics.publish_drops.labels(reason).inc(n),
             on_sent=lambda n: self.metrics.published.inc(n), security=kafka_options(settings.kafka)).start()
         log.info("serving %s", self.models.describe())

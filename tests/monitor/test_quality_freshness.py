@@ -36,7 +36,7 @@ def test_delayed_labels_make_quality_wait_then_it_is_judged(monitor_run):
     # Both windows are closed and waiting for their labels: nothing judged, nothing lost.
     assert len(service.results) == 0 and len(service.book.pending) == 2
     for label in held:
-        run.producer.send(run.settings.monitor.labels_topic, value=label.to_bytes())
+        run.producer.send(run.settings.topics.trips_completed, value=label.to_bytes())
     run.producer.flush(30)
     run.run_until(judged(2))
     assert [r.quality_status for r in service.results] == ["ok", "ok"]

@@ -40,7 +40,7 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     assert report.events > 2500
 
     # The same events again (same bytes, same event_id), as after a producer retry.
-    records = read_topic(settings.kafka.bootstrap, settings.producer.requested_topic)[:300]
+    records = read_topic(settings.kafka.bootstrap, settings.topics.trips_requested)[:300]
     sink = KafkaSink(settings.kafka.bootstrap)
     for record in records:
         sink.send(record.topic, int(record.key), record.value)

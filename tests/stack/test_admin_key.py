@@ -46,8 +46,8 @@ def producer(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")}
     env.update({"GAMEDAY_RUN_DIR": str(run_dir), "GAMEDAY_KAFKA__MODE": "external",
                 "GAMEDAY_KAFKA__BOOTSTRAP": kafka_bootstrap, "GAMEDAY_PRODUCER__PORT": str(port),
-                "GAMEDAY_PRODUCER__RATE": "5", "GAMEDAY_PRODUCER__REQUESTED_TOPIC": f"req.{suffix}",
-                "GAMEDAY_PRODUCER__COMPLETED_TOPIC": f"done.{suffix}"})
+                "GAMEDAY_PRODUCER__RATE": "5", "GAMEDAY_TOPICS__TRIPS_REQUESTED": f"req.{suffix}",
+                "GAMEDAY_TOPICS__TRIPS_COMPLETED": f"done.{suffix}"})
     log = open(tmp_path_factory.mktemp("logs") / "producer.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "mlgameday.producer"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -16,7 +16,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from mlgameday.config import load_settings
-from mlgameday.contracts import Alert, Topics, new_event_id, utcnow
+from mlgameday.contracts import Alert, Topic, new_event_id, utcnow
 from mlgameday.ingest.dlq_replay import replay
 from mlgameday.drill.watch import Watcher
 from mlgameday.ingest.pipeline import IngestPipeline
@@ -106,7 +106,7 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
     try:
         bad = b'{"not": "a trip"}'
         sink = KafkaSink(client.kafka.bootstrap, **kafka_options(client.kafka))
-        sink.send(Topics.TRIPS_REQUESTED, 1, bad)
+        sink.send(Topic.TRIPS_REQUESTED, 1, bad)
         sink.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and pipeline.totals["dead_lettered"] < 1:
@@ -118,7 +118,7 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
 
     # Serving's publisher (a separate process) sends a prediction.
     sent: list[int] = []
-    publisher = PredictionPublisher(client.kafka.bootstrap, Topics.PREDICTIONS, 100, on_drop=lambda r, n: None,
+    publisher = PredictionPublisher(client.kafka.bootstrap, Topic.PREDICTIONS, 100, on_drop=lambda r, n: None,
                                     on_sent=sent.append, security=kafka_options(client.kafka)).start()
     trip_id = f"sasl-{new_event_id()[:8]}"
     publisher.publish(PredictionBatch([trip_id], [132], "m:1", "live", np.zeros((1, 7)), [600.0], 1.0,
@@ -128,17 +128,17 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
         time.sleep(0.1)
     publisher.stop()
     assert sum(sent) == 1
-    assert any(json.loads(v)["trip_id"] == trip_id for v in _read(client, Topics.PREDICTIONS))
+    assert any(json.loads(v)["trip_id"] == trip_id for v in _read(client, Topic.PREDICTIONS))
 
     # The monitor: its consumer joins, its producer sends an alert and a dead letter; the CLI reads alerts.
     monitor = MonitorService(client, lookup=None)
     monitor.connect()
-    monitor.handle(Topics.PREDICTIONS, b"{broken", 0, 99)
+    monitor.handle(Topic.PREDICTIONS, b"{broken", 0, 99)
     monitor.publish(Alert(event_id=new_event_id(), event_time=utcnow(), kind="sasl.check", score=1, threshold=0.5,
                           window=1, message="over SASL"))
     monitor.close()
     assert any(a["message"] == "over SASL" for a in topic_alerts(client.kafka.bootstrap, **kafka_options(client.kafka)))
-    letters = [json.loads(v) for v in _read(client, Topics.DLQ)]
+    letters = [json.loads(v) for v in _read(client, Topic.DLQ)]
     assert {"ingest-sasl", "monitor"} <= {letter["consumer"] for letter in letters}
 
     # The DLQ replay (consumer + producer) and the drill watcher's lag check (admin client).

@@ -79,7 +79,8 @@ class ContainerKafka(Component):
         return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
+        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, ctx.settings.topics.all(),
+                      **kafka_options(ctx.settings.kafka))
 
 
 def _hold(address_file: Path) -> None:
