@@ -133,11 +133,18 @@ def chaos(
     param: list[str] = typer.Option([], "--param", "-p", help="inject/recover: a fault param key=value (repeatable)."),
     target: str = typer.Option("local", "--target", help="local, or k8s (the chart's release on a cluster)."),
     admin: list[str] = typer.Option([], "--admin", help="k8s knob faults: COMPONENT=http://127.0.0.1:PORT (port-forward)."),
+    markdown: bool = typer.Option(False, "--markdown", help="kinds: the fault docs of scenarios/FORMAT.md."),
 ) -> None:
     """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
     Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
     from .drill import FAULT_ACTIONS, fault_chaos
 
+    if action == "kinds" and markdown:
+        from ..drill.faults import REGISTRY
+        from ..drill.faults.docs import fault_docs
+
+        print(fault_docs(REGISTRY), end="")
+        return
     if action in FAULT_ACTIONS:
         return fault_chaos(action, component, param, target, admin)
     if target != "local":  # the process verbs, on the cluster: the process fault kinds

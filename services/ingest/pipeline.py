@@ -35,10 +35,10 @@ from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
-from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
 from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
+from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.history import LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
@@ -63,12 +63,6 @@ FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls
 
 class DeadLetterError(GamedayError):
     kind = "DeadLetterError"
-
-
-class IngestFaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    # The units bug: online mean_speed_30m written in km/h (offline history stays in mph).
-    speed_unit: Literal["mph", "kmh"] = "mph"
 
 
 @dataclass

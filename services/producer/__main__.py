@@ -21,7 +21,7 @@ from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .clock import city_clock, warm_start_seconds
-from .faults import ProducerFaults
+from ..contracts.knobs import ProducerFaults
 from .simulator import TripSimulator
 from ..stack.endpoints import kafka_bootstrap
 from .sink import KafkaSink

@@ -11,7 +11,7 @@ from ..config import Settings
 from ..contracts import LABEL_MATURITY_S
 from ..runtime.kafka import kafka_options
 from .clock import check_room_for_the_past, city_clock
-from .faults import ProducerFaults
+from ..contracts.knobs import ProducerFaults
 from .replay import read_tlc_trips
 from .simulator import TripSimulator
 from ..stack.endpoints import kafka_bootstrap

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..config import TopicNames
 from ..contracts import BACKFILL_HEADERS, LABEL_MATURITY_S, TripCompleted, TripRequested, new_event_id
-from .faults import ProducerFaults, WireFaults
+from ..contracts.knobs import ProducerFaults
+from .faults import WireFaults
 from .simulator import TripBatch, TripSimulator
 from .sink import Sink
 

@@ -29,7 +29,8 @@ from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
 from .publisher import PredictionBatch, PredictionPublisher
 from ..models.routing import ModelSet, Routing, load_model_set, load_routing, save_routing
-from .schemas import ServingFaults, TripRequest
+from ..contracts.knobs import ServingFaults
+from .schemas import TripRequest
 
 log = logging.getLogger("serving")
 

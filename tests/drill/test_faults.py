@@ -8,8 +8,7 @@ import pytest
 
 from mlgameday.config import load_settings
 from mlgameday.drill.faults import REGISTRY, FaultContext, UnknownFault, injector
-from mlgameday.ingest.pipeline import IngestFaults
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import IngestFaults, ProducerFaults
 from mlgameday.runtime.admin_http import AdminServer, Knobs
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mlgameday.features.history import load_trip_labels
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import ProducerFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, run_history

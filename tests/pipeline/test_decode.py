@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from mlgameday.contracts import EventRejected, TripCompleted, TripRequested, describe_event_error
 from mlgameday.ingest.decode import EventDecoder, mirror_struct
 from mlgameday.ingest.metrics import FRESHNESS_BUCKETS, IngestMetrics
-from mlgameday.producer.faults import ProducerFaults, WireFaults
+from mlgameday.contracts.knobs import ProducerFaults
+from mlgameday.producer.faults import WireFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import Sink
 from mlgameday.config import TopicNames

@@ -12,7 +12,7 @@ import pytest
 from mlgameday.features.offline import ZONE_STATS_SCHEMA
 from mlgameday.features.point_in_time import point_in_time_join
 from mlgameday.features.store import offline_dir, open_store
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import ProducerFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.producer.stream import Emitter, run_history

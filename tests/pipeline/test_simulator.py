@@ -11,7 +11,8 @@ import pytest
 
 from mlgameday.contracts import BACKFILL_HEADERS, TripRequested
 from mlgameday.city import CITY
-from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
+from mlgameday.contracts.knobs import Congestion, ProducerFaults, Shift
+from mlgameday.producer.faults import MALFORMED_KINDS, WireFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.config import TopicNames
 from mlgameday.producer.stream import Emitter, history_request_times, run_history, run_live

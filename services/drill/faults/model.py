@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...contracts.knobs import ServingFaults, knob_param
 from ...models import control as models
 from .base import FaultContext, Injector
 from .knobs import KnobFault
@@ -18,12 +19,12 @@ class _Strict(BaseModel):
 
 
 class ModelLatencyParams(_Strict):
-    latency_ms: float = Field(gt=0, le=10_000, description="added to every model call")
+    latency_ms: float = knob_param(ServingFaults, "model_latency_ms")
 
 
 class SlowModelParams(_Strict):
     variant: Variant = "accurate"
-    latency_ms: float = Field(200, gt=0, le=10_000, description="the heavier model's extra inference time")
+    latency_ms: float = knob_param(ServingFaults, "model_latency_ms", 200.0)  # the heavier model's extra time
 
 
 class PromoteParams(_Strict):
@@ -36,10 +37,9 @@ class CanaryParams(_Strict):
 
 
 class ModelLatency(KnobFault):
-    kind, family, component = "model_latency", "model", "serving"
+    kind, family, component, turns = "model_latency", "model", "serving", ("model_latency_ms",)
     summary = "add latency to every model call in serving"
     Params = ModelLatencyParams
-    off = {"model_latency_ms": 0.0}
 
     def knobs(self, params: ModelLatencyParams) -> dict:
         return {"model_latency_ms": params.latency_ms}

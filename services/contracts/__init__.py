@@ -1,4 +1,6 @@
-"""Topic and event contracts of TripTime (JSON, versioned, validated at every edge).
+"""Every name that crosses a process: the topics and their event contracts (JSON, versioned, validated
+at every edge), the alert kinds, the zone set, the model's features — and, in contracts/knobs.py,
+each service's fault knobs.
 
 Every event carries `event_id` (for idempotency), `event_time` and `schema_version`.
 `event_id` is required: whoever creates an event names it once (`new_event_id()`), so a
