@@ -221,6 +221,7 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
 
     from ..drill.faults import REGISTRY, FaultContext, injector
     from ..drill.target import open_target
+    from ..runtime.shutdown import recovered_on_exit
 
     if action == "kinds" or not kind:
         table = Table(title="fault kinds (gameday chaos inject KIND --param key=value)")
@@ -245,10 +246,13 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
         message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
         console.print(f"[bold magenta]chaos[/] {message}")
         seconds = fault.recover_after_s(parsed) if action == "inject" else None
-        if seconds:
-            report("chaos", f"holding the {kind} for {seconds:.0f}s")
-            time.sleep(seconds)
-            console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
+        if seconds:  # a burst ends by itself, however this command ends
+            try:
+                with recovered_on_exit(lambda: fault.recover(ctx, parsed)):
+                    report("chaos", f"holding the {kind} for {seconds:.0f}s")
+                    time.sleep(seconds)
+            finally:
+                console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

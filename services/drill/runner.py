@@ -20,6 +20,7 @@ from ..app import open_stack
 from ..config import Settings
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
+from ..runtime.shutdown import recovered_on_exit
 from ..stack.component import Reporter, silent
 from ..stack.endpoints import kafka_bootstrap
 from ..stack.supervisor import Stack
@@ -295,9 +296,11 @@ class Drill:
             refs: dict[str, float] = {}
             active: list[ScheduledAction] = []
             try:
-                self._break_and_watch(ctx, timeline, refs, active)
+                # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
+                with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
+                    self._break_and_watch(ctx, timeline, refs, active)
             except BaseException:
-                self._recover_all(ctx, timeline, active)  # an interrupted drill leaves nothing broken
+                self._recover_all(ctx, timeline, active)
                 raise
             finally:
                 if not self.blind:
