@@ -111,7 +111,7 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and pipeline.totals["dead_lettered"] < 1:
             pipeline.poll_once()
-        pipeline.checkpoint(force=True)
+        pipeline.checkpoint()
     finally:
         pipeline.close()
     assert pipeline.totals["written"] >= 40 and pipeline.totals["dead_lettered"] >= 1
