@@ -51,7 +51,7 @@ def drill(
     scenario = catalog.pick_random() if random_pick else catalog.get(name)
     settings = state.settings()
     label = "a hidden scenario" if blind else scenario.name
-    from ..drill.target import open_target
+    from ..drill.targets import open_target
 
     cluster = open_target(settings, target, admin) if target != "local" else None
     with progress(f"drill: {label}") as report:
@@ -220,7 +220,7 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     import time
 
     from ..drill.faults import REGISTRY, FaultContext, injector
-    from ..drill.target import open_target
+    from ..drill.targets import open_target
     from ..runtime.shutdown import recovered_on_exit
 
     if action == "kinds" or not kind:

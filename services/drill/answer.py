@@ -26,7 +26,7 @@ from .faults import REGISTRY, FaultContext
 from .precision import judge_alerts
 from .scenario import Scenario
 from .session import Session
-from .target import LocalTarget
+from .targets import LocalTarget
 from .timeline import Timeline
 from .watch import Watcher
 

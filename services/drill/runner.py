@@ -18,7 +18,7 @@ from typing import Any
 
 from ..app import open_stack
 from ..config import Settings
-from ..errors import GamedayError
+from ..errors import GamedayError, StackError
 from ..runtime.kafka import kafka_options
 from ..runtime.shutdown import recovered_on_exit
 from ..stack.component import Reporter, silent
@@ -31,12 +31,10 @@ from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import applied, drill_profile, lacking_profile
 from .scenario import FaultStep, Scenario
-from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
+from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, set_knobs
 from .timeline import Timeline
 from .watch import Watcher
 
-# The components a local drill needs running (the stack's catalogue: mlgameday.app.services).
-REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "riders", "monitor")
 KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
@@ -147,7 +145,7 @@ def train_if_needed(target: Target, settings: Settings, report: Reporter = silen
     ingested labels stop growing, which they never would with the producer running."""
     if models.has_model(settings):
         return False
-    if target.components().get("producer") == "running":
+    if target.components().get("producer") == State.UP:
         report("drill", "pausing live traffic while the first model trains")
         target.chaos("stop", "producer")
     return ensure_trained(settings, report)  # start_missing() brings the producer back
@@ -202,11 +200,11 @@ def start_missing(target: Target, settings: Settings, report: Reporter = silent)
     exists; a previous drill or candidate may have left one stopped); resume paused ones."""
     started = []
     for name, state in target.components().items():
-        if name not in REQUIRED_COMPONENTS or (name == "kafka" and settings.kafka.mode != "local"):
+        if name not in target.required or (name == "kafka" and settings.kafka.mode != "local"):
             continue
-        if state == "paused":
+        if state == State.PAUSED:
             target.chaos("resume", name)
-        elif state in ("dead", "stopped", "external"):
+        elif state in (State.DEAD, State.STOPPED, State.ABSENT):
             report("drill", f"starting {name} ({state})")
             target.chaos("start", name)
             started.append(name)
@@ -215,11 +213,11 @@ def start_missing(target: Target, settings: Settings, report: Reporter = silent)
 
 def check_components(target: Target) -> None:
     states = target.components()
-    missing = [c for c in REQUIRED_COMPONENTS if c not in states]
+    missing = [c for c in target.required if c not in states]
     if missing:
-        raise DrillError(f"the stack has no {', '.join(missing)}: a drill needs {', '.join(REQUIRED_COMPONENTS)}",
-                         hint="those parts register in services/stack/registry.py; see `gameday status`")
-    down = [c for c in REQUIRED_COMPONENTS if states[c] not in ("running", "external")]
+        raise DrillError(f"the {target.kind} target has no {', '.join(missing)}: a drill needs {', '.join(target.required)}",
+                         hint="the local stack's parts are listed in mlgameday/app.py; see `gameday status`")
+    down = [c for c in target.required if states[c] != State.UP]
     if down:
         raise DrillError(f"{', '.join(f'{c} is {states[c]}' for c in down)}: the drill needs the whole stack running",
                          hint="start them with `gameday chaos start NAME`, or `gameday down` then `gameday drill` again")
@@ -339,21 +337,21 @@ class Drill:
             target.chaos("restart", name)
             restarted.append(name)
         check_components(target)
-        self._ensure_live_model()  # before the settle: the warm-up's first window is the scenario's model's
+        self._ensure_live_model(target)  # before the settle: the warm-up's first window is the scenario's model's
         if stack_started or trained or restarted:
             settle(self.report)
         return target, kafka_bootstrap(stack.settings), stack_started, trained
 
-    def _ensure_live_model(self) -> None:
+    def _ensure_live_model(self, target: Target) -> None:
         try:
-            live = models.serving_models(self.settings)
-        except models.ModelOpsError:
+            live = target.serving_models()
+        except StackError:
             return  # serving without model selection: it serves its configured model
-        wanted = models.baseline_tag(self.settings, self.scenario.stack.model)
+        wanted = target.resolve_model(self.scenario.stack.model)
         if (live.get("live") or {}).get("tag") != wanted:
-            models.promote(self.settings, wanted, role="live", report=self.report)
+            target.promote(wanted, role="live", report=self.report)
         if live.get("canary"):
-            models.clear_canary(self.settings, report=self.report)
+            target.clear_canary(report=self.report)
 
     def schedule(self) -> list[ScheduledAction]:
         t0, factor = self.timing.warmup, self.timing.factor
@@ -428,7 +426,7 @@ class Drill:
         """The drill's components found dead at the end that no fault of the scenario stopped."""
         aimed = {step.params.get("component") for step in self.scenario.faults}
         dead = [name for name, state in target.components().items()
-                if name in REQUIRED_COMPONENTS and state == "dead" and name not in aimed]
+                if name in target.required and state == State.DEAD and name not in aimed]
         for name in dead:
             timeline.mark("note", f"{name} died during the drill", hint=f"see `gameday logs {name}`")
         return dead

@@ -20,7 +20,7 @@ import httpx
 from ..config import TopicNames
 from ..contracts import MODEL_FEATURES, Topic, is_backfill
 from .scenario import FEATURE_MEAN_PREFIX
-from .target import Target
+from .targets import Target
 from .timeline import Timeline
 
 log = logging.getLogger("drill.watch")

@@ -1,4 +1,5 @@
-"""Change which model serves, from outside the service (`gameday model promote`, the drill's model faults).
+"""Change which model serves, from outside the service (`gameday model promote`); the drill's model
+faults go through their target (drill/targets/base.py), on the local stack or a cluster.
 
 When the stack's serving component is running, the change goes to its admin endpoint
 (models are hot-swapped, the choice persisted by the service). When it is not, the
@@ -14,13 +15,8 @@ import httpx
 from ..config import Settings
 from ..errors import GamedayError
 from ..runtime.admin_key import admin_headers
-from ..stack.component import Reporter, silent
 from ..stack.endpoints import service_url
 from .routing import load_routing, save_routing
-
-
-class ModelOpsError(GamedayError):
-    kind = "ModelError"
 
 
 def serving_url(settings: Settings) -> str | None:
@@ -77,22 +73,6 @@ def current_routing(settings: Settings) -> dict[str, str]:
     return {tag: role for tag, role in roles.items() if tag}
 
 
-def serving_models(settings: Settings) -> dict:
-    """{"live": {"tag", "variant"} | None, "canary": ... | None, "canary_share": float} of the running service."""
-    url = serving_url(settings)
-    if url is None:
-        raise ModelOpsError("serving is not running", hint="see `gameday status`")
-    try:
-        return httpx.get(f"{url}/admin/models", headers=admin_headers(settings), timeout=5).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise ModelOpsError(f"serving at {url} did not describe its models: {exc}") from None
-
-
-def live_model(settings: Settings) -> str | None:
-    live = serving_models(settings).get("live")
-    return live.get("tag") if isinstance(live, dict) else None
-
-
 def baseline_tag(settings: Settings, model: str) -> str:
     """A variant → its newest model trained on the whole history; a tag → itself.
 
@@ -103,24 +83,3 @@ def baseline_tag(settings: Settings, model: str) -> str:
 
     use_model_store(settings)
     return resolve_tag(model, whole_history=True)
-
-
-def promote(settings: Settings, model: str, role: str = "live", share: float | None = None,
-            report: Reporter = silent) -> str:
-    """Make `model` (a variant: its whole-history model, or a tag) live, or the canary with a share of requests."""
-    report("serving", f"promoting {model} as {role}")
-    change_models(settings, baseline_tag(settings, model), canary=share if role == "canary" else None)
-    return f"promoted {model} as {role}" + (f" ({share:.0%} of requests)" if role == "canary" and share else "")
-
-
-def rollback(settings: Settings, previous: str | None, report: Reporter = silent) -> str:
-    if not previous:
-        return "no previous live model recorded: nothing to roll back"
-    promote(settings, previous, role="live", report=report)
-    return f"rolled back to {previous}"
-
-
-def clear_canary(settings: Settings, report: Reporter = silent) -> str:
-    report("serving", "removing the canary")
-    change_models(settings, None, clear="canary")
-    return "canary removed"

@@ -10,7 +10,7 @@ from mlgameday.config import Settings, load_settings
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.profile import applied, drill_profile
 from mlgameday.drill.runner import ensure_stack, settle, start_missing, train_if_needed
-from mlgameday.drill.target import LocalTarget
+from mlgameday.drill.targets import LocalTarget
 
 
 @pytest.fixture(scope="module")

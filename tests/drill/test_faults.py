@@ -54,7 +54,7 @@ def ctx(servers, tmp_path) -> FaultContext:
 
 
 def knobs(ctx: FaultContext, component: str) -> dict:
-    from mlgameday.drill.target import get_knobs
+    from mlgameday.drill.targets import get_knobs
 
     return get_knobs(ctx.target, component)
 

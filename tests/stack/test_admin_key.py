@@ -105,7 +105,7 @@ def test_a_foreign_host_is_refused_even_with_the_key(producer) -> None:
 
 @pytest.mark.integration
 def test_the_key_holder_turns_the_knob_and_bad_bodies_get_413_415(producer) -> None:
-    from mlgameday.drill.target import reset_knobs, set_knobs
+    from mlgameday.drill.targets import reset_knobs, set_knobs
 
     url, run_dir = producer
     settings = load_settings(run_dir=run_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ...contracts.knobs import off as knob_defaults
-from ..target import get_knobs, set_knobs
+from ..targets import get_knobs, set_knobs
 from .base import FaultContext, Injector
 
 

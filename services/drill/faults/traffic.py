@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...contracts.knobs import ProducerFaults, knob_param
-from ..target import set_knobs
+from ..targets import set_knobs
 from .base import FaultContext
 from .knobs import KnobFault
 
