@@ -32,7 +32,6 @@ import numpy as np
 
 from mlgameday.config import load_settings
 from mlgameday.drill.catalog import Catalog
-from mlgameday.drill.profile import drill_profile
 from mlgameday.drill.runner import Drill
 
 WINDOW_S = 10.0  # the drill profile's monitor.window_s

@@ -29,7 +29,7 @@ from ..models import control as models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
-from .profile import applied, drill_profile, lacking_profile
+from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
 from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, set_knobs
 from .timeline import Timeline
@@ -130,14 +130,22 @@ def new_run_folder(settings: Settings, label: str) -> Path:
 
 # ---- deploy ----------------------------------------------------------------------------------
 
-def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, bool]:
-    """The running stack of the settings' run folder, started now if nothing runs. (stack, started?)"""
+def ensure_stack(settings: Settings, report: Reporter = silent,
+                 profile: dict | None = None) -> tuple[Stack, bool, list[str]]:
+    """The running stack of the settings' run folder with the drill's profile laid over the settings it
+    runs with: started now if nothing runs, else the components whose settings changed restarted.
+    (stack, started?, restarted)"""
     stack = open_stack(settings, report=report)
+    wanted = with_profile(stack.settings, profile or {})
     states = {s.name: s.state for s in stack.status()}
     if any(state in ("running", "paused") for state in states.values()):
-        return stack, False
-    stack.up()
-    return stack, True
+        restarted = stack.reconfigure(wanted)
+        if restarted:
+            report("drill", f"restarted {', '.join(restarted)} with the drill's settings "
+                            "(time scale, short monitor windows)")
+        return stack, False, restarted
+    stack.up(wanted)
+    return stack, True, []
 
 
 def train_if_needed(target: Target, settings: Settings, report: Reporter = silent) -> bool:
@@ -277,47 +285,46 @@ class Drill:
 
     def run(self) -> DrillResult:
         started = time.monotonic()
-        with applied(self.profile):
-            target, bootstrap, stack_started, trained = self._deploy()
-            reset_faults(target)
-            wait_for_quiet_monitor(target, time.time(), self.report)
-            # In blind mode the injectors' progress lines would name the fault: keep them quiet.
-            ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
-            ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
-            set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
-            label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
-            folder = new_run_folder(self.settings, label)
-            timeline = Timeline()
-            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
-                              topics=self.settings.topics,
-                              lag_groups=pipeline_groups(self.settings)).start()
-            refs: dict[str, float] = {}
-            active: list[ScheduledAction] = []
-            try:
-                # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
-                with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
-                    self._break_and_watch(ctx, timeline, refs, active)
-            except BaseException:
+        target, bootstrap, stack_started, trained = self._deploy()
+        reset_faults(target)
+        wait_for_quiet_monitor(target, time.time(), self.report)
+        # In blind mode the injectors' progress lines would name the fault: keep them quiet.
+        ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
+        ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
+        set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
+        label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
+        folder = new_run_folder(self.settings, label)
+        timeline = Timeline()
+        watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
+                          topics=self.settings.topics,
+                          lag_groups=pipeline_groups(self.settings)).start()
+        refs: dict[str, float] = {}
+        active: list[ScheduledAction] = []
+        try:
+            # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
+            with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
+                self._break_and_watch(ctx, timeline, refs, active)
+        except BaseException:
+            self._recover_all(ctx, timeline, active)
+            raise
+        finally:
+            if not self.blind:
                 self._recover_all(ctx, timeline, active)
-                raise
-            finally:
-                if not self.blind:
-                    self._recover_all(ctx, timeline, active)
-                watcher.stop()
-            crashed = self._crashed(target, timeline)
-            outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
-            timeline.save(folder / "timeline.jsonl")
-            result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
-                                 self.blind, self.control, stack_started, trained, crashed,
-                                 judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
-            if self.blind:
-                save_session(self.settings, result, ctx, active, watcher)
-            else:
-                from .debrief import write_debrief
+            watcher.stop()
+        crashed = self._crashed(target, timeline)
+        outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
+        timeline.save(folder / "timeline.jsonl")
+        result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
+                             self.blind, self.control, stack_started, trained, crashed,
+                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+        if self.blind:
+            save_session(self.settings, result, ctx, active, watcher)
+        else:
+            from .debrief import write_debrief
 
-                result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
-            (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
-            return result
+            result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
+        (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
+        return result
 
     def _deploy(self) -> tuple[Target, str, bool, bool]:
         """(target, broker address, stack started now?, model trained now?), ready for the drill."""
@@ -328,14 +335,11 @@ class Drill:
                                  hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
             return self.target, self.settings.kafka.bootstrap, False, False
         self.report("drill", f"deploying the stack for {'a hidden scenario' if self.blind else self.scenario.name}")
-        stack, stack_started = ensure_stack(self.settings, self.report)
+        stack, stack_started, restarted = ensure_stack(self.settings, self.report, self.profile)
+        self.settings = stack.settings  # what the stack runs with now: the drill's profile laid over
         target = LocalTarget(self.settings, stack)
         trained = train_if_needed(target, self.settings, self.report)
-        restarted = start_missing(target, self.settings, self.report)
-        for name in lacking_profile(stack.status(), self.profile):
-            self.report("drill", f"restarting {name} with the drill's settings (traffic, time scale, short monitor windows)")
-            target.chaos("restart", name)
-            restarted.append(name)
+        restarted += start_missing(target, self.settings, self.report)
         check_components(target)
         self._ensure_live_model(target)  # before the settle: the warm-up's first window is the scenario's model's
         if stack_started or trained or restarted:

@@ -28,6 +28,9 @@ class ComponentRecord:
     started_at: float = field(default_factory=time.time)
     # Set by `gameday chaos stop`: a deliberate stop, shown as "stopped" not "dead".
     stopped: bool = False
+    # The digest of the settings the component was started with (Component.settings_digest): a
+    # component whose settings changed since is restarted by Stack.reconfigure.
+    settings_digest: str | None = None
 
     @property
     def process(self) -> ProcessRef | None:

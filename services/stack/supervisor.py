@@ -112,8 +112,8 @@ class Stack:
         self.report(component.name, "preparing")
         component.prepare(ctx)
         ports = self._assign_ports(component, ctx, records, previous)
-        record = ComponentRecord(name=component.name, ports=ports,
-                                 endpoints=component.endpoints(ctx, ports))
+        record = ComponentRecord(name=component.name, ports=ports, endpoints=component.endpoints(ctx, ports),
+                                 settings_digest=component.settings_digest(self.settings))
         spec = component.launch(ctx, ports)
         if spec is not None:
             self.report(component.name, "starting")
@@ -197,6 +197,22 @@ class Stack:
             record.process.terminate(timeout)
             stopped.append(name)
         return stopped
+
+    def reconfigure(self, settings: Settings) -> list[str]:
+        """Run with these settings from now on (written to settings.yaml, which the services read), and
+        restart the running components whose settings changed: their record's digest differs. Returns
+        the restarted ones, in start order."""
+        with self.run.locked():
+            self._use(settings)
+            self.run.save_settings(settings_as_dict(settings, secrets="left out"))
+            records = self.run.load()
+        stale = [c.name for c in self.components
+                 if (record := records.get(c.name)) is not None and record.state() == "running"
+                 and record.settings_digest != c.settings_digest(settings)]
+        for name in stale:
+            self.report(name, "restarting with the new settings")
+            self.chaos("restart", name)
+        return stale
 
     # ---- status / logs ---------------------------------------------------------------------
 
