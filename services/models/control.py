@@ -17,6 +17,7 @@ from ..errors import GamedayError
 from ..runtime.admin_key import admin_headers
 from ..stack.endpoints import service_url
 from .routing import load_routing, save_routing
+from .store import MODEL_NAME, model_store_home
 
 
 def serving_url(settings: Settings) -> str | None:
@@ -25,7 +26,7 @@ def serving_url(settings: Settings) -> str | None:
 
 
 def model_folder(settings: Settings) -> Path:
-    return settings.run_path / "bentoml" / "models" / "triptime"
+    return model_store_home(settings) / "models" / MODEL_NAME
 
 
 def has_model(settings: Settings) -> bool:
