@@ -132,3 +132,14 @@ def test_a_stopped_component_is_stopped_and_comes_back(deployment: Deployment) -
     assert target.components()[name] == State.STOPPED
     stop.recover(ctx, params)
     assert target.components()[name] == State.UP
+
+
+def test_a_service_the_stack_skipped_is_absent_not_up(tmp_path: Path) -> None:
+    """`up` skips serving and the producer until a model exists: a record without a process, which
+    the drill must start after training, never stop (the supervisor calls a process-less part external)."""
+    settings = load_settings(run_dir=tmp_path / "run")
+    stack = Stack(settings, components=[])
+    stack.run.save({"producer": ComponentRecord("producer", endpoints={"skipped": "skipped: no trained model yet"}),
+                    "kafka": ComponentRecord("kafka", endpoints={"bootstrap": "broker.example:9092"})})
+    states = LocalTarget(settings, stack).components()
+    assert states == {"producer": State.ABSENT, "kafka": State.UP}  # an external broker is up

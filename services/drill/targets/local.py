@@ -21,7 +21,9 @@ class LocalTarget(Target):
         self.stack = stack or open_stack(settings)
 
     def components(self) -> dict[str, State]:
-        return {s.name: STATES.get(s.state, State.DEAD) for s in self.stack.status()}
+        # A service `up` skipped (no model yet) has a record but no process: absent, not external.
+        return {s.name: State.ABSENT if "skipped" in s.endpoints else STATES.get(s.state, State.DEAD)
+                for s in self.stack.status()}
 
     def chaos(self, action: str, component: str) -> str:
         return self.stack.chaos(action, component)
