@@ -80,7 +80,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     from ..ingest.status import describe_totals, ingest_totals
 
     stack = open_stack(state.settings())
-    totals = ingest_totals(stack)
+    totals = ingest_totals(stack.settings)
     if as_json:
         print_json({**stack.status_json(), "ingest": totals})
         return
