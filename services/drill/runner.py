@@ -108,7 +108,7 @@ class DrillResult:
 
 def pipeline_groups(settings: Settings) -> tuple[str, ...]:
     """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
-    from .riders import GROUP_ID as RIDERS_GROUP
+    from ..riders.service import GROUP_ID as RIDERS_GROUP
 
     return (settings.ingest.group_id, RIDERS_GROUP)
 
