@@ -231,9 +231,14 @@ def check_components(target: Target) -> None:
                          hint="start them with `gameday chaos start NAME`, or `gameday down` then `gameday drill` again")
 
 
-def reset_faults(target: Target) -> None:
-    """Every knob of every service back to its 'off' default (a clean slate between drills)."""
+def reset_faults(target: Target, report: Reporter = silent) -> None:
+    """Every knob of every service back to its 'off' default (a clean slate between drills). On a
+    cluster, a service whose admin port was not forwarded is said and passed over: a knob fault on it
+    fails when injected, naming the port-forward."""
     for component in KNOB_COMPONENTS:
+        if target.endpoint(component, "http") is None:
+            report("drill", f"{component}'s knobs are not reachable on this {target.kind} target: not reset")
+            continue
         reset_knobs(target, component)
 
 
@@ -286,7 +291,7 @@ class Drill:
     def run(self) -> DrillResult:
         started = time.monotonic()
         target, bootstrap, stack_started, trained = self._deploy()
-        reset_faults(target)
+        reset_faults(target, self.report)
         wait_for_quiet_monitor(target, time.time(), self.report)
         # In blind mode the injectors' progress lines would name the fault: keep them quiet.
         ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
