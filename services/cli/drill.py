@@ -243,16 +243,19 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     settings = state.settings()
     with progress(f"chaos {action} {kind}") as report:
         ctx = FaultContext(target=open_target(settings, target, admin), settings=settings, report=report)
-        message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
-        console.print(f"[bold magenta]chaos[/] {message}")
         seconds = fault.recover_after_s(parsed) if action == "inject" else None
-        if seconds:  # a burst ends by itself, however this command ends
-            try:
-                with recovered_on_exit(lambda: fault.recover(ctx, parsed)):
-                    report("chaos", f"holding the {kind} for {seconds:.0f}s")
-                    time.sleep(seconds)
-            finally:
-                console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
+        if not seconds:
+            message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
+            console.print(f"[bold magenta]chaos[/] {message}")
+            return
+        # A burst ends by itself, however this command ends (the handlers are in place before it starts).
+        try:
+            with recovered_on_exit(lambda: fault.recover(ctx, parsed)):
+                console.print(f"[bold magenta]chaos[/] {fault.inject(ctx, parsed)}")
+                report("chaos", f"holding the {kind} for {seconds:.0f}s")
+                time.sleep(seconds)
+        finally:
+            console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:
