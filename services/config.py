@@ -322,6 +322,14 @@ class MonitorSettings(BaseModel):
         return self
 
 
+# Per-service topic keys of earlier versions -> their key under `topics`.
+MOVED_TOPIC_KEYS = {("producer", "requested_topic"): "trips_requested", ("producer", "completed_topic"): "trips_completed",
+                    ("ingest", "requested_topic"): "trips_requested", ("ingest", "completed_topic"): "trips_completed",
+                    ("ingest", "dlq_topic"): "dlq", ("serving", "predictions_topic"): "predictions",
+                    ("monitor", "predictions_topic"): "predictions", ("monitor", "labels_topic"): "trips_completed",
+                    ("monitor", "alerts_topic"): "alerts", ("monitor", "dlq_topic"): "dlq"}
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -355,6 +363,18 @@ class Settings(BaseSettings):
     # The key of the admin endpoints (fault knobs, model promotion). Unset: the run folder's
     # admin.token, created on first use; set it where the CLI does not share the run folder.
     admin_token: SecretStr | None = Field(None, min_length=16)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _topics_moved(cls, data: Any) -> Any:
+        """The topic names moved to `topics` (one place for every client): an old per-service key
+        would be ignored silently, so it is refused with its new name."""
+        if isinstance(data, dict):
+            for (section, key), new in MOVED_TOPIC_KEYS.items():
+                if isinstance(data.get(section), dict) and key in data[section]:
+                    raise ValueError(f"{section}.{key} is now topics.{new} (GAMEDAY_TOPICS__{new.upper()}), "
+                                     "the one place every client reads the topic names from")
+        return data
 
     @property
     def run_path(self) -> Path:
