@@ -367,13 +367,17 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _topics_moved(cls, data: Any) -> Any:
-        """The topic names moved to `topics` (one place for every client): an old per-service key
-        would be ignored silently, so it is refused with its new name."""
+        """The topic names moved to `topics` (one place for every client): an old per-service key that
+        names another topic would be ignored silently, so it is refused with its new name (one that
+        names the default topic, as an earlier version's settings.yaml does, is dropped)."""
         if isinstance(data, dict):
             for (section, key), new in MOVED_TOPIC_KEYS.items():
-                if isinstance(data.get(section), dict) and key in data[section]:
-                    raise ValueError(f"{section}.{key} is now topics.{new} (GAMEDAY_TOPICS__{new.upper()}), "
-                                     "the one place every client reads the topic names from")
+                values = data.get(section)
+                if isinstance(values, dict) and key in values:
+                    if values[key] != TopicNames.model_fields[new].default:
+                        raise ValueError(f"{section}.{key} is now topics.{new} (GAMEDAY_TOPICS__{new.upper()}), "
+                                         "the one place every client reads the topic names from")
+                    data = {**data, section: {k: v for k, v in values.items() if k != key}}
         return data
 
     @property
