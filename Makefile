@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test deps venv clean images docker-engine docker-engine-stop test-containers
+.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -15,13 +15,20 @@ $(BIN)/gameday: pyproject.toml setup.py
 
 venv: $(BIN)/gameday
 
+# The suite's own tools (pytest, import-linter, testcontainers, ...): the `test` extra.
+$(VENV)/.test-extra: $(BIN)/gameday pyproject.toml
+	$(BIN)/pip install --progress-bar on -e '.[test]'
+	@touch $@
+
+test-deps: $(VENV)/.test-extra
+
 deps:
 	@bash .ci/system-deps
 
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
-test: deps venv
+test: deps venv test-deps
 	$(BIN)/python -m pytest -q
 
 # Containers: the images (no registry needed), a Docker engine when none answers (as root on
@@ -38,8 +45,12 @@ docker-engine-stop: venv
 images: deps venv docker-engine
 	$(BIN)/gameday images build
 
-test-containers: images
+test-containers: images test-deps
 	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
+
+# The fast lane: every test that needs no real part (broker, stack, server), in under a minute.
+test-unit: deps venv test-deps
+	$(BIN)/python -m pytest -q -m "not integration"
 
 clean:
 	-$(BIN)/gameday down

@@ -22,7 +22,7 @@ from mlgameday.stack.kafka.admin import wait_until_answers
 from mlgameday.stack.kafka.jars import ensure_jars
 from mlgameday.stack.kafka.broker import Listeners, new_cluster_id, server_properties
 from mlgameday.stack.ports import free_port
-from mlgameday.stack.supervisor import Stack
+from mlgameday.app import open_stack
 
 
 def emit(**fields: object) -> None:
@@ -31,7 +31,7 @@ def emit(**fields: object) -> None:
 
 def time_gameday_up(root: Path) -> tuple[float, float]:
     settings = load_settings(run_dir=root)
-    stack = Stack(settings)
+    stack = open_stack(settings)
     started = time.perf_counter()
     stack.up(settings)
     elapsed = time.perf_counter() - started

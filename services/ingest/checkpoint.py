@@ -57,8 +57,7 @@ def checkpoint_path(settings: Settings) -> Path:
 
 def identity_of(settings: Settings) -> dict:
     """What a checkpoint belongs to: the group and the topics it reads."""
-    cfg = settings.ingest
-    return {"group": cfg.group_id, "topics": [cfg.requested_topic, cfg.completed_topic]}
+    return {"group": settings.ingest.group_id, "topics": [settings.topics.trips_requested, settings.topics.trips_completed]}
 
 
 def load_for(settings: Settings) -> Checkpoint | None:

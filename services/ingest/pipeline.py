@@ -6,10 +6,8 @@ Delivery: offsets are committed only after the rows are written and the checkpoi
 it onto the state they first met, so online features end exactly as without the crash.
 A checkpoint is taken every `ingest.checkpoint_interval_s`; offline/labels part files
 written after the last checkpoint of a killed process are deleted on start.
-Event-time alignment: a partition that has read more than ALIGN_S of event time ahead of a
-partition still behind is paused until the others catch up, so a backfill (both topics full of
-history) is read in event-time order across topics, not one topic hours ahead of the other
-(which would make labels arrive "late" and undercount completed_30m in the history).
+Event-time alignment across partitions (alignment.py) and applying events to the zone windows
+(apply.py) are pure and unit-tested; this module is the consumer, the writes and the checkpoint.
 Bad events go to the dlq topic with the reason and the original bytes (bounded: see
 contracts.dead_letter_of); redelivered events (an event_id already seen) are counted and
 change nothing. A dead letter the broker did not take stops ingest before the checkpoint:
@@ -23,10 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Callable, Literal
 
@@ -35,40 +31,35 @@ from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
-from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
 from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
+from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.history import LABELS_SCHEMA
 from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
-from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
+from ..stack.endpoints import kafka_bootstrap
 from . import checkpoint as ckpt
+from .alignment import EventTimeAlignment
+from .apply import apply_events, epoch
 from .decode import EventDecoder
 from .dedup import SeenIds
 from .frames import labels_frame, zone_rows_frame
 from .metrics import IngestMetrics
-from .windows import ZoneWindows, speed_micro_mph
+from .windows import ZoneWindows
 
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
-ALIGN_S = 60.0
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls' worth
 
 
 class DeadLetterError(GamedayError):
     kind = "DeadLetterError"
-
-
-class IngestFaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    # The units bug: online mean_speed_30m written in km/h (offline history stays in mph).
-    speed_unit: Literal["mph", "kmh"] = "mph"
 
 
 @dataclass
@@ -84,16 +75,13 @@ class BatchResult:
     freshness_s: np.ndarray  # per written event: online write time - event time
 
 
-def _epoch(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
 class IngestPipeline:
     def __init__(self, settings: Settings, *, store: FeatureStore | None = None,
                  knobs: Knobs | None = None, metrics: IngestMetrics | None = None,
                  on_batch: Callable[[BatchResult], None] | None = None) -> None:
         self.settings = settings
         self.cfg = settings.ingest
+        self.topics = settings.topics
         self.store = store
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
@@ -103,15 +91,13 @@ class IngestPipeline:
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
-        self._decoders = {self.cfg.requested_topic: EventDecoder(TripRequested), self.cfg.completed_topic: EventDecoder(TripCompleted)}
+        self._decoders = {self.topics.trips_requested: EventDecoder(TripRequested), self.topics.trips_completed: EventDecoder(TripCompleted)}
         self.started = False
         self._dirty = False
         self._last_checkpoint = time.monotonic()
         self._offline_rows: list[tuple] = []
         self._labels: list[tuple] = []
-        self._read_until: dict[TopicPartition, float] = {}  # latest event time applied, per partition
-        self._next_time: dict[TopicPartition, float] = {}   # time of the first record held back
-        self._held: dict[TopicPartition, list] = {}         # parsed records held back (not applied yet)
+        self.alignment = EventTimeAlignment()
         # Dead letters sent since the last checkpoint: (record, future), checked before it.
         self._letters: list[tuple] = []
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
@@ -138,9 +124,9 @@ class IngestPipeline:
         if poisoned:
             log_event(log, "zone clocks ahead of the clock in the checkpoint: their future buckets dropped",
                       zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
-        bootstrap = resolve_bootstrap(self.settings)
+        bootstrap = kafka_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
-        self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
+        self.consumer.subscribe([self.topics.trips_requested, self.topics.trips_completed], listener=_Rebalance(self))
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5,
                                  **kafka_options(self.settings.kafka))
         self.started = True
@@ -181,7 +167,7 @@ class IngestPipeline:
             return
         try:
             if not self._broken:  # a half-applied batch (or a lost dead letter) is never committed
-                self.checkpoint(force=True)
+                self.checkpoint()
         finally:
             self.consumer.close(autocommit=False)
             self.consumer = None
@@ -194,7 +180,7 @@ class IngestPipeline:
         assert self.consumer is not None, "start() first"
         try:
             polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
-            result = self._process(polled) if polled or self._held else None
+            result = self._process(polled) if polled or self.alignment.held else None
             self._update_lag()
             self._align()
             if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
@@ -211,11 +197,11 @@ class IngestPipeline:
         parsed = {}
         now = time.time()
         horizon = now + self.cfg.max_ahead_s
-        completed_topic = self.cfg.completed_topic
+        completed_topic = self.topics.trips_completed
         for tp, records in polled.items():
             decode = self._decoders[tp.topic].decode
             labels = tp.topic == completed_topic
-            position = self._read_until.get(tp, float("-inf"))
+            position = self.alignment.position(tp)
             items = []
             append = items.append
             for record in records:
@@ -227,7 +213,7 @@ class IngestPipeline:
                 except EventRejected as exc:
                     append((position, record, None, exc.reason, 0.0))
                     continue
-                t = _epoch(event.event_time)
+                t = epoch(event.event_time)
                 if t > horizon or (labels and _later(event.pickup_time, event.event_time)):
                     append((position, record, None, self._time_policy_reason(event, t, now), t))
                     continue
@@ -242,86 +228,24 @@ class IngestPipeline:
             return (f"event_time {_iso(t)} is {t - now:,.0f} s ahead of ingest's clock ({_iso(now)}); "
                     f"events more than ingest.max_ahead_s = {self.cfg.max_ahead_s:g} s ahead are refused "
                     "(check the sender's clock)")
-        return f"pickup_time {_iso(_epoch(event.pickup_time))} is after event_time {_iso(t)} (the dropoff)"
-
-    def _limit(self, parsed: dict) -> float:
-        """Event time up to which this batch may be applied: ALIGN_S past the slowest partition
-        that still has records to read (in this batch's view)."""
-        slowest = []
-        for tp in self.assigned:
-            items = parsed.get(tp)
-            if items:
-                high = self.consumer.highwater(tp)
-                if high is not None and high > items[-1][1].offset + 1:
-                    slowest.append(items[-1][0])
-            elif self._behind(tp):
-                slowest.append(self._time_of(tp))
-        return min(slowest) + ALIGN_S if slowest else float("inf")
+        return f"pickup_time {_iso(epoch(event.pickup_time))} is after event_time {_iso(t)} (the dropoff)"
 
     def _process(self, polled: dict) -> BatchResult:
         started = time.perf_counter()
         m = self.metrics
-        parsed = self._parse(polled)
-        for tp, items in self._held.items():
-            parsed[tp] = items + parsed.get(tp, [])
-        self._held = {}
-        limit = self._limit(parsed)
-        queue = []
-        received_by_topic: dict[str, int] = {}
-        # Partitions in (topic, partition) order, each in offset order; the stable sort by position
-        # then applies in event-time order, ties in that order (deterministic, whatever the poll order).
-        for tp in sorted(parsed, key=lambda tp: (tp.topic, tp.partition)):
-            items = parsed[tp]
-            # Positions never decrease within a partition: the records up to the limit are a prefix.
-            take = len(items) if items[-1][0] <= limit else bisect_right(items, limit, key=itemgetter(0))
-            if take < len(items):
-                # Too far ahead of a slower partition: hold these back (the partition is paused, see _align).
-                self._held[tp] = items[take:]
-                self._next_time[tp] = items[take][0]
-            else:
-                self._next_time.pop(tp, None)
-            if take:
-                position, record = items[take - 1][:2]
-                self.offsets[(tp.topic, tp.partition)] = record.offset + 1
-                self._read_until[tp] = position
-                received_by_topic[tp.topic] = received_by_topic.get(tp.topic, 0) + take
-                queue.extend(items[:take] if take < len(items) else items)
-        queue.sort(key=itemgetter(0))
-        affected: set[int] = set()
-        event_times: list[float] = []
-        written_requests = 0
-        # Per topic; rare outcomes (a valid event on the hot path costs no dict update here).
-        dead, ahead, dups, late = Counter(), Counter(), Counter(), Counter()
-        requested_topic = self.cfg.requested_topic
-        remember = self.seen.add
-        zone_of = self.windows.zone
-        labels = self._labels
-        for _, record, event, reason, t in queue:
-            if event is None:
-                self._dead_letter(record, reason)
-                dead[record.topic] += 1
-                if t:
-                    ahead[record.topic] += 1
-                continue
-            if not remember(event.event_id):
-                dups[record.topic] += 1
-                continue
-            window = zone_of(event.pickup_zone)
-            if record.topic == requested_topic:
-                counted = window.add_request(t)
-                written_requests += counted
-            else:
-                counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                labels.append(_label_row(event, t))
-            if counted:
-                affected.add(event.pickup_zone)
-                event_times.append(t)
-            else:
-                late[record.topic] += 1
-        received = len(queue)
-        written = Counter({requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests})
-        outcomes = {"received": Counter(received_by_topic), "written": written, "dead_lettered": dead, "ahead": ahead,
-                    "duplicate": dups, "late": late}
+        taken = self.alignment.take(self._parse(polled), self.assigned, self.consumer.highwater, self.offsets)
+        for tp, offset in taken.next_offsets.items():
+            self.offsets[(tp.topic, tp.partition)] = offset
+        done = apply_events(taken.queue, self.windows, self.seen, self.topics.trips_requested)
+        for record, reason in done.to_dead_letter:
+            self._dead_letter(record, reason)
+        self._labels.extend(done.labels)
+        event_times = done.event_times
+        received = len(taken.queue)
+        written = Counter({self.topics.trips_requested: done.written_requests,
+                           self.topics.trips_completed: len(event_times) - done.written_requests})
+        outcomes = {"received": taken.received, "written": written, "dead_lettered": done.dead_lettered,
+                    "ahead": done.ahead, "duplicate": done.duplicate, "late": done.late}
         for outcome, by_topic in outcomes.items():
             for topic, count in by_topic.items():
                 if count:
@@ -330,7 +254,7 @@ class IngestPipeline:
 
         now = time.time()
         zones = self.windows.zones
-        rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(affected)]
+        rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
         if rows:
             self._write_online(rows)
             self._offline_rows.extend(rows)
@@ -341,8 +265,8 @@ class IngestPipeline:
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
         self._dirty = True
-        result = BatchResult(received, len(event_times), dead.total(), dups.total(), late.total(), ahead.total(),
-                             len(rows), latency, freshness)
+        result = BatchResult(received, len(event_times), done.dead_lettered.total(), done.duplicate.total(),
+                             done.late.total(), done.ahead.total(), len(rows), latency, freshness)
         if self.on_batch:
             self.on_batch(result)
         return result
@@ -367,7 +291,7 @@ class IngestPipeline:
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)
         # The original key is kept when it is a plausible one (the pickup zone): a hostile key is not copied.
         key = record.key if record.key is None or len(record.key) <= ID_MAX_LENGTH else None
-        self._letters.append((record, self.dlq.send(self.cfg.dlq_topic, key=key, value=letter.to_bytes())))
+        self._letters.append((record, self.dlq.send(self.topics.dlq, key=key, value=letter.to_bytes())))
 
     def _flush_dead_letters(self) -> None:
         """Wait until the broker has every dead letter sent since the last checkpoint, or stop: an
@@ -381,20 +305,19 @@ class IngestPipeline:
                 failed=len(failed), topic=record.topic, partition=record.partition, offset=record.offset,
                 error=f"{type(error).__name__}: {error}")})
             raise DeadLetterError(
-                f"{len(failed)} dead letter(s) could not be written to {self.cfg.dlq_topic}, first the one of "
+                f"{len(failed)} dead letter(s) could not be written to {self.topics.dlq}, first the one of "
                 f"{record.topic}[{record.partition}] offset {record.offset} ({len(record.value or b'')} bytes): "
                 f"{type(error).__name__}: {error}; nothing after the last checkpoint is committed",
-                hint=f"fix what the error names (is {self.cfg.dlq_topic} writable?), then restart ingest: "
+                hint=f"fix what the error names (is {self.topics.dlq} writable?), then restart ingest: "
                      "it reads these events again and re-sends their letters")
         self._letters.clear()
 
     # ---- checkpoint ------------------------------------------------------------------------
 
-    def checkpoint(self, force: bool = False) -> bool:
-        """Flush buffered history, save state + offsets atomically, then commit the offsets."""
+    def checkpoint(self) -> bool:
+        """Flush buffered history, save state + offsets atomically, then commit the offsets (when
+        anything changed since the last one)."""
         self._last_checkpoint = time.monotonic()
-        if not self._dirty and not force:
-            return False
         if not self._dirty:
             return False
         self._flush_dead_letters()  # dead letters are durable before their offsets are committed
@@ -418,43 +341,17 @@ class IngestPipeline:
         return True
 
     def _align(self) -> None:
-        """Pause partitions more than ALIGN_S of event time ahead of the slowest one still behind."""
-        behind = [tp for tp in self.assigned if self._behind(tp)]
-        if not behind:
-            if self.consumer.paused():
-                self.consumer.resume(*self.consumer.paused())
-            return
-        frontier = min(self._time_of(tp) for tp in behind)
-        ahead = {tp for tp in self.assigned if self._time_of(tp) > frontier + ALIGN_S}
+        """Pause the partitions too far ahead in event time (alignment.py), resume the others."""
+        ahead = self.alignment.ahead(self.assigned, self.consumer.highwater, self.offsets)
         paused = self.consumer.paused()
         if ahead - paused:
             self.consumer.pause(*(ahead - paused))
         if paused - ahead:
             self.consumer.resume(*(paused - ahead))
 
-    def _time_of(self, tp: TopicPartition) -> float:
-        """Where a partition stands in event time: its next held-back record, else the last one applied
-        (a quiet gap in a partition must not make it look ahead of itself)."""
-        return max(self._read_until.get(tp, float("-inf")), self._next_time.get(tp, float("-inf")))
-
-    def _behind(self, tp: TopicPartition) -> bool:
-        """Records left to read, or not known yet (no fetch answered for the partition)."""
-        lag = self._lag_of(tp)
-        return lag is None or lag > 0
-
-    def _lag_of(self, tp: TopicPartition) -> int | None:
-        high = self.consumer.highwater(tp)
-        if high is None:
-            return None
-        return max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
-
     def _update_lag(self) -> None:
-        lag = 0
-        for tp in self.assigned:
-            high = self.consumer.highwater(tp)
-            if high is not None:
-                lag += max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
-        self.metrics.lag.set(lag)
+        lags = (self.alignment.lag(tp, self.consumer.highwater, self.offsets) for tp in self.assigned)
+        self.metrics.lag.set(sum(lag for lag in lags if lag is not None))
 
     def status(self) -> dict:
         return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
@@ -465,17 +362,11 @@ def _later(a: datetime, b: datetime) -> bool:
     try:
         return a > b
     except TypeError:  # one naive (UTC), one aware
-        return _epoch(a) > _epoch(b)
+        return epoch(a) > epoch(b)
 
 
 def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _label_row(event: TripCompleted, completed_s: float) -> tuple:
-    """A label row of frames.labels_frame (times as epoch seconds; a naive time is UTC)."""
-    return (event.trip_id, event.pickup_zone, _epoch(event.pickup_time), event.dropoff_zone, event.trip_distance,
-            event.passenger_count, event.duration_s, completed_s)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -485,13 +376,11 @@ class _Rebalance(ConsumerRebalanceListener):
         self.pipeline = pipeline
 
     def on_partitions_revoked(self, revoked) -> None:
-        if revoked and self.pipeline._dirty:
-            self.pipeline.checkpoint(force=True)
+        if revoked:
+            self.pipeline.checkpoint()
         self.pipeline.assigned -= set(revoked)
         for tp in revoked:
-            self.pipeline._read_until.pop(tp, None)
-            self.pipeline._next_time.pop(tp, None)
-            self.pipeline._held.pop(tp, None)  # not applied, offsets not advanced: the next owner reads them
+            self.pipeline.alignment.forget(tp)
 
     def on_partitions_assigned(self, assigned) -> None:
         p = self.pipeline

@@ -31,6 +31,9 @@ class ComponentRecord:
     # A component run as a container: its id. Chaos, status and `down` then act on the
     # container (through the engine), and pid is the `docker run` client that started it.
     container: str | None = None
+    # The digest of the settings the component was started with (Component.settings_digest): a
+    # component whose settings changed since is restarted by Stack.reconfigure.
+    settings_digest: str | None = None
 
     @property
     def process(self) -> ProcessRef | ContainerRef | None:

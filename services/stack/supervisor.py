@@ -16,7 +16,7 @@ import psutil
 
 from ..config import Settings, load_settings, settings_as_dict
 from ..errors import StackError
-from .component import Component, Reporter, StackContext, silent
+from .component import Component, ComponentCatalogue, Reporter, StackContext, silent
 from .ports import port_is_free, reuse_or_pick
 from .process import DEAD, PAUSED, spawn
 from .registry import build_components
@@ -47,10 +47,13 @@ class Stack:
     """One stack = one run folder + the components the settings call for."""
 
     def __init__(self, settings: Settings, components: list[Component] | None = None,
-                 report: Reporter = silent) -> None:
+                 report: Reporter = silent, services: ComponentCatalogue | None = None) -> None:
+        """`components`: exactly these; else the infrastructure the settings call for, plus the
+        `services` catalogue's (mlgameday.app.open_stack hands over the TripTime services)."""
         self.run = RunFolder(settings.run_path)
         self.report = report
         self._fixed_components = components
+        self._services = services
         # A stack that is up is handled with the settings it was started with.
         if self.run.state_file.exists() and self.run.settings_file.exists():
             # The file has no secrets: the caller's settings (its environment or config) bring them.
@@ -62,7 +65,7 @@ class Stack:
     def _use(self, settings: Settings) -> None:
         self.settings = settings
         self.components = (self._fixed_components if self._fixed_components is not None
-                           else build_components(settings))
+                           else build_components(settings, self._services))
         self.by_name = {c.name: c for c in self.components}
 
     def _context(self, records: dict[str, ComponentRecord]) -> StackContext:
@@ -111,8 +114,8 @@ class Stack:
         self.report(component.name, "preparing")
         component.prepare(ctx)
         ports = self._assign_ports(component, ctx, records, previous)
-        record = ComponentRecord(name=component.name, ports=ports,
-                                 endpoints=component.endpoints(ctx, ports))
+        record = ComponentRecord(name=component.name, ports=ports, endpoints=component.endpoints(ctx, ports),
+                                 settings_digest=component.settings_digest(self.settings))
         spec = component.launch(ctx, ports)
         if spec is not None:
             self.report(component.name, "starting")
@@ -196,6 +199,22 @@ class Stack:
             record.process.terminate(timeout)
             stopped.append(name)
         return stopped
+
+    def reconfigure(self, settings: Settings) -> list[str]:
+        """Run with these settings from now on (written to settings.yaml, which the services read), and
+        restart the running components whose settings changed: their record's digest differs. Returns
+        the restarted ones, in start order."""
+        with self.run.locked():
+            self._use(settings)
+            self.run.save_settings(settings_as_dict(settings, secrets="left out"))
+            records = self.run.load()
+        stale = [c.name for c in self.components
+                 if (record := records.get(c.name)) is not None and record.state() == "running"
+                 and record.settings_digest != c.settings_digest(settings)]
+        for name in stale:
+            self.report(name, "restarting with the new settings")
+            self.chaos("restart", name)
+        return stale
 
     # ---- status / logs ---------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ import pytest
 from mlgameday.features.history import load_trip_labels
 from mlgameday.features.online import read_zone_features
 from mlgameday.features.store import open_store
-from mlgameday.ingest.pipeline import IngestFaults, KMH_PER_MPH
+from mlgameday.contracts.knobs import IngestFaults
+from mlgameday.ingest.pipeline import KMH_PER_MPH
 from mlgameday.producer.run import ProduceOptions, produce
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.admin_http import Knobs
@@ -40,7 +41,7 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     assert report.events > 2500
 
     # The same events again (same bytes, same event_id), as after a producer retry.
-    records = read_topic(settings.kafka.bootstrap, settings.producer.requested_topic)[:300]
+    records = read_topic(settings.kafka.bootstrap, settings.topics.trips_requested)[:300]
     sink = KafkaSink(settings.kafka.bootstrap)
     for record in records:
         sink.send(record.topic, int(record.key), record.value)

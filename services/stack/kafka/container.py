@@ -76,7 +76,7 @@ class ContainerKafka(ContainerComponent):
         return broker_answers(record.endpoints["bootstrap"])
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions)
+        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, ctx.settings.topics.all())
         if created:
             ctx.report(self.name, f"created topics {', '.join(created)}")
 

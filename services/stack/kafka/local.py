@@ -71,7 +71,8 @@ class LocalKafka(Component):
         return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
+        created = ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, ctx.settings.topics.all(),
+                                **kafka_options(ctx.settings.kafka))
         if created:
             ctx.report(self.name, f"created topics {', '.join(created)}")
 
@@ -88,7 +89,8 @@ class ExternalKafka(Component):
         return broker_answers(record.endpoints["bootstrap"], **kafka_options(ctx.settings.kafka))
 
     def after_ready(self, ctx: StackContext, record: ComponentRecord) -> None:
-        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, **kafka_options(ctx.settings.kafka))
+        ensure_topics(record.endpoints["bootstrap"], ctx.settings.kafka.partitions, ctx.settings.topics.all(),
+                      **kafka_options(ctx.settings.kafka))
 
     def data_paths(self, ctx: StackContext) -> list[Path]:
         return []  # never wipe somebody else's cluster
