@@ -10,10 +10,9 @@ import pandas as pd
 from feast import FeatureStore
 from feast.data_source import PushMode
 
-from ..contracts import ZONE_FEATURES
-from .definitions import ENTITY_KEY, FEATURE_VIEW, PUSH_SOURCE
+from ..contracts import FEATURE_SERVICE, ZONE_FEATURES
+from .definitions import ENTITY_KEY, PUSH_SOURCE, FeatureStoreError
 
-FEATURE_REFS = [f"{FEATURE_VIEW}:{name}" for name in ZONE_FEATURES]
 # Columns of a pushed row (and of the offline history), in the batch source's order.
 ROW_COLUMNS = [ENTITY_KEY, *ZONE_FEATURES, "event_timestamp", "created"]
 
@@ -32,18 +31,35 @@ class ZoneFeatures:
         return ((now or datetime.now(timezone.utc)) - self.event_time).total_seconds()
 
 
-def read_zone_features(store: FeatureStore, zone_ids: Iterable[int]) -> dict[int, ZoneFeatures]:
-    """The online features of each zone (rows older than the view's TTL read as missing)."""
+def service_feature_refs(store: FeatureStore, service: str = FEATURE_SERVICE) -> list[str]:
+    """The "view:feature" references a registered feature service reads (what a model version was trained on)."""
+    try:
+        found = store.get_feature_service(service)
+    except Exception as exc:  # Feast raises its own FeatureServiceNotFoundException
+        raise FeatureStoreError(f"feature service {service!r} is not registered in the Feast repo ({exc})",
+                           hint="the model was trained against another feature repo: run `gameday up` "
+                                "(it applies feature_repo/) or retrain with `gameday train`") from None
+    return [f"{projection.name_to_use()}:{feature.name}"
+            for projection in found.feature_view_projections for feature in projection.features]
+
+
+def read_zone_features(store: FeatureStore, zone_ids: Iterable[int],
+                       refs: list[str] | None = None) -> dict[int, ZoneFeatures]:
+    """The online features of each zone (rows older than the view's TTL read as missing).
+
+    `refs`: the feature references to read (default: those of the current feature service)."""
     ids = [int(z) for z in zone_ids]
     if not ids:
         return {}
+    refs = refs if refs is not None else service_feature_refs(store)
+    names = [ref.split(":", 1)[1] for ref in refs]
     response = store.get_online_features(
-        features=FEATURE_REFS, entity_rows=[{ENTITY_KEY: z} for z in ids]
+        features=refs, entity_rows=[{ENTITY_KEY: z} for z in ids]
     ).to_dict(include_event_timestamps=True)
     result = {}
     for i, zone_id in enumerate(ids):
-        values = {name: _plain(response[name][i]) for name in ZONE_FEATURES}
-        stamps = [response.get(f"{name}__ts", [None] * len(ids))[i] for name in ZONE_FEATURES]
+        values = {name: _plain(response[name][i]) for name in names}
+        stamps = [response.get(f"{name}__ts", [None] * len(ids))[i] for name in names]
         event_time = _latest_time(stamps) if any(v is not None for v in values.values()) else None
         result[zone_id] = ZoneFeatures(zone_id, values, event_time)
     return result

@@ -92,6 +92,10 @@ class ModelSet:
         groups = [(self.canary, "canary", np.flatnonzero(to_canary)), (self.live, "live", np.flatnonzero(~to_canary))]
         return [group for group in groups if len(group[2])]
 
+    def loaded(self) -> list[EtaModel]:
+        """The live model, then the canary and the shadow when there are."""
+        return [m for m in (self.live, self.canary, self.shadow) if m is not None]
+
     def describe(self) -> dict:
         def one(model: EtaModel | None) -> dict | None:
             return None if model is None else {"tag": model.tag, "variant": model.variant, "metrics": model.metrics}
@@ -108,7 +112,7 @@ def load_model_set(settings: Settings, routing: Routing, cache: ModelSet | None 
     """Load the models a routing names; the live one defaults to settings.serving.model."""
     live_tag = routing.live or resolve_tag(settings.serving.model)
     routing = replace(routing, live=live_tag)
-    loaded = {m.tag: m for m in (cache.live, cache.canary, cache.shadow) if m is not None} if cache else {}
+    loaded = {m.tag: m for m in cache.loaded()} if cache else {}
 
     def get(tag: str | None) -> EtaModel | None:
         if tag is None:

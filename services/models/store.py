@@ -158,6 +158,7 @@ class EtaModel:
     tag: str
     variant: str
     features: tuple[str, ...]
+    feature_service: str  # the Feast feature service it was trained on (serving reads its zone features)
     fallback: dict[str, float]
     metrics: dict[str, float]
     path: Path
@@ -190,6 +191,7 @@ def load_model(tag: str) -> EtaModel:
     meta = model.info.metadata
     folder = Path(model.path)
     return EtaModel(tag=str(model.tag), variant=meta["variant"], features=tuple(meta["features"]),
+                    feature_service=meta["feature_service"],
                     fallback={k: float(v) for k, v in meta["fallback"].items()},
                     metrics=dict(meta.get("metrics", {})), path=folder,
                     estimator=joblib.load(folder / ESTIMATOR_FILE))

@@ -25,7 +25,8 @@ from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..models.store import EtaModel
-from .features import ZoneFeatureReader, ZoneLookup
+from ..features.online import read_zone_features
+from .features import ZoneFeatureReader, ZoneLookup, feature_refs_for
 from .metrics import ServingMetrics
 from .publisher import PredictionBatch, PredictionPublisher
 from ..models.routing import ModelSet, Routing, load_model_set, load_routing, save_routing
@@ -70,10 +71,14 @@ class Predictor:
         self.ttl_s = ttl_s
         self.faults: Knobs[ServingFaults] = Knobs(ServingFaults)
         self.metrics = ServingMetrics.instance()
-        self.reader = ZoneFeatureReader(store, settings.serving.feature_cache_ms, lambda: self.faults.value)
+        self._store = store
+        self.models: ModelSet = load_model_set(settings, load_routing(settings))
+        # What the loaded models' feature services list; replaced with the models on a promotion.
+        self.feature_refs = feature_refs_for(store, self.models)
+        self.reader = ZoneFeatureReader(store, settings.serving.feature_cache_ms, lambda: self.faults.value,
+                                        read=lambda s, zones: read_zone_features(s, zones, self.feature_refs))
         self._swap_lock = threading.Lock()
         self._model_pool = ThreadPoolExecutor(max_workers=MODEL_THREADS, thread_name_prefix="model")
-        self.models: ModelSet = load_model_set(settings, load_routing(settings))
         self.publisher = PredictionPublisher(
             bootstrap, settings.topics.predictions, settings.serving.publish_buffer,
             on_drop=lambda reason, n: self.metrics.publish_drops.labels(reason).inc(n),
@@ -176,8 +181,9 @@ class Predictor:
             resolved = resolve_tag(tag) if tag else None
             routing: Routing = self.models.routing.change(resolved, canary=canary, shadow=shadow, clear=clear)
             new_set = load_model_set(self.settings, routing, cache=self.models)
+            refs = feature_refs_for(self._store, new_set)
             save_routing(self.settings, new_set.routing)
-            self.models = new_set
+            self.feature_refs, self.models = refs, new_set
         log.info("models changed: %s", new_set.describe())
         return new_set.describe()
 

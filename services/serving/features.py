@@ -26,8 +26,10 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from ..contracts import ZONE_FEATURES
-from ..features.online import ZoneFeatures, read_zone_features
 from ..contracts.knobs import ServingFaults
+from ..errors import GamedayError
+from ..features.online import ZoneFeatures, read_zone_features, service_feature_refs
+from ..models.routing import ModelSet
 
 log = logging.getLogger("serving")
 
@@ -40,6 +42,25 @@ REFRESH_PAUSE_S = 0.002
 REFRESH_AT = 0.7
 # Zones nobody asked for in this many cache periods are left to expire instead of being re-read.
 KEEP_WARM_PERIODS = 20
+
+
+def feature_refs_for(store: object, models: ModelSet) -> list[str]:
+    """The feature references to read online: those of each loaded model's Feast feature service.
+
+    Refused (nothing is swapped in) when a model uses a zone feature its service does not list."""
+    refs: list[str] = []
+    for model in models.loaded():
+        service_refs = service_feature_refs(store, model.feature_service)
+        provided = {ref.split(":", 1)[1] for ref in service_refs}
+        lacking = [name for name in model.features if name in ZONE_FEATURES and name not in provided]
+        if lacking:
+            raise GamedayError(
+                f"model {model.tag} uses {', '.join(lacking)}, which its feature service "
+                f"{model.feature_service!r} does not provide",
+                hint="the feature repo changed since the model was trained: retrain (`gameday train`) "
+                     "or restore the feature service in feature_repo/features.py")
+        refs += [ref for ref in service_refs if ref not in refs]
+    return refs
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,8 @@ def train_variant(settings: Settings, variant: Variant, data: TrainingData, repo
     y_train, y_test = data.train[TARGET].to_numpy(float), data.test[TARGET].to_numpy(float)
     estimator = variant.build(settings.trainer.seed).fit(x_train[:, columns], y_train)
     # Evaluate through the same wrapper serving uses, so offline and online predictions agree.
-    model = EtaModel(tag="(unsaved)", variant=variant.name, features=variant.features, fallback=data.fallback,
-                     metrics={}, path=Path("."), estimator=estimator)
+    model = EtaModel(tag="(unsaved)", variant=variant.name, features=variant.features,
+                     feature_service=FEATURE_SERVICE, fallback=data.fallback, metrics={}, path=Path("."), estimator=estimator)
     predicted = model.predict(x_test)
     # The serving shortcut (see model_store._fast_predict) must equal the estimator itself.
     if not np.allclose(predicted, estimator.predict(x_test[:, columns]), rtol=1e-6, atol=1e-3):

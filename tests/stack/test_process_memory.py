@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from mlgameday.stack.process import spawn
 
@@ -32,7 +33,8 @@ def test_group_memory_counts_the_worker(tmp_path: Path) -> None:
         assert len(members) == 2, members
         leader_rss = psutil.Process(ref.pid).memory_info().rss
         assert leader_rss < 100 * 2**20
-        assert ref.rss_bytes() == sum(rss for _, _, rss in members)
+        # Two reads a moment apart: the worker's resident pages may move by a few KB between them.
+        assert ref.rss_bytes() == pytest.approx(sum(rss for _, _, rss in members), rel=0.01)
         assert ref.rss_bytes() > leader_rss + 200 * 2**20
     finally:
         ref.terminate(timeout_s=5)
