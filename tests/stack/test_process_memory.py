@@ -12,23 +12,24 @@ import pytest
 from mlgameday.stack.process import spawn
 
 # A leader (small) that starts a worker holding ~200 MB, as `bentoml serve` starts its worker.
+# The worker touches every page, then writes the ready file named by argv[1]: its memory is settled.
 LEADER = """
 import subprocess, sys, time
 worker = subprocess.Popen([sys.executable, "-c",
-    "import time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(60)"])
+    "import pathlib, sys, time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); "
+    "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)", sys.argv[1]])
 time.sleep(60)
 """
 
 
 def test_group_memory_counts_the_worker(tmp_path: Path) -> None:
-    ref = spawn([sys.executable, "-c", LEADER], log_file=tmp_path / "leader.log")
+    ready = tmp_path / "worker-ready"
+    ref = spawn([sys.executable, "-c", LEADER, str(ready)], log_file=tmp_path / "leader.log")
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            members = ref.group_memory()
-            if len(members) == 2 and members[1][2] > 200 * 2**20:
-                break
-            time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        members = ref.group_memory()
         assert [pid for pid, _, _ in members][0] == ref.pid, "the leader comes first"
         assert len(members) == 2, members
         leader_rss = psutil.Process(ref.pid).memory_info().rss
