@@ -50,10 +50,11 @@ def test_extra_eta_error_is_priced_as_cancellations_and_idle_drivers() -> None:
 
 def test_fallback_share_prices_the_error_before_labels_arrive_and_is_not_counted_twice() -> None:
     no_labels = estimate_incident(MODEL, signals(mae=(None, 120.0), fallback=(0.5, 0.0)))
-    assert no_labels.cost_per_trip == pytest.approx(0.5 * 40 / 60 * MODEL.per_trip_cost_of_error_minute())
+    extra = MODEL.fallback.extra_error_s.value
+    assert no_labels.cost_per_trip == pytest.approx(0.5 * extra / 60 * MODEL.per_trip_cost_of_error_minute())
     assert any("no labelled ETA" in n for n in no_labels.notes)
     # Labels show a larger error than the fallback implies: the measured error counts, alone.
-    measured = estimate_incident(MODEL, signals(mae=(240.0, 120.0), fallback=(0.5, 0.0)))
+    measured = estimate_incident(MODEL, signals(mae=(240.0, 120.0), fallback=(0.5, 0.0)))  # 120 s > 0.5 × extra
     assert measured.cost_per_trip == pytest.approx(2.0 * MODEL.per_trip_cost_of_error_minute())
 
 
