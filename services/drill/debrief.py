@@ -126,7 +126,8 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
     return "\n".join(lines)
 
 
-def impact_markdown(estimate: IncidentEstimate | None, model: ImpactModel | None = None) -> list[str]:
+def impact_markdown(estimate: IncidentEstimate | None, model: ImpactModel | None = None,
+                    assumptions: bool = True) -> list[str]:
     """The incident's cost: the headline, each term's formula with its numbers, the measured inputs and
     the assumptions they are priced with (impact/triptime.yaml)."""
     if estimate is None:
@@ -143,6 +144,8 @@ def impact_markdown(estimate: IncidentEstimate | None, model: ImpactModel | None
     lines += ["", "| term | value | formula |", "|---|---|---|"]
     lines += [f"| {t.name} | {_term_value(t.value, t.unit, estimate.currency)} | {t.formula} |" for t in estimate.terms]
     lines += [f"- note: {note}" for note in estimate.notes]
+    if not assumptions:
+        return lines
     lines += ["", "<details><summary>Assumptions (impact/triptime.yaml)</summary>", "",
               "| assumption | value | unit | source |", "|---|---|---|---|"]
     lines += [f"| `{name}` | {a.value:g} | {a.unit} | {' '.join(a.source.split())} |" for name, a in model.assumptions()]

@@ -8,6 +8,10 @@ in that window; the baseline is their mean over the warm-up (before the fault).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from ..errors import GamedayError
 from ..impact import IncidentEstimate, IncidentSignals, Measured, estimate_incident
 from ..impact.model import ImpactModel, default_impact_model
 from .timeline import Timeline
@@ -61,3 +65,17 @@ def incident_estimate(timeline: Timeline, fault_at: float | None,
     if signals is None:
         return None
     return estimate_incident(model or default_impact_model(), signals)
+
+
+def estimate_drill(folder: Path, model: ImpactModel | None = None) -> IncidentEstimate | None:
+    """A recorded drill's incident costed again (with another impact model, say) from its run folder."""
+    timeline_path, result_path = folder / "timeline.jsonl", folder / "result.json"
+    if not timeline_path.is_file():
+        raise GamedayError(f"no drill recorded in {folder} (no timeline.jsonl)",
+                           hint="pass a folder of .gameday/drills/ (each drill writes one)")
+    refs = json.loads(result_path.read_text()).get("refs", {}) if result_path.is_file() else {}
+    timeline = Timeline.load(timeline_path)
+    fault = refs.get("fault")
+    if fault is None and (mark := timeline.first_mark("fault")) is not None:
+        fault = mark.t
+    return incident_estimate(timeline, fault, model)
