@@ -19,6 +19,7 @@ from . import k8s as k8s_commands
 from . import model as model_commands
 from . import monitor as monitor_commands
 from . import pipeline as pipeline_commands
+from . import portfolio as portfolio_commands
 from . import stack as stack_commands
 from .common import err_console, state
 
@@ -46,6 +47,7 @@ drill_commands.register(app)
 pipeline_commands.register(app)
 model_commands.register(app)
 impact_commands.register(app)
+portfolio_commands.register(app)
 monitor_commands.register(app)
 k8s_commands.register(app)
 images_commands.register(app)
