@@ -15,6 +15,7 @@ from ..errors import GamedayError
 from . import drill as drill_commands
 from . import images as images_commands
 from . import impact as impact_commands
+from . import interview as interview_commands
 from . import k8s as k8s_commands
 from . import model as model_commands
 from . import monitor as monitor_commands
@@ -48,6 +49,7 @@ pipeline_commands.register(app)
 model_commands.register(app)
 impact_commands.register(app)
 portfolio_commands.register(app)
+interview_commands.register(app)
 monitor_commands.register(app)
 k8s_commands.register(app)
 images_commands.register(app)

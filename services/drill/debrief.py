@@ -252,3 +252,16 @@ def write_debrief(result: Any, timeline: Timeline, settings: Settings | None,
         (folder / "brief.md").write_text(result.scenario.brief_path.read_text())
     return paths
 
+
+
+def add_to_debrief(folder: Path, markdown_lines: list[str]) -> None:
+    """A section added after the drill (a mock interview's score sheet): appended to debrief.md, and
+    rendered into debrief.html before its end."""
+    from markdown_it import MarkdownIt
+
+    text = "\n".join(markdown_lines) + "\n"
+    md, page = folder / "debrief.md", folder / "debrief.html"
+    md.write_text((md.read_text() if md.is_file() else "") + text)
+    if page.is_file():
+        body = MarkdownIt("commonmark").enable("table").render(text)
+        page.write_text(page.read_text().replace("</body></html>", body + "</body></html>", 1))
