@@ -29,6 +29,7 @@ from ..impact.model import ImpactModel, default_impact_model
 from ..portfolio.compare import compare_models
 from ..portfolio.drills import SCORE_SHEET_FILE
 from ..stack.component import Reporter, silent
+from ..stack.supervisor import Stack
 from .candidate import Candidate
 from .scoring import PhaseTime, ScoreSheet, model_choice, score_sheet, sheet_markdown
 from .script import Script, Slot, clock, load_script, plan
@@ -69,6 +70,7 @@ class Interview:
     # ---- the round -----------------------------------------------------------------------------------
 
     def run(self) -> InterviewResult:
+        self.stack = self._deploy()  # before the clock starts: a first training takes minutes
         started_at = datetime.now(timezone.utc).isoformat()
         self._t0 = time.monotonic()
         self.echo(f"Mock round: {sum(s.budget_s for s in self.slots.values()) / 60:.0f} minutes, "
@@ -118,14 +120,19 @@ class Interview:
             self.echo(f"[interviewer] {follow_up.question}")
             self._ask(follow_up.id, follow_up.question)
 
-    def _tour(self, slot: Slot) -> tuple[str | None, list[str]]:
-        """The stack the incident will run on, deployed and shown as it is now."""
+    def _deploy(self) -> Stack:
+        """The stack the incident will run on (with the incident's drill settings), trained and running."""
         stack, _, _ = ensure_stack(self.settings, self.report, drill_profile(self.scenario, self.seed))
         self.settings = stack.settings
         target = LocalTarget(self.settings, stack)
         train_if_needed(target, self.settings, self.report)
         start_missing(target, self.settings, self.report)
-        statuses = stack.status()
+        return stack
+
+    def _tour(self, slot: Slot) -> tuple[str | None, list[str]]:
+        """The live stack as it is now: its parts and the live model."""
+        target = LocalTarget(self.settings, self.stack)
+        statuses = self.stack.status()
         for s in statuses:
             self.echo(f"  {s.name:<10} {s.state:<8} " + " ".join(f"{k}={v}" for k, v in s.endpoints.items()))
         live = (target.serving_models().get("live") or {})

@@ -1,4 +1,5 @@
-"""A mock round driven through every phase on a real stack, then the portfolio of that run folder.
+"""Issue 19 on one real stack: an incident's cost that moves with the measured signal; a mock round driven
+through every phase; then the portfolio of that run folder.
 
 The candidate is scripted (a YAML answers file, as `gameday interview --answers`): the incident is the
 slow-model drill, blind; the candidate's commands run through the real `gameday` CLI during the incident
@@ -15,6 +16,9 @@ import pytest
 import yaml
 
 from mlgameday.config import Settings
+from mlgameday.drill.catalog import Catalog
+from mlgameday.drill.runner import Drill
+from mlgameday.drill.scenario import Scenario
 from mlgameday.drill.targets import LocalTarget
 from mlgameday.interview.candidate import ScriptedCandidate
 from mlgameday.interview.round import Interview
@@ -24,6 +28,33 @@ from mlgameday.portfolio.compare import newest_per_variant
 from mlgameday.portfolio.page import build_portfolio
 
 pytestmark = pytest.mark.integration
+
+CATALOG = Catalog()
+
+
+def _slow_model(latency_ms: int) -> Scenario:
+    scenario = CATALOG.get("slow-model")
+    fault = scenario.faults[0]
+    return scenario.model_copy(update={"faults": [fault.model_copy(update={"params": {**fault.params,
+                                                                                      "latency_ms": latency_ms}})]})
+
+
+def test_the_incidents_cost_moves_with_the_measured_latency(drill_stack: Settings) -> None:
+    """The same fault, slower: the latency measured above the SLO rises, and the cost per hour with it."""
+    mild = Drill(drill_stack, _slow_model(200), fast=True).run()
+    severe = Drill(drill_stack, _slow_model(600), fast=True).run()
+    costs = []
+    for result in (mild, severe):
+        assert result.impact is not None and result.impact.signals is not None
+        over = result.impact.signals.latency_over_slo_ms
+        assert over.samples > 0 and over.excess is not None
+        costs.append((over.excess, result.impact.cost_per_hour))
+        # The debrief shows the formula with the measured input, not just a figure.
+        debrief = result.folder.joinpath("debrief.md").read_text()
+        assert f"{over.excess:.1f} ms mean excess over the 150 ms SLO" in debrief
+    (mild_over, mild_cost), (severe_over, severe_cost) = costs
+    assert mild_over > 0 and severe_over > mild_over + 200, costs  # 400 ms more of injected latency
+    assert severe_cost > 2 * mild_cost > 0, costs
 
 DESIGN = """Trip events go to Kafka topics (partitioned by zone); a stream consumer computes per-zone
 features on event time with a watermark, writes them to the Feast online store (Redis or SQLite) and the
@@ -64,7 +95,7 @@ def test_interview_round_through_every_phase_then_portfolio(drill_stack: Setting
 
     # The interviewer's script, phase by phase, each with its slot in the 10-minute round.
     transcript = "\n".join(said)
-    assert "00:00–03:00  System design" in transcript and "09:00" in transcript
+    assert "00:00–03:00  System design" in transcript and "08:00–10:00  Product impact" in transcript
     for phase in ("System design", "Tour of the live stack", "Blind incident", "Explanation and mitigation",
                   "Product impact"):
         assert f"] {phase} (" in transcript
@@ -105,7 +136,9 @@ def test_interview_round_through_every_phase_then_portfolio(drill_stack: Setting
     # The portfolio of this run folder: the interview, the drill, the benchmark, PR curves from real predictions.
     page = build_portfolio(drill_stack)
     assert page.interviews == 1 and page.compared
-    assert [d.scenario for d in page.drills] == ["slow-model"] and page.drills[0].score_sheet["total"] == sheet["total"]
+    interviewed = [d for d in page.drills if d.score_sheet is not None]
+    assert len(interviewed) == 1 and interviewed[0].blind and interviewed[0].score_sheet["total"] == sheet["total"]
+    assert all(d.scenario == "slow-model" and d.cost_per_hour is not None and d.roi is not None for d in page.drills)
     use_model_store(drill_stack)
     shown = newest_per_variant(list_models())
     assert sorted(page.curves) == sorted(info.variant for info in shown) and len(shown) >= 3
