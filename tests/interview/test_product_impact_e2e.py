@@ -146,7 +146,8 @@ def test_interview_round_through_every_phase_then_portfolio(drill_stack: Setting
         reference = pd.read_parquet(info.path / REFERENCE_FILE)
         curve = page.curves[info.variant]
         assert curve.rows == int((reference["duration_s"].notna() & reference["prediction_s"].notna()).sum()) > 100
-        # The ETAs rank late trips above chance: the curve comes from the model's real predictions.
-        assert curve.average_precision > curve.base_rate
+        if info.variant in ("fast", "accurate"):  # `worse` is trained to be bad: no claim on its ranking
+            # The ETAs rank late trips above chance: the curve comes from the model's real predictions.
+            assert curve.average_precision > 2 * curve.base_rate, (info.variant, curve.average_precision)
     html_text = page.path.read_text()
     assert "Mock interviews" in html_text and "cdn.plot.ly" not in html_text and "Plotly.newPlot" in html_text
