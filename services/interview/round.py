@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import Settings
-from ..drill.answer import Answer, finish_blind_drill
+from ..drill.answer import Answer, AnswerError, finish_blind_drill, validate_answer
 from ..drill.brief import blind_view
 from ..drill.catalog import Catalog
 from ..drill.debrief import add_to_debrief
@@ -32,7 +32,9 @@ from ..stack.component import Reporter, silent
 from ..stack.supervisor import Stack
 from .candidate import Candidate
 from .scoring import PhaseTime, ScoreSheet, model_choice, score_sheet, sheet_markdown
-from .script import Script, Slot, clock, load_script, plan
+from .script import InterviewError, Script, Slot, clock, load_script, plan
+
+EXPLAIN_ATTEMPTS = 3  # a mistyped choice is asked again; a scripted answer gets the same answer each time
 
 Echo = Callable[[str], None]
 
@@ -149,11 +151,21 @@ class Interview:
 
     def _explain(self, slot: Slot) -> tuple[dict[str, Any], Path]:
         c = self.catalog.choices
-        given = self.candidate.explain({"components": c.components, "root_causes": c.root_causes, "fixes": c.fixes,
-                                        "signals": {}})
-        self.answers["reasoning"] = given.get("reasoning") or ""
-        answer = Answer(component=given.get("component") or "", root_cause=given.get("root_cause") or "",
-                        fix=given.get("fix") or "", signal=given.get("signal"), reasoning=given.get("reasoning"))
+        for attempt in range(1, EXPLAIN_ATTEMPTS + 1):
+            given = self.candidate.explain({"components": c.components, "root_causes": c.root_causes,
+                                            "fixes": c.fixes})
+            answer = Answer(component=given.get("component") or "", root_cause=given.get("root_cause") or "",
+                            fix=given.get("fix") or "", signal=given.get("signal"), reasoning=given.get("reasoning"))
+            try:
+                validate_answer(answer, c)
+                break
+            except AnswerError as exc:
+                self.echo(f"[interviewer] {exc}")
+                if attempt == EXPLAIN_ATTEMPTS:
+                    raise InterviewError(f"no valid answer to the incident: {exc.args[0]}",
+                                         hint="the blind drill is still on: answer it with `gameday answer --choices`,"
+                                              " then `gameday answer --component ... --root-cause ... --fix ...`") from None
+        self.answers["reasoning"] = answer.reasoning or ""
         score, folder = finish_blind_drill(self.settings, answer, self.catalog, self.check_timeout_s, self.report)
         self.echo(f"[interviewer] The incident was {score.scenario}. Your answer: {score.total:.0%} ("
                   + ", ".join(f"{lv.level} {lv.score:.0%}" for lv in score.levels) + ")")

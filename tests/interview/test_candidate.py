@@ -42,3 +42,23 @@ def test_a_terminal_candidate_answers_until_an_empty_line() -> None:
                                "fixes": {"rollback-model": ""}})
     assert given == {"signal": "latency_p99_ms", "component": "model", "root_cause": "slow-model",
                      "fix": "rollback-model", "reasoning": "it cost $500 an hour"}
+
+
+def test_an_answer_outside_the_choices_is_asked_again_then_refused_with_what_to_do(tmp_path) -> None:
+    from mlgameday.config import load_settings
+    from mlgameday.interview.round import EXPLAIN_ATTEMPTS, Interview
+
+    asked: list[str] = []
+
+    class Mistyping:
+        def explain(self, choices: dict) -> dict:
+            asked.append("explain")
+            return {"signal": None, "component": "the model", "root_cause": "slow-model", "fix": "rollback-model",
+                    "reasoning": None}
+
+    said: list[str] = []
+    interview = Interview(load_settings(run_dir=tmp_path), Mistyping(), scenario="slow-model", echo=said.append)
+    with pytest.raises(InterviewError, match="component 'the model' is not one of the choices") as caught:
+        interview._explain(interview.slots["explain"])
+    assert len(asked) == EXPLAIN_ATTEMPTS and "gameday answer" in (caught.value.hint or "")
+    assert sum("pick one of" in line for line in said) == EXPLAIN_ATTEMPTS
