@@ -21,6 +21,8 @@ from .script import InterviewError
 
 EXPLAIN_FIELDS = ("signal", "component", "root_cause", "fix", "reasoning")
 COMMAND_TIMEOUT_S = 120.0
+FILE_HINT = ("a YAML mapping: question id (design, design.duplicates, tour, impact…) → text; incident: a list of "
+             "gameday commands; explain: a mapping of signal, component, root_cause, fix, reasoning")
 
 
 class Candidate(Protocol):
@@ -51,17 +53,16 @@ class ScriptedCandidate:
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise InterviewError(f"cannot read the answers {path}: {exc}",
-                                 hint="a YAML mapping: question id → text, incident: [commands], explain: {...}") from None
+            raise InterviewError(f"cannot read the answers {path}: {exc}", hint=FILE_HINT) from None
         if not isinstance(data, dict):
-            raise InterviewError(f"{path}: expected a mapping of question id → answer")
+            raise InterviewError(f"{path}: expected a mapping of question id → answer", hint=FILE_HINT)
         self.data: dict[str, Any] = data
         self.path, self.echo = Path(path), echo
         explain = data.get("explain") or {}
         unknown = set(explain) - set(EXPLAIN_FIELDS)
         if not isinstance(explain, dict) or unknown:
             raise InterviewError(f"{path}: explain: takes {', '.join(EXPLAIN_FIELDS)}"
-                                 + (f" (not {', '.join(sorted(unknown))})" if unknown else ""))
+                                 + (f" (not {', '.join(sorted(unknown))})" if unknown else ""), hint=FILE_HINT)
 
     def say(self, question_id: str, question: str) -> str:
         text = str(self.data.get(question_id) or "")
@@ -71,7 +72,7 @@ class ScriptedCandidate:
     def investigate(self, settings: Settings) -> None:
         commands = self.data.get("incident") or []
         if not isinstance(commands, list):
-            raise InterviewError(f"{self.path}: incident: a list of gameday commands, e.g. [status, model list]")
+            raise InterviewError(f"{self.path}: incident: a list of gameday commands", hint=FILE_HINT)
         for command in commands:
             run_gameday(settings, str(command), self.echo)
 
