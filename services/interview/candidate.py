@@ -58,6 +58,8 @@ class ScriptedCandidate:
             raise InterviewError(f"{path}: expected a mapping of question id → answer", hint=FILE_HINT)
         self.data: dict[str, Any] = data
         self.path, self.echo = Path(path), echo
+        if not isinstance(data.get("incident") or [], list):  # checked now: later, a blind drill would be on
+            raise InterviewError(f"{path}: incident: a list of gameday commands", hint=FILE_HINT)
         explain = data.get("explain") or {}
         unknown = set(explain) - set(EXPLAIN_FIELDS)
         if not isinstance(explain, dict) or unknown:
@@ -70,10 +72,7 @@ class ScriptedCandidate:
         return text
 
     def investigate(self, settings: Settings) -> None:
-        commands = self.data.get("incident") or []
-        if not isinstance(commands, list):
-            raise InterviewError(f"{self.path}: incident: a list of gameday commands", hint=FILE_HINT)
-        for command in commands:
+        for command in self.data.get("incident") or []:
             run_gameday(settings, str(command), self.echo)
 
     def explain(self, choices: dict[str, dict[str, str]]) -> dict[str, str | None]:

@@ -23,6 +23,7 @@ def test_a_scripted_candidate_reads_each_answer_by_question_id(tmp_path) -> None
     ("- just a list\n", "expected a mapping"),
     ("explain: {component: model, cause: x}\n", r"explain: takes signal, .* \(not cause\)"),
     ("design: [unclosed\n", "cannot read the answers"),
+    ("incident: model promote fast\n", "incident: a list of gameday commands"),
 ])
 def test_a_bad_answers_file_is_refused_up_front_saying_what_is_wrong(tmp_path, text: str, match: str) -> None:
     path = tmp_path / "answers.yaml"
