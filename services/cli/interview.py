@@ -22,7 +22,7 @@ def interview(
                                 "{signal, component, root_cause, fix, reasoning}) instead of the terminal."),
     scenario: Optional[str] = typer.Option(None, "--scenario", help="The incident (default: one at random, hidden)."),
     fast: bool = typer.Option(False, "--fast", help="Accelerated: the short drill and a short measurement load."),
-    seed: int = typer.Option(42, "--seed", help="Picks the incident and its traffic."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Picks the incident and its traffic (default: a new draw)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """A mock round: design with follow-ups, a tour of the live stack, a blind incident, its explanation and

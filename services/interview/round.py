@@ -11,6 +11,7 @@ is recorded against its budget. The score sheet goes into the incident's debrief
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,9 +57,11 @@ class Interview:
     round's length (the script's 45 by default); `scenario`: the incident (random among the catalog's)."""
 
     def __init__(self, settings: Settings, candidate: Candidate, *, minutes: float | None = None, fast: bool = False,
-                 scenario: str | None = None, seed: int = 42, script: Script | None = None,
+                 scenario: str | None = None, seed: int | None = None, script: Script | None = None,
                  catalog: Catalog | None = None, impact: ImpactModel | None = None, echo: Echo = print,
                  report: Reporter = silent, check_timeout_s: float = 60.0) -> None:
+        # No seed: a different incident and traffic each round (a fixed one replays a round).
+        seed = seed if seed is not None else random.SystemRandom().randrange(1_000_000)
         self.settings, self.candidate, self.fast, self.seed = settings, candidate, fast, seed
         self.script = script or load_script()
         self.catalog = catalog or Catalog()
