@@ -14,10 +14,13 @@ import typer
 from ..errors import GamedayError
 from . import drill as drill_commands
 from . import images as images_commands
+from . import impact as impact_commands
+from . import interview as interview_commands
 from . import k8s as k8s_commands
 from . import model as model_commands
 from . import monitor as monitor_commands
 from . import pipeline as pipeline_commands
+from . import portfolio as portfolio_commands
 from . import stack as stack_commands
 from .common import err_console, state
 
@@ -44,6 +47,9 @@ stack_commands.register(app)
 drill_commands.register(app)
 pipeline_commands.register(app)
 model_commands.register(app)
+impact_commands.register(app)
+portfolio_commands.register(app)
+interview_commands.register(app)
 monitor_commands.register(app)
 k8s_commands.register(app)
 images_commands.register(app)

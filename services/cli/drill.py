@@ -64,7 +64,8 @@ def drill(
         console.print(Markdown(blind_view(scenario.brief_path)))
         console.print("\nInvestigate with `gameday status`, `gameday logs NAME`, the monitor's and the pipeline's"
                       " commands; fix what you can; then answer with\n  `gameday answer --signal S --component C"
-                      " --root-cause R --fix F` (the choices: `gameday answer --choices`).")
+                      " --root-cause R --fix F --reasoning TEXT` (the choices: `gameday answer --choices`; the"
+                      " reasoning is credited for what the incident cost, in money or riders: see `gameday impact`).")
         return
     else:
         _print_result(result)
@@ -143,6 +144,9 @@ def answer(
     root_cause: Optional[str] = typer.Option(None, "--root-cause", help="Which root cause (see --choices)."),
     fix: Optional[str] = typer.Option(None, "--fix", help="Which fix (see --choices)."),
     signal: Optional[str] = typer.Option(None, "--signal", help="The signal or alert that showed it."),
+    reasoning: Optional[str] = typer.Option(
+        None, "--reasoning", help="Free text: what happened, why, and what it cost (money per hour, riders); "
+                                  "credited for a quantified impact statement. `-` reads it from stdin."),
     choices: bool = typer.Option(False, "--choices", help="List the possible answers and exit."),
     check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for the signals to recover."),
     as_json: bool = typer.Option(False, "--json"),
@@ -156,7 +160,11 @@ def answer(
                if not value]
     if missing:
         raise typer.BadParameter(f"give {', '.join(missing)} (see `gameday answer --choices`)")
-    given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal)
+    if reasoning == "-":
+        import sys
+
+        reasoning = sys.stdin.read()
+    given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal, reasoning=reasoning)
     with progress("scoring the answer") as report:
         score, folder = finish_blind_drill(state.settings(), given, catalog, check_timeout, report)
     if as_json:

@@ -1,7 +1,8 @@
-"""Model commands: `gameday train`, `gameday model list`, `gameday model promote`, `gameday model clear`."""
+"""Model commands: `gameday train`, `gameday model list|promote|clear|compare`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -16,6 +17,7 @@ def register(app: typer.Typer) -> None:
     model_app.command("list")(model_list)
     model_app.command("promote")(model_promote)
     model_app.command("clear")(model_clear)
+    model_app.command("compare")(model_compare)
     app.add_typer(model_app, name="model")
 
 
@@ -125,3 +127,50 @@ def _print_change(result: dict, as_json: bool) -> None:
     for role, value in result.items():
         shown = value["tag"] if isinstance(value, dict) else value
         console.print(f"  {role}: {shown if shown not in (None, 0.0) else '-'}")
+
+
+def model_compare(
+    rate: float = typer.Option(10.0, "--rate", min=0.5, max=500, help="Predictions per second of the measuring load."),
+    seconds: float = typer.Option(15.0, "--seconds", min=2, max=600, help="How long each variant is measured."),
+    offline: bool = typer.Option(False, "--offline", help="No load: offline and online MAE only (no running stack needed)."),
+    impact: Optional[Path] = typer.Option(None, "--impact", help="An impact model YAML (default: impact/triptime.yaml)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Each variant's offline and online MAE, p50/p99 latency, CPU and cost per million predictions, value per day.
+
+    Latency and CPU are measured on the running stack: each variant is promoted live in turn under a short
+    real load, and the routing is restored afterwards."""
+    from ..impact import load_impact_model, money
+    from ..portfolio.compare import compare_models
+
+    model = load_impact_model(impact)
+    with err_console.status("comparing models") as status:
+        def report(message: str) -> None:
+            err_console.print(f"  [dim]·[/] {message}")
+            status.update(f"comparing models — {message}")
+
+        result = compare_models(state.settings(), rate=rate, seconds=seconds, measure=not offline, impact=model,
+                                report=report)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    cur = result.currency
+    table = Table(title=f"models on this stack (load {result.rate:g}/s × {result.seconds:g}s each; "
+                        f"latency: the service's, SLO {result.slo_ms:g} ms; load average {result.load_avg_1m})")
+    for column in ("variant", "MAE offline s", "MAE online s", "p50 ms", "p99 ms", "CPU ms/pred",
+                   f"{cur} / 1M preds", f"value {cur}/day"):
+        table.add_column(column, justify="right" if column != "variant" else "left")
+
+    def num(value: float | None, digits: int = 1) -> str:
+        return "–" if value is None else f"{value:,.{digits}f}"
+
+    for v in result.variants:
+        online = "–" if v.online_mae_s is None else f"{v.online_mae_s:,.1f} ({v.online_labels:,} labels)"
+        table.add_row(v.variant, num(v.offline_mae_s), online, num(v.p50_ms, 2), num(v.p99_ms, 2),
+                      num(v.cpu_ms_per_prediction, 3), "–" if v.cost_per_million is None else money(v.cost_per_million, cur),
+                      "–" if v.value_per_day is None else money(v.value_per_day, cur))
+    console.print(table)
+    console.print("value per day: against quoting every trip the mean duration (the trainer's baseline MAE), minus "
+                  "the requests lost above the SLO and the serving cost — the assumptions: `gameday impact`")
+    for note in result.notes:
+        err_console.print(f"[yellow]! {note}[/]")

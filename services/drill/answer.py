@@ -4,6 +4,8 @@ The four levels of the rubric (as in AIOpsLab's evaluators): detection (which si
 showed it), localization (which component), root cause (from the shared list) and
 mitigation (which fix — and, where the scenario says how, whether the signals really
 came back to normal after the candidate acted: rolled back, restarted, replayed the DLQ).
+A fifth, impact, once the incident is costed from its measured signals (impact/): the
+reasoning's quantified impact statement, and the trade-off where the scenario asks for one.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from typing import Any
 from ..app import open_stack
 from ..config import Settings
 from ..errors import GamedayError
+from ..impact import IncidentEstimate, score_impact_statement
+from ..impact.model import default_impact_model
 from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
 from ..stack.endpoints import kafka_bootstrap
 from .catalog import Catalog, Choices
 from .expect import check_all, holds
+from .incident import incident_estimate
 from .faults import REGISTRY, FaultContext
 from .precision import judge_alerts
 from .scenario import Scenario
@@ -30,7 +35,7 @@ from .targets import LocalTarget
 from .timeline import Timeline
 from .watch import Watcher
 
-LEVELS = ("detection", "localization", "root_cause", "mitigation")
+LEVELS = ("detection", "localization", "root_cause", "mitigation", "impact")
 PARTIAL = 0.5
 
 
@@ -44,6 +49,8 @@ class Answer:
     root_cause: str
     fix: str
     signal: str | None = None
+    # Free text: what happened, why, and what it cost (scored for its impact statement).
+    reasoning: str | None = None
 
 
 @dataclass
@@ -89,8 +96,10 @@ def _graded(given: str, right: list[str], partial: list[str]) -> tuple[float, st
 
 
 def score_answer(scenario: Scenario, answer: Answer, fired_signals: set[str],
-                 mitigation: tuple[bool, list[str]] | None = None) -> Score:
-    """Score each level in [0, 1]. `mitigation` is (verified, details) when the scenario has checks."""
+                 mitigation: tuple[bool, list[str]] | None = None,
+                 impact: IncidentEstimate | None = None) -> Score:
+    """Score each level in [0, 1]. `mitigation` is (verified, details) when the scenario has checks;
+    `impact`, the incident's estimated cost: given, the reasoning's impact statement is a level too."""
     key = scenario.explain
     detection_key = scenario.detection_signals()
     if not detection_key:  # the healthy scenario: nothing to detect
@@ -119,12 +128,24 @@ def score_answer(scenario: Scenario, answer: Answer, fired_signals: set[str],
         fix_note += "; the signals came back to normal" if verified else "; the signals did not come back to normal"
     else:
         fix_score = fix
-    return Score(scenario.name, [
+    levels = [
         detection,
         LevelScore("localization", comp, answer.component, key.component, comp_note),
         LevelScore("root_cause", cause, answer.root_cause, key.root_cause, cause_note),
         LevelScore("mitigation", fix_score, answer.fix, " or ".join(key.fix), fix_note),
-    ], checks)
+    ]
+    if impact is not None:
+        credit = score_impact_statement(answer.reasoning, impact, key.tradeoff)
+        wanted = impact.headline() + (f"; a trade-off with numbers on {', '.join(key.tradeoff)}" if key.tradeoff else "")
+        levels.append(LevelScore("impact", credit.score, _excerpt(answer.reasoning), wanted, credit.note))
+    return Score(scenario.name, levels, checks)
+
+
+def _excerpt(text: str | None, limit: int = 160) -> str | None:
+    if not text:
+        return None
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
 def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline,
@@ -170,21 +191,27 @@ def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | No
     folder = Path(session.folder)
     timeline = Timeline.load(folder / "timeline.jsonl")
     timeline.mark("action", "answer", component=answer.component, root_cause=answer.root_cause,
-                  fix=answer.fix, signal=answer.signal)
+                  fix=answer.fix, signal=answer.signal, reasoning=answer.reasoning)
     _reconcile(settings, session, timeline)
     mitigation = verify_mitigation(settings, scenario, timeline, check_timeout_s, report)
     fired = {m.name for m in timeline.marks_of("alert")}
     timing = Timing.of(scenario, session.fast)
     outcomes = check_all(scenario.expect, timeline, session.refs, timing.factor)
     fired |= {o.expectation.signal for o in outcomes if o.fired}
-    score = score_answer(scenario, answer, fired, mitigation)
+    # Costed from what was measured until the mitigation held (or the faults' end, below).
+    impact = incident_estimate(timeline, session.refs.get("fault"))
+    if impact is None:  # nothing was injected: nothing was lost
+        impact = IncidentEstimate.nothing(default_impact_model().currency)
+    score = score_answer(scenario, answer, fired, mitigation, impact)
     _recover(settings, session, timeline)
     Session.close(settings)
     timeline.save(folder / "timeline.jsonl")
     result = DrillResult(scenario, folder, outcomes, session.refs, time.time() - session.started_at,
                          fast=session.fast, blind=True,
-                         alerts=judge_alerts(scenario, timeline, session.refs.get("fault")), drawn=session.drawn)
-    write_debrief(result, timeline, settings, session.counts)
+                         alerts=judge_alerts(scenario, timeline, session.refs.get("fault")), drawn=session.drawn,
+                         impact=impact)
+    result.debrief = write_debrief(result, timeline, settings, session.counts)
+    (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
     (folder / "answer.json").write_text(json.dumps({"answer": asdict(answer), **score.as_dict()}, indent=2))
     return score, folder
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..impact import IncidentEstimate, money
+from ..impact.model import ImpactModel, default_impact_model
 from .expect import Outcome
 from .timeline import Timeline
 
@@ -22,7 +24,10 @@ from .timeline import Timeline
 PLOTS = (
     ("drift_share", "drift share (monitor)"),
     ("mae_s", "online MAE of live predictions, s"),
+    ("served_mae_s", "online MAE of the ETAs riders saw (live + canary), s"),
+    ("late_share", "share of trips late past their ETA (impact model's threshold)"),
     ("latency_p99_ms", "serving latency p99, ms"),
+    ("latency_over_slo_ms", "mean latency above the SLO, ms"),
     ("consumer_lag", "consumer lag, events"),
     ("feature_age_s", "feature age (freshness), s"),
     ("fallback_share", "share of predictions on fallback features"),
@@ -100,6 +105,7 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
                   for a in result.alerts]
     else:
         lines.append("No alert fired.")
+    lines += impact_markdown(result.impact)
     if result.drawn:
         lines += ["", "Fault parameters drawn for this blind run: "
                   + "; ".join(f"{d['kind']} at {d['at']:.0f}s {json.dumps(d['params'])}" for d in result.drawn)]
@@ -118,6 +124,45 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
     if scenario.folder is not None and scenario.brief_path.is_file():
         lines += ["---", "", scenario.brief_path.read_text().strip(), ""]
     return "\n".join(lines)
+
+
+def impact_markdown(estimate: IncidentEstimate | None, model: ImpactModel | None = None,
+                    assumptions: bool = True) -> list[str]:
+    """The incident's cost: the headline, each term's formula with its numbers, the measured inputs and
+    the assumptions they are priced with (impact/triptime.yaml)."""
+    if estimate is None:
+        return []
+    model = model or default_impact_model()
+    lines = ["", "## Impact", "", f"**{estimate.headline()}.**", ""]
+    signals = estimate.signals
+    if signals is not None and signals.window is not None:
+        lines += [f"The incident: {signals.window[0]:.0f}s → {signals.window[1]:.0f}s of the drill "
+                  f"({signals.end_reason}); each signal's mean over it against the warm-up before the fault.", "",
+                  "| measured signal | incident | warm-up | excess | samples |", "|---|---|---|---|---|"]
+        lines += [f"| `{m.name}` ({m.unit}) | {_num(m.incident)} | {_num(m.baseline)} | {_num(m.excess)} | {m.samples} |"
+                  for m in signals.all()]
+    lines += ["", "| term | value | formula |", "|---|---|---|"]
+    lines += [f"| {t.name} | {_term_value(t.value, t.unit, estimate.currency)} | {t.formula} |" for t in estimate.terms]
+    lines += [f"- note: {note}" for note in estimate.notes]
+    if not assumptions:
+        return lines
+    lines += ["", "<details><summary>Assumptions (impact/triptime.yaml)</summary>", "",
+              "| assumption | value | unit | source |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {a.value:g} | {a.unit} | {' '.join(a.source.split())} |" for name, a in model.assumptions()]
+    lines += ["", "</details>"]
+    return lines
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3g}"
+
+
+def _term_value(value: float, unit: str, currency: str) -> str:
+    if unit.startswith(currency):
+        return money(value, currency) + unit[len(currency):]
+    if unit == "share":
+        return f"{value:.2%}"
+    return f"{value:,.1f} {unit}"
 
 
 def figures(timeline: Timeline, outcomes: list[Outcome] | None = None) -> list[Any]:
@@ -207,3 +252,16 @@ def write_debrief(result: Any, timeline: Timeline, settings: Settings | None,
         (folder / "brief.md").write_text(result.scenario.brief_path.read_text())
     return paths
 
+
+
+def add_to_debrief(folder: Path, markdown_lines: list[str]) -> None:
+    """A section added after the drill (a mock interview's score sheet): appended to debrief.md, and
+    rendered into debrief.html before its end."""
+    from markdown_it import MarkdownIt
+
+    text = "\n".join(markdown_lines) + "\n"
+    md, page = folder / "debrief.md", folder / "debrief.html"
+    md.write_text((md.read_text() if md.is_file() else "") + text)
+    if page.is_file():
+        body = MarkdownIt("commonmark").enable("table").render(text)
+        page.write_text(page.read_text().replace("</body></html>", body + "</body></html>", 1))

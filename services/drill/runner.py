@@ -25,8 +25,10 @@ from ..stack.component import Reporter, silent
 from ..stack.endpoints import kafka_bootstrap
 from ..stack.supervisor import Stack
 from ..history import ensure_trained
+from ..impact import IncidentEstimate
 from ..models import control as models
 from .expect import Outcome, check_all
+from .incident import incident_estimate
 from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
@@ -82,6 +84,8 @@ class DrillResult:
     alerts: list[JudgedAlert] = field(default_factory=list)
     # The fault parameters a blind drill drew from the scenario's ranges.
     drawn: list[dict[str, Any]] = field(default_factory=list)
+    # What the incident cost, from the signals measured (None: no fault fired, e.g. a control run).
+    impact: IncidentEstimate | None = None
     debrief: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -103,6 +107,7 @@ class DrillResult:
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
+                "impact": self.impact.as_dict() if self.impact is not None else None,
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
 
 
@@ -322,6 +327,8 @@ class Drill:
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
                              judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+        if not self.control and not self.blind:  # a blind drill's incident lasts until the answer
+            result.impact = incident_estimate(timeline, refs.get("fault"))
         if self.blind:
             save_session(self.settings, result, ctx, active, watcher)
         else:

@@ -223,6 +223,9 @@ class Explain(_Strict):
     detection: list[str] = Field(default_factory=list)
     # After the candidate acts, these must hold; empty: mitigation is judged on the chosen fix only.
     mitigation: list[Condition] = Field(default_factory=list)
+    # The trade-off the reasoning must weigh with a number on each (impact/statement.py), e.g. a faster
+    # against a more accurate model: [accuracy, latency, cost]. Empty: the impact statement alone.
+    tradeoff: list[Literal["accuracy", "latency", "cost"]] = Field(default_factory=list)
 
 
 class Scenario(_Strict):

@@ -27,6 +27,12 @@ SERIES_SIGNALS: dict[str, str] = {
     "feature_age_s": "median age of the online features used by live predictions in the last 10 s, seconds",
     "drift_share": "share of drifted columns reported by the monitor (gameday_monitor_drift_share)",
     "unanswered_requests": "trip requests older than 20 s that never got a prediction",
+    # What the impact model prices (impact/triptime.yaml): the ETAs riders saw, live and canary.
+    "served_mae_s": "online MAE of the ETAs riders saw (live and canary) whose labels arrived in the last 30 s, seconds",
+    "late_share": "share of those trips that ended more than the impact model's late threshold after their ETA",
+    "latency_over_slo_ms": "mean excess of the served predictions' latency above the SLO (last 10 s), ms",
+    "slow_share": "share of the served predictions slower than the SLO (last 10 s)",
+    "unanswered_share": "share of the trip requests of a 10 s cohort, 20 s old, that never got a prediction",
 }
 
 ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS}

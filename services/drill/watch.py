@@ -19,6 +19,7 @@ import httpx
 
 from ..config import TopicNames
 from ..contracts import MODEL_FEATURES, Topic, is_backfill
+from ..impact import default_impact_model
 from .scenario import FEATURE_MEAN_PREFIX
 from .targets import Target
 from .timeline import Timeline
@@ -34,6 +35,8 @@ FORGET_AFTER_S = 600.0
 # partition: after a backlog (a broker restart) every fetch failed with "Invalid frame length".
 RECEIVE_MAX_BYTES = 64 * 2**20
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
+# The roles whose ETA a rider sees (a shadow's prediction is never shown).
+SERVED_ROLES = ("live", "canary")
 LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
@@ -45,6 +48,10 @@ class Watcher:
                  security: dict | None = None, lag_groups: tuple[str, ...] | None = None,
                  topics: TopicNames | None = None) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
+        # The impact model's latency SLO and lateness threshold: what the incident's cost is measured against.
+        impact = default_impact_model()
+        self.slo_ms = impact.latency.slo_ms.value
+        self.late_after_s = impact.eta_error.late_threshold_s
         self.topics = topics or TopicNames()  # settings.topics: the names on the broker
         self.security = security or {}  # runtime.kafka.kafka_options(settings.kafka)
         # The consumer groups whose lag is `consumer_lag` (None: all): the pipeline's, whose backlog
@@ -59,7 +66,9 @@ class Watcher:
         self._predicted: dict[str, dict[str, float]] = {}   # trip_id -> role -> prediction_s
         self._requested: dict[str, float] = {}              # trip_id -> wall time seen (unanswered)
         self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
-        self._errors: deque[tuple[float, str, float]] = deque()  # (wall time label seen, role, abs error)
+        # (wall time label seen, role, abs error, late: the trip ended late_after_s past its ETA)
+        self._errors: deque[tuple[float, str, float, bool]] = deque()
+        self._request_times: deque[float] = deque()  # wall time each (live) trip request was seen
         self._dlq_times: deque[float] = deque()
         self.dlq_total = 0
         self.dlq_reasons: dict[str, int] = {}
@@ -135,6 +144,7 @@ class Watcher:
         with self._lock:
             if topic == Topic.TRIPS_REQUESTED and isinstance(event.get("trip_id"), str):
                 # Partitions are read in any order: the prediction may come before its request.
+                self._request_times.append(now)
                 if event["trip_id"] not in self._answered and len(self._requested) < MAX_TRACKED:
                     self._requested[event["trip_id"]] = now
             elif topic == Topic.PREDICTIONS:
@@ -164,7 +174,7 @@ class Watcher:
         duration = event.get("duration_s")
         if by_role and isinstance(duration, (int, float)):
             for role, predicted in by_role.items():
-                self._errors.append((now, role, abs(predicted - duration)))
+                self._errors.append((now, role, abs(predicted - duration), duration - predicted > self.late_after_s))
 
     def _on_dead_letter(self, event: dict, now: float) -> None:
         reason = str(event.get("reason", "?"))
@@ -206,12 +216,18 @@ class Watcher:
             _trim(self._predictions, now - max(WINDOW_S, CANARY_WINDOW_S))
             _trim(self._errors, now - CANARY_WINDOW_S)
             _trim(self._dlq_times, now - WINDOW_S)
+            _trim(self._request_times, now - UNANSWERED_AFTER_S - WINDOW_S)
             recent = [p for p in self._predictions if p[0] >= now - WINDOW_S]
             live = [p for p in recent if p[1] == "live"]
-            label_errors = [(t, role, e) for t, role, e in self._errors]
+            served = [p for p in recent if p[1] in SERVED_ROLES]
+            label_errors = list(self._errors)
             for trip_id in [k for k, t in self._requested.items() if now - t > FORGET_AFTER_S]:
                 del self._requested[trip_id]
             unanswered = sum(1 for t in self._requested.values() if now - t > UNANSWERED_AFTER_S)
+            # The requests of one 10 s cohort old enough to have been answered: the share that was not.
+            cohort_start, cohort_end = now - UNANSWERED_AFTER_S - WINDOW_S, now - UNANSWERED_AFTER_S
+            cohort = sum(1 for t in self._request_times if t <= cohort_end)
+            cohort_unanswered = sum(1 for t in self._requested.values() if cohort_start <= t <= cohort_end)
             dlq_recent, dlq_total = len(self._dlq_times), self.dlq_total
         values: dict[str, float | None] = {
             "throughput": len(recent) / WINDOW_S,
@@ -221,6 +237,11 @@ class Watcher:
             "latency_p99_ms": _percentile([p[2] for p in live], 99) if len(live) >= 5 else None,
             "fallback_share": sum(p[3] for p in live) / len(live) if live else None,
             "canary_share": sum(1 for p in recent if p[1] == "canary") / len(recent) if recent else None,
+            # What the impact model prices (impact/estimate.py): latency beyond the SLO, request by request.
+            "latency_over_slo_ms": (sum(max(0.0, p[2] - self.slo_ms) for p in served) / len(served)
+                                    if len(served) >= 5 else None),
+            "slow_share": sum(1 for p in served if p[2] > self.slo_ms) / len(served) if len(served) >= 5 else None,
+            "unanswered_share": min(1.0, cohort_unanswered / cohort) if cohort >= 5 else None,
         }
         ages = [p[4] for p in live if isinstance(p[4], (int, float))]
         # The median: popular zones refresh within seconds, rare ones may keep old values for
@@ -229,10 +250,15 @@ class Watcher:
         for feature in MODEL_FEATURES:
             numbers = [p[5][feature] for p in live if isinstance(p[5].get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
-        live_mae = [e for t, role, e in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
+        live_mae = [e for t, role, e, _ in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
         values["mae_s"] = sum(live_mae) / len(live_mae) if len(live_mae) >= 5 else None
-        canary = [e for _, role, e in label_errors if role == "canary"]
-        live_all = [e for _, role, e in label_errors if role == "live"]
+        served_labels = [(e, late) for t, role, e, late in label_errors
+                         if role in SERVED_ROLES and t >= now - LABEL_WINDOW_S]
+        if len(served_labels) >= 5:
+            values["served_mae_s"] = sum(e for e, _ in served_labels) / len(served_labels)
+            values["late_share"] = sum(late for _, late in served_labels) / len(served_labels)
+        canary = [e for _, role, e, _ in label_errors if role == "canary"]
+        live_all = [e for _, role, e, _ in label_errors if role == "live"]
         if len(canary) >= 30 and len(live_all) >= 30 and sum(live_all) > 0:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values

@@ -16,7 +16,7 @@ from ..config import Settings
 from ..errors import GamedayError
 from ..runtime.admin_key import admin_headers
 from ..stack.endpoints import service_url
-from .routing import load_routing, save_routing
+from .routing import Routing, load_routing, save_routing
 from .store import MODEL_NAME, model_store_home
 
 
@@ -72,6 +72,21 @@ def current_routing(settings: Settings) -> dict[str, str]:
     routing = load_routing(settings)
     roles = {routing.live: "live", routing.canary: "canary", routing.shadow: "shadow"}
     return {tag: role for tag, role in roles.items() if tag}
+
+
+def serving_routing(settings: Settings) -> Routing:
+    """The routing serving answers with now (its /admin/models), or the saved choice when it is not running."""
+    url = serving_url(settings)
+    if url is not None:
+        try:
+            described = httpx.get(f"{url}/admin/models", headers=admin_headers(settings), timeout=5).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise GamedayError(f"serving at {url} did not say which models it serves: {exc}",
+                               hint="check `gameday status` and `gameday logs serving`") from None
+        tags = {role: (described.get(role) or {}).get("tag") for role in ("live", "canary", "shadow")}
+        return Routing(live=tags["live"], canary=tags["canary"], shadow=tags["shadow"],
+                       canary_share=float(described.get("canary_share") or 0.0))
+    return load_routing(settings)
 
 
 def baseline_tag(settings: Settings, model: str) -> str:

@@ -79,3 +79,26 @@ def test_no_incident_is_the_right_answer_for_the_healthy_scenario(catalog: Catal
     # Suspecting the monitor is half right; raising thresholds half a fix.
     wary = Answer(component="none", root_cause="monitor-false-alarm", fix="raise-thresholds", signal=None)
     assert levels(score_answer(scenario, wary, fired_signals=set()))["root_cause"] == 0.5
+
+
+def test_the_impact_level_credits_a_quantified_statement_and_the_scenarios_trade_off(catalog: Catalog) -> None:
+    from mlgameday.impact import IncidentEstimate
+
+    scenario = catalog.get("slow-model")
+    assert scenario.explain.tradeoff == ["accuracy", "latency", "cost"]
+    estimate = IncidentEstimate(currency="USD", cost_per_hour=4900.0, cost=122.5, riders_affected=780.0,
+                                affected_share=1.0, duration_s=90.0, cost_per_trip=0.157)
+    right = dict(component="model", root_cause="slow-model", fix="rollback-model", signal="latency_p99_ms")
+    weighed = Answer(**right, reasoning="The accurate model wins 9 s of MAE but adds 200 ms at p99: ~$5k per hour "
+                                        "of lost bookings against ~$2k a day it earns. Roll back.")
+    score = score_answer(scenario, weighed, fired_signals={"latency_p99_ms"}, mitigation=(True, []), impact=estimate)
+    assert levels(score)["impact"] == 1.0 and score.total == 1.0
+    assert score.levels[4].expected.startswith("~$4,900 per hour")
+    # A cost with one of the trade-off's three numbers (money, not MAE nor ms) is half plus a sixth;
+    # no reasoning at all is nothing, and says how to give one.
+    costed = Answer(**right, reasoning="Roughly $5k an hour lost while p99 was above the SLO.")
+    assert levels(score_answer(scenario, costed, {"latency_p99_ms"}, (True, []), estimate))["impact"] == pytest.approx(
+        0.5 + 0.5 / 3)
+    silent = score_answer(scenario, Answer(**right), {"latency_p99_ms"}, (True, []), estimate)
+    assert levels(silent)["impact"] == 0.0 and "--reasoning" in silent.levels[4].note
+    assert silent.total == pytest.approx(0.8)

@@ -72,3 +72,15 @@ def test_a_failed_expectation_is_named_in_the_debrief(tmp_path: Path) -> None:
     markdown = write_debrief(result, timeline, settings=None)["markdown"].read_text()
     assert "FAILED: an expected signal did not fire" in markdown
     assert "no drift.detected alert within 50s" in markdown
+
+
+def test_a_section_added_after_the_drill_lands_in_both_debriefs(tmp_path) -> None:
+    from mlgameday.drill.debrief import add_to_debrief
+
+    (tmp_path / "debrief.md").write_text("# Debrief: slow-model\n")
+    (tmp_path / "debrief.html").write_text("<html><body><h1>Debrief</h1>\n</body></html>\n")
+    add_to_debrief(tmp_path, ["", "## Mock interview: score sheet", "", "| a | b |", "|---|---|", "| 1 | 2 |"])
+    assert (tmp_path / "debrief.md").read_text().startswith("# Debrief: slow-model\n\n## Mock interview")
+    page = (tmp_path / "debrief.html").read_text()
+    assert page.index("<h2>Mock interview: score sheet</h2>") < page.index("</body></html>")
+    assert "<td>1</td>" in page and page.count("</body></html>") == 1
