@@ -27,6 +27,14 @@ SERIES_SIGNALS: dict[str, str] = {
     "feature_age_s": "median age of the online features used by live predictions in the last 10 s, seconds",
     "drift_share": "share of drifted columns reported by the monitor (gameday_monitor_drift_share)",
     "unanswered_requests": "trip requests older than 20 s that never got a prediction",
+    "stale_share": "share of live predictions whose features serving judged stale (older than its TTL), last 10 s",
+    "missing_share": "share of live predictions with a zone feature missing or NaN (fallback used), last 10 s",
+    "duplicate_share": "share of trip requests on the topic whose trip_id was already requested, last 10 s",
+    "late_rate": "events per second ingest counted late (older than their zone's window: no feature changed)",
+    "feature_read_p99_ms": "p99 of serving's online feature reads since the last sample, ms",
+    "serving_rss_mb": "resident memory of serving's worker, MB",
+    "monitor_idle_s": "seconds since the monitor last judged a window",
+    "label_coverage": "share of the last judged window's predictions that had their label (the monitor's)",
 }
 
 ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS}
