@@ -128,10 +128,13 @@ class MonitorService:
                         self.metrics.events.labels(record.topic, "skipped_backfill").inc()
                         continue
                     self.handle(record.topic, record.value, record.partition, record.offset)
+            for window in self.book.due():
+                if self._reset_asked.is_set():  # dropped unjudged (counted) rather than make the drill wait
+                    self.book.counts.predictions_dropped += len(window.rows)
+                    continue
+                self.judge_window(window)
             if self._reset_asked.is_set():
                 self._reset()
-            for window in self.book.due():
-                self.judge_window(window)
             if self._unsent and time.monotonic() >= self._retry_at:
                 self._send_queued()
             self.metrics.pending.set(self.book.pending_predictions())
@@ -190,6 +193,7 @@ class MonitorService:
         self._reset_done.clear()
         self._reset_asked.set()
         if not self._reset_done.wait(timeout_s):
+            self._reset_asked.clear()  # given up: the loop must not reset later, in the middle of a drill
             raise TimeoutError(f"the monitor's loop did not reset within {timeout_s:.0f} s")
         return self._last_reset
 

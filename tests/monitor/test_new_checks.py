@@ -67,3 +67,21 @@ def test_scaled_thresholds_multiply_every_alert_threshold_and_nothing_else() -> 
         if getattr(cfg, name) is not None:
             assert getattr(low, name) == pytest.approx(getattr(cfg, name) * 0.5), name
     assert (low.alert_k, low.alert_n, low.min_rows) == (cfg.alert_k, cfg.alert_n, cfg.min_rows)
+
+
+def test_a_reset_drops_the_windows_not_judged_and_counts_their_predictions() -> None:
+    from mlgameday.monitor.synthetic import Traffic
+    from mlgameday.monitor.windows import WindowBook
+
+    book = WindowBook(MonitorSettings(window_rows=50, window_s=None))
+    pairs = Traffic(seed=3).events(120)
+    for prediction, _ in pairs:
+        book.add_prediction(prediction)
+    assert book.pending_predictions() == 120
+    assert book.drop_all() == 120
+    assert book.pending_predictions() == 0 and book.counts.predictions_dropped == 120
+    book.add_label(pairs[0][1])  # a label of a dropped prediction waits as an orphan: judged nowhere
+    assert book.counts.labels_matched == 0
+    for prediction, _ in Traffic(seed=4).events(50):
+        book.add_prediction(prediction)
+    assert book.pending_predictions() == 50 and book.open is None and len(book.pending) == 1  # a new window
