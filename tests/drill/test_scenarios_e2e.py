@@ -23,7 +23,7 @@ CATALOG = Catalog()
 # (a drained backlog, restarted consumers) do not overlap another scenario's window.
 ORDER = ["healthy", "schema-change", "undeclared-consumer", "slow-model", "memory-leak", "silent-fallback",
          "feature-ttl", "nan-features", "bad-canary", "duplicate-events", "data-drift", "concept-drift",
-         "airport-slice", "feedback-loop", "label-delay", "training-serving-skew", "time-zone-bug", "traffic-spike",
+         "feedback-loop", "label-delay", "alert-storm", "training-serving-skew", "time-zone-bug", "traffic-spike",
          "stale-features", "broker-outage"]
 CONTROL_AFTER = 10  # scenarios are split in two groups only to keep each parametrized list short
 
