@@ -305,6 +305,18 @@ class MonitorSettings(BaseModel):
     # relative difference of a feature's mean that counts as skew (km/h vs mph is 0.61).
     skew_sample: int = Field(50, ge=0, le=10_000)
     skew_threshold: float = Field(0.1, gt=0)
+    # Missing features: a zone feature missing (no value, or NaN) in more than this share of a window's
+    # predictions (serving gave the model its fallback instead). Rare zones may have no completed trip
+    # in 30 min (no mean speed) at rest.
+    missing_share: float = Field(0.2, gt=0, le=1)
+    # Too good: MAE below the reference MAE by more than this share — a model graded on labels that
+    # follow its own predictions (a feedback loop), or on the easy labels only.
+    too_good: float = Field(0.35, gt=0, le=1)
+    # Slices (the pickup borough, the airports): a slice's MAE above its own reference MAE by this
+    # share, over its labelled trips of the last slice_windows judged windows (at least slice_min_rows).
+    slice_mae_increase: float = Field(1.0, gt=0)
+    slice_windows: int = Field(3, ge=1, le=100)
+    slice_min_rows: int = Field(15, ge=1)
     # Hysteresis: a check alerts when it failed in k of the last n judged windows.
     alert_k: int = Field(2, ge=1)
     alert_n: int = Field(3, ge=1)

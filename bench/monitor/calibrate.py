@@ -82,6 +82,19 @@ def skew_score(column: str) -> Callable[[dict], float | None]:
     return column_score("skew", column, "relative_difference")
 
 
+def missing_share(column: str) -> Callable[[dict], float | None]:
+    return lambda w: (w.get("missing") or {}).get(column)
+
+
+def too_good(w: dict) -> float | None:
+    q = w.get("quality")
+    return -q["mae_increase"] if q else None
+
+
+def slice_increase(name: str) -> Callable[[dict], float | None]:
+    return lambda w: next((s["increase"] for s in w.get("slices", []) if s["slice"] == name), None)
+
+
 def checks(settings: Any) -> dict[str, tuple[Callable[[dict], float | None], list[float], float]]:
     """check -> (score of a window, candidate thresholds, today's threshold). Numeric drift is judged
     against the window's own threshold (noise_k x the sampling noise), so its candidates are noise_k."""
@@ -97,6 +110,10 @@ def checks(settings: Any) -> dict[str, tuple[Callable[[dict], float | None], lis
     out["freshness.stale"] = (stale_share, [0.1, 0.2, 0.3, 0.5], cfg.stale_share)
     for column in ("requests_15m", "completed_30m", "mean_speed_30m"):
         out[f"skew.detected:{column}"] = (skew_score(column), [0.05, 0.1, 0.2], cfg.skew_threshold)
+        out[f"features.missing:{column}"] = (missing_share(column), [0.05, 0.1, 0.2, 0.3], cfg.missing_share)
+    out["quality.too_good"] = (too_good, [0.2, 0.35, 0.5], cfg.too_good)
+    for name in ("airport", "Manhattan", "Brooklyn", "Queens", "Bronx", "Staten Island"):
+        out[f"quality.slice_mae:{name}"] = (slice_increase(name), [0.5, 1.0, 1.5, 2.0], cfg.slice_mae_increase)
     return out
 
 

@@ -78,6 +78,7 @@ def drill(
             f"{o.expectation.signal} ({o.reason or o.expectation.describe()})" for o in result.missing())
         ] if result.missing() else []
         noise = result.alerts if result.control else false_alarms(result.alerts)
+        problems += [f"the fix did not mitigate: {m.detail}" for m in result.mitigation if not m.held]
         if noise:
             problems.append("alerts the scenario does not explain: " + ", ".join(
                 f"{a.name} at {a.t:.0f}s ({a.verdict})" for a in noise))
@@ -106,6 +107,9 @@ def _print_result(result: Any) -> None:
         console.print(alerts)
     else:
         console.print("no alert in this run")
+    for m in result.mitigation:
+        colour = "green" if m.held else "red"
+        console.print(f"fix tried live: [{colour}]{'held' if m.held else 'NOT held'}[/] {m.check} ({m.detail})")
     for kind, path in result.debrief.items():
         console.print(f"  {kind}: {path}")
     for o in result.missing():

@@ -82,6 +82,7 @@ REQUEST_FEATURES = ("trip_distance", "passenger_count")
 FEATURE_SERVICE = "triptime_v1"
 MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
 TARGET = "duration_s"
+PREDICTION = "prediction_s"  # the model's answer (Prediction.prediction_s), beside TARGET in the monitor's frames
 
 
 def new_event_id() -> str:
@@ -160,6 +161,9 @@ class AlertKind(StrEnum):
     STALE_FEATURES = "freshness.stale"
     SKEW = "skew.detected"
     LABELS_MISSING = "labels.missing"
+    FEATURES_MISSING = "features.missing"
+    TOO_GOOD = "quality.too_good"
+    SLICE_MAE = "quality.slice_mae"
 
 
 ALERT_MEANINGS: dict[AlertKind, str] = {
@@ -170,6 +174,9 @@ ALERT_MEANINGS: dict[AlertKind, str] = {
     AlertKind.STALE_FEATURES: "online features are older than their freshness budget",
     AlertKind.SKEW: "online feature values differ from what training saw (training-serving skew)",
     AlertKind.LABELS_MISSING: "predictions are not getting their delayed labels (info)",
+    AlertKind.FEATURES_MISSING: "a zone feature reached serving missing or NaN, and the model got its fallback instead",
+    AlertKind.TOO_GOOD: "online MAE far below the hold-out MAE: labels that follow the predictions (a feedback loop)",
+    AlertKind.SLICE_MAE: "one slice of the traffic (a borough, the airports) got much worse while the aggregate may not",
 }
 
 

@@ -53,6 +53,15 @@ class ProducerFaults(_Knobs):
     malformed_share: float = Field(0.0, ge=0, le=1, description="share of events sent malformed (bad JSON, missing "
                                                                  "field, wrong type, unknown schema_version)")
     null_share: float = Field(0.0, ge=0, le=1, description="share of events with a request column sent as null")
+    event_time_offset_s: float = Field(0.0, ge=-86_400, le=86_400, description="seconds added to every timestamp on "
+                                       "the wire (-18000: a release that stamps New York time as UTC)")
+    duplicate_share: float = Field(0.0, ge=0, le=1, description="share of events sent twice, the copy under a new "
+                                                                 "event_id (an upstream retrying without an idempotency key)")
+    label_delay: float = Field(1.0, ge=1, le=100, description="labels (trips.completed) come this many times later "
+                                                               "(a slow label feed)")
+    eta_influence: float = Field(0.0, ge=0, le=1, description="each trip's duration moves this share of the way to the "
+                                                               "ETA its rider was shown (a feedback loop: labels follow "
+                                                               "the model)")
 
 
 class IngestFaults(_Knobs):
@@ -60,6 +69,8 @@ class IngestFaults(_Knobs):
 
     speed_unit: Literal["mph", "kmh"] = Field("mph", description="the unit mean_speed_30m is written online in "
                                                                    "(kmh: the units bug; offline history stays in mph)")
+    nan_share: float = Field(0.0, ge=0, le=1, description="share of the zone rows written online with mean_speed_30m "
+                                                           "= NaN (a division bug; the offline history stays right)")
 
 
 class ServingFaults(_Knobs):
@@ -70,10 +81,24 @@ class ServingFaults(_Knobs):
     feature_timeout_ms: float | None = Field(
         None, gt=0, le=60_000, description="reads slower than this use the fallback and are flagged")
     model_latency_ms: float = Field(0, ge=0, le=60_000, description="added to each model call")
+    feature_ttl_s: float | None = Field(None, gt=0, le=86_400, description="zone features older than this are stale "
+                                        "and replaced by the fallback (unset: the feature view's TTL, 1 h)")
+    leak_kb_per_row: float = Field(0, ge=0, le=1024, description="memory kept for each predicted row and never "
+                                                                  "freed (a leak; freed when the knob is reset)")
+    prediction_rename: FieldRename | None = Field(None, description="a field of the prediction events renamed on "
+                                                                    "the wire (a release that breaks their consumers)")
+
+
+class MonitorFaults(_Knobs):
+    """The monitor."""
+
+    threshold_scale: float = Field(1.0, gt=0, le=10, description="multiplies every alert threshold (0.3: a release "
+                                                                  "with uncalibrated thresholds)")
 
 
 # Service -> its knobs.
-KNOBS: dict[str, type[BaseModel]] = {"producer": ProducerFaults, "ingest": IngestFaults, "serving": ServingFaults}
+KNOBS: dict[str, type[BaseModel]] = {"producer": ProducerFaults, "ingest": IngestFaults, "serving": ServingFaults,
+                                     "monitor": MonitorFaults}
 
 
 def off(component: str, *names: str) -> dict[str, Any]:

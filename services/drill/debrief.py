@@ -94,6 +94,9 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
         lines.append(f"| `{o.expectation.signal}` | {o.expectation.describe()} | {'yes' if o.fired else 'no'} |"
                      f" {'' if o.after_s is None else f'{o.after_s:.0f}s'} |"
                      f" {'' if o.value is None else f'{o.value:.3g}'} | {o.reason} |")
+    if result.mitigation:
+        lines += ["", "## The fix, tried live", "", "The faults were recovered (what the right fix does); each check:", ""]
+        lines += [f"- {'held' if m.held else 'NOT held'}: {m.check} ({m.detail})" for m in result.mitigation]
     lines += ["", "## Every alert", "",
               "Expected: named by the scenario. Consequence: allowed to follow the fault. Baseline noise: "
               "before any fault (a stack at rest must raise none). Unexpected: after the fault, explained by "

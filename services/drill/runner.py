@@ -1,10 +1,12 @@
 """`gameday drill NAME`: deploy → warm up → break → watch → check → debrief.
 
 Phases, as AIOpsLab's orchestrator prints them: the stack is brought up if needed and a
-model trained if none exists; warm-up traffic runs; the faults fire on schedule (and
-recover after their `for`); the watcher samples every signal; each expectation is
-checked against its time bound; the run folder gets the timeline, the result and the
-debrief. In blind mode the faults stay on for the candidate to find and fix.
+model trained if none exists; the services' knobs are reset and the monitor starts afresh;
+warm-up traffic runs; the faults fire on schedule (and recover after their `for`); the
+watcher samples every signal; each expectation is checked against its time bound; once every
+one fired, the scenario's fix is tried live (the faults recovered) and its mitigation checks
+must hold; the run folder gets the timeline, the result and the debrief. In blind mode the
+faults stay on for the candidate to find and fix.
 """
 
 from __future__ import annotations
@@ -27,24 +29,27 @@ from ..stack.supervisor import Stack
 from ..history import ensure_trained
 from ..impact import IncidentEstimate
 from ..models import control as models
-from .expect import Outcome, check_all
+from .expect import Outcome, check_all, holds
 from .incident import incident_estimate
 from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
-from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, set_knobs
+from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, run_action, set_knobs
 from .timeline import Timeline
 from .watch import Watcher
 
-KNOB_COMPONENTS = ("producer", "ingest", "serving")
+KNOB_COMPONENTS = ("producer", "ingest", "serving", "monitor")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
 SETTLE_S = 6.0
 # A freshly started (or restarted) stack gets this long before the warm-up starts.
 FRESH_STACK_SETTLE_S = 5.0
-# At most this long for the last drill's alerts to clear before the warm-up starts.
+# At most this long for the last drill's alerts to clear before the warm-up starts (a monitor that
+# cannot be reset).
 QUIET_TIMEOUT_S = 90.0
+# At most this long for the mitigation checks to hold once the faults are recovered.
+MITIGATION_TIMEOUT_S = 60.0
 
 
 class DrillError(GamedayError):
@@ -66,6 +71,15 @@ class Timing:
         return cls(scenario.traffic.warmup, scenario.traffic.duration, 1.0)
 
 
+@dataclass(frozen=True)
+class MitigationCheck:
+    """A mitigation condition of the scenario, checked live after the faults were recovered."""
+
+    check: str
+    held: bool
+    detail: str
+
+
 @dataclass
 class DrillResult:
     scenario: Scenario
@@ -84,18 +98,21 @@ class DrillResult:
     alerts: list[JudgedAlert] = field(default_factory=list)
     # The fault parameters a blind drill drew from the scenario's ranges.
     drawn: list[dict[str, Any]] = field(default_factory=list)
+    # The scenario's mitigation checks, tried live once the faults were recovered (non-blind drills).
+    mitigation: list[MitigationCheck] = field(default_factory=list)
     # What the incident cost, from the signals measured (None: no fault fired, e.g. a control run).
     impact: IncidentEstimate | None = None
     debrief: dict[str, Path] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
-        """Drill: every expected signal fired, and no alert came before the fault or unexpected.
-        Control run: no expected signal fired and no alert at all."""
+        """Drill: every expected signal fired, no alert came before the fault or unexpected, and the
+        mitigation checks held once the faults were recovered. Control run: no expected signal fired
+        and no alert at all."""
         fired = [o.fired for o in self.outcomes]
         if self.control:
             return not any(fired) and not self.alerts
-        return all(fired) and not false_alarms(self.alerts)
+        return all(fired) and not false_alarms(self.alerts) and all(m.held for m in self.mitigation)
 
     def missing(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.fired == self.control]
@@ -107,6 +124,7 @@ class DrillResult:
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
+                "mitigation": [{"check": m.check, "held": m.held, "detail": m.detail} for m in self.mitigation],
                 "impact": self.impact.as_dict() if self.impact is not None else None,
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
 
@@ -196,6 +214,20 @@ def wait_for_quiet_monitor(target: Target, since: float, report: Reporter = sile
         report("drill", "waiting for the monitor to judge clean windows"
                         + (f" (still failing: {', '.join(noisy)})" if noisy else ""))
         time.sleep(2.0)
+
+
+def fresh_monitor(target: Target, report: Reporter = silent) -> None:
+    """Start the monitor afresh for this drill: the windows it has not judged yet hold the traffic before
+    the drill (a previous drill's fault, its recovery), so they are dropped (counted) with its alerts'
+    history. A monitor that cannot be reset: wait until it is quiet instead."""
+    try:
+        done = run_action(target, "monitor", "reset")
+    except StackError as exc:
+        report("drill", f"the monitor cannot start afresh ({exc}): waiting until it is quiet")
+        wait_for_quiet_monitor(target, time.time(), report)
+        return
+    report("drill", f"monitor started afresh ({done.get('predictions_dropped', 0)} predictions of earlier "
+                    "windows dropped)")
 
 
 def settle(report: Reporter = silent, seconds: float = FRESH_STACK_SETTLE_S) -> None:
@@ -297,7 +329,7 @@ class Drill:
         started = time.monotonic()
         target, bootstrap, stack_started, trained = self._deploy()
         reset_faults(target, self.report)
-        wait_for_quiet_monitor(target, time.time(), self.report)
+        fresh_monitor(target, self.report)
         # In blind mode the injectors' progress lines would name the fault: keep them quiet.
         ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
         ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
@@ -310,10 +342,14 @@ class Drill:
                           lag_groups=pipeline_groups(self.settings)).start()
         refs: dict[str, float] = {}
         active: list[ScheduledAction] = []
+        mitigation: list[MitigationCheck] = []
         try:
             # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
             with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
                 self._break_and_watch(ctx, timeline, refs, active)
+                if self._fix_is_checked() and all(o.fired for o in check_all(
+                        self.scenario.expect, timeline, refs, self.timing.factor)):
+                    mitigation = self._try_the_fix(ctx, timeline, active)
         except BaseException:
             self._recover_all(ctx, timeline, active)
             raise
@@ -326,7 +362,8 @@ class Drill:
         timeline.save(folder / "timeline.jsonl")
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
-                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
+                             mitigation)
         if not self.control and not self.blind:  # a blind drill's incident lasts until the answer
             result.impact = incident_estimate(timeline, refs.get("fault"))
         if self.blind:
@@ -409,6 +446,29 @@ class Drill:
             self.report("drill", self._progress_line(now, end, pending))
             time.sleep(TICK_S)
         timeline.mark("phase", "end")
+
+    def _fix_is_checked(self) -> bool:
+        return bool(self.scenario.explain.mitigation) and not self.blind and not self.control
+
+    def _try_the_fix(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> list[MitigationCheck]:
+        """The scenario's fix, tried live: the faults recovered (what the right fix does), then each
+        mitigation check must hold — the same checks a blind drill's answer is scored on, so a candidate
+        who fixes it can get the credit. Holds are scaled like the drill's bounds."""
+        conditions = [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in self.scenario.explain.mitigation]
+        self._recover_all(ctx, timeline, active)
+        since = timeline.now()
+        timeline.mark("phase", "fix tried: the faults recovered, checking the signals come back")
+        deadline = time.monotonic() + MITIGATION_TIMEOUT_S
+        while True:
+            results = [holds(c, timeline, since) for c in conditions]
+            if all(ok for ok, _ in results) or time.monotonic() > deadline:
+                break
+            self.report("drill", f"fix tried: waiting for {', '.join(c.signal for c, (ok, _) in zip(conditions, results) if not ok)}")
+            time.sleep(TICK_S)
+        checks = [MitigationCheck(c.describe(), ok, message) for c, (ok, message) in zip(conditions, results)]
+        timeline.mark("phase", "mitigation verified" if all(m.held for m in checks) else "mitigation not verified",
+                      checks=[m.detail for m in checks])
+        return checks
 
     def _progress_line(self, now: float, end: float, pending: list[ScheduledAction]) -> str:
         if now < self.timing.warmup:

@@ -200,6 +200,9 @@ class Condition(_Strict):
         Expectation(signal=self.signal, within=1, above=self.above, below=self.below, baseline=self.baseline)
         return self
 
+    def describe(self) -> str:
+        return f"{self.signal}{threshold_text(self.above, self.below, self.baseline)} for {format_duration(self.hold)}"
+
 
 def threshold_text(above: float | None, below: float | None, baseline: str | None) -> str:
     unit = "× warm-up" if baseline else ""

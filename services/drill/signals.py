@@ -33,6 +33,14 @@ SERIES_SIGNALS: dict[str, str] = {
     "latency_over_slo_ms": "mean excess of the served predictions' latency above the SLO (last 10 s), ms",
     "slow_share": "share of the served predictions slower than the SLO (last 10 s)",
     "unanswered_share": "share of the trip requests of a 10 s cohort, 20 s old, that never got a prediction",
+    "stale_share": "share of live predictions whose features serving judged stale (older than its TTL), last 10 s",
+    "missing_share": "share of live predictions with a zone feature missing or NaN (fallback used), last 10 s",
+    "duplicate_share": "share of trip requests on the topic whose trip_id was already requested, last 10 s",
+    "late_rate": "events per second ingest counted late (older than their zone's window: no feature changed)",
+    "feature_read_p99_ms": "p99 of serving's online feature reads since the last sample, ms",
+    "serving_rss_mb": "resident memory of serving's worker, MB",
+    "monitor_idle_s": "seconds since the monitor last judged a window",
+    "label_coverage": "share of the last judged window's predictions that had their label (the monitor's)",
 }
 
 ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS}

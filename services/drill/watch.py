@@ -2,18 +2,19 @@
 
 One consumer thread reads trips.requested, trips.completed, predictions, alerts and dlq
 from their ends (no consumer group: the drill never disturbs the stack's own offsets);
-one sampler thread turns what was read, the consumer groups' lag and the monitor's
-gauges into the series of signals.py every `sample_every` seconds.
+one sampler thread turns what was read, the consumer groups' lag and the monitor's,
+ingest's and serving's /metrics into the series of signals.py every `sample_every` seconds.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict, deque
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -40,7 +41,28 @@ SERVED_ROLES = ("live", "canary")
 LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
-                  "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds")
+                  "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds",
+                  "gameday_monitor_label_coverage", "gameday_monitor_last_judged_timestamp_seconds",
+                  "gameday_serving_worker_rss_bytes")
+LATE_EVENTS = "gameday_ingest_events_total"  # with outcome="late"
+FEATURE_READS = "gameday_serving_feature_read_seconds_bucket"
+SCRAPED = {"monitor": SCRAPED_GAUGES, "ingest": SCRAPED_GAUGES + (LATE_EVENTS,),
+           "serving": ("gameday_serving_worker_rss_bytes", FEATURE_READS)}
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)')
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+class Seen(NamedTuple):
+    """One prediction the watcher read."""
+
+    t: float                    # wall time it was read
+    role: str
+    latency_ms: float
+    fallback: bool              # stale or missing features: the model got fallback values
+    stale: bool                 # serving judged its features older than the TTL
+    missing: bool               # a zone feature missing or NaN
+    feature_age_s: float | None
+    features: dict
 
 
 class Watcher:
@@ -61,10 +83,12 @@ class Watcher:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._ready = threading.Event()
-        # (wall time, role, latency_ms, fallback?, feature_age_s, features)
-        self._predictions: deque[tuple[float, str, float, bool, float | None, dict]] = deque()
+        self._predictions: deque[Seen] = deque()
         self._predicted: dict[str, dict[str, float]] = {}   # trip_id -> role -> prediction_s
         self._requested: dict[str, float] = {}              # trip_id -> wall time seen (unanswered)
+        self._request_ids: OrderedDict[str, None] = OrderedDict()  # trip ids requested, oldest first
+        self._repeats: deque[tuple[float, bool]] = deque()  # (wall time, trip id requested before?)
+        self._counters: dict[str, tuple[float, Any]] = {}   # scraped counter -> (wall time, value) last sampled
         self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
         # (wall time label seen, role, abs error, late: the trip ended late_after_s past its ETA)
         self._errors: deque[tuple[float, str, float, bool]] = deque()
@@ -143,10 +167,9 @@ class Watcher:
             return
         with self._lock:
             if topic == Topic.TRIPS_REQUESTED and isinstance(event.get("trip_id"), str):
-                # Partitions are read in any order: the prediction may come before its request.
+                # Partitions are read in any order: _on_request lets a prediction come before its request.
                 self._request_times.append(now)
-                if event["trip_id"] not in self._answered and len(self._requested) < MAX_TRACKED:
-                    self._requested[event["trip_id"]] = now
+                self._on_request(event["trip_id"], now)
             elif topic == Topic.PREDICTIONS:
                 self._on_prediction(event, now)
             elif topic == Topic.TRIPS_COMPLETED:
@@ -156,14 +179,27 @@ class Watcher:
                                score=event.get("score"), threshold=event.get("threshold"),
                                evidence_path=event.get("evidence_path"), message=event.get("message", ""))
 
+    def _on_request(self, trip_id: str, now: float) -> None:
+        repeated = trip_id in self._request_ids
+        self._repeats.append((now, repeated))
+        if not repeated:
+            self._request_ids[trip_id] = None
+            if len(self._request_ids) > MAX_TRACKED:
+                self._request_ids.popitem(last=False)
+        # Partitions are read in any order: the prediction may come before its request.
+        if trip_id not in self._answered and len(self._requested) < MAX_TRACKED:
+            self._requested[trip_id] = now
+
     def _on_prediction(self, event: dict, now: float) -> None:
         trip_id, role = event.get("trip_id"), event.get("role", "live")
-        fallback = bool(event.get("stale")) or bool(event.get("missing"))
+        stale, missing = bool(event.get("stale")), bool(event.get("missing"))
         features = event.get("features") or {}
-        self._predictions.append((now, role, float(event.get("latency_ms") or 0.0), fallback,
-                                  event.get("feature_age_s"), features))
+        self._predictions.append(Seen(now, role, float(event.get("latency_ms") or 0.0), stale or missing, stale, missing,
+                                      event.get("feature_age_s"), features))
+        predicted = event.get("prediction_s")  # a release may rename it (prediction_rename): no number, no error
         if isinstance(trip_id, str) and len(self._predicted) < MAX_TRACKED:
-            self._predicted.setdefault(trip_id, {})[role] = float(event.get("prediction_s") or 0.0)
+            if isinstance(predicted, (int, float)):
+                self._predicted.setdefault(trip_id, {})[role] = float(predicted)
             self._requested.pop(trip_id, None)
             self._answered[trip_id] = None
             if len(self._answered) > MAX_TRACKED:
@@ -205,7 +241,7 @@ class Watcher:
         counted = [lag for group, lag in by_group.items() if self.lag_groups is None or group in self.lag_groups]
         values["consumer_lag"] = float(max(counted)) if counted else None
         values.update({f"{LAG_PREFIX}{group}": float(lag) for group, lag in by_group.items()})
-        values.update(self._scraped_gauges())
+        values.update(self._scraped(now))
         at = self.timeline.now()
         for name, value in values.items():
             self.timeline.sample(name, value, at=at)
@@ -217,9 +253,11 @@ class Watcher:
             _trim(self._errors, now - CANARY_WINDOW_S)
             _trim(self._dlq_times, now - WINDOW_S)
             _trim(self._request_times, now - UNANSWERED_AFTER_S - WINDOW_S)
-            recent = [p for p in self._predictions if p[0] >= now - WINDOW_S]
-            live = [p for p in recent if p[1] == "live"]
-            served = [p for p in recent if p[1] in SERVED_ROLES]
+            _trim(self._repeats, now - WINDOW_S)
+            recent = [p for p in self._predictions if p.t >= now - WINDOW_S]
+            live = [p for p in recent if p.role == "live"]
+            served = [p for p in recent if p.role in SERVED_ROLES]
+            repeats = [repeated for _, repeated in self._repeats]
             label_errors = list(self._errors)
             for trip_id in [k for k, t in self._requested.items() if now - t > FORGET_AFTER_S]:
                 del self._requested[trip_id]
@@ -234,21 +272,24 @@ class Watcher:
             "dlq_rate": dlq_recent / WINDOW_S,
             "dlq_total": float(dlq_total),
             "unanswered_requests": float(unanswered),
-            "latency_p99_ms": _percentile([p[2] for p in live], 99) if len(live) >= 5 else None,
-            "fallback_share": sum(p[3] for p in live) / len(live) if live else None,
-            "canary_share": sum(1 for p in recent if p[1] == "canary") / len(recent) if recent else None,
+            "latency_p99_ms": _percentile([p.latency_ms for p in live], 99) if len(live) >= 5 else None,
+            "fallback_share": _share(p.fallback for p in live),
+            "stale_share": _share(p.stale for p in live),
+            "missing_share": _share(p.missing for p in live),
+            "canary_share": _share(p.role == "canary" for p in recent),
+            "duplicate_share": _share(repeats),
             # What the impact model prices (impact/estimate.py): latency beyond the SLO, request by request.
-            "latency_over_slo_ms": (sum(max(0.0, p[2] - self.slo_ms) for p in served) / len(served)
+            "latency_over_slo_ms": (sum(max(0.0, p.latency_ms - self.slo_ms) for p in served) / len(served)
                                     if len(served) >= 5 else None),
-            "slow_share": sum(1 for p in served if p[2] > self.slo_ms) / len(served) if len(served) >= 5 else None,
+            "slow_share": sum(1 for p in served if p.latency_ms > self.slo_ms) / len(served) if len(served) >= 5 else None,
             "unanswered_share": min(1.0, cohort_unanswered / cohort) if cohort >= 5 else None,
         }
-        ages = [p[4] for p in live if isinstance(p[4], (int, float))]
+        ages = [p.feature_age_s for p in live if isinstance(p.feature_age_s, (int, float))]
         # The median: popular zones refresh within seconds, rare ones may keep old values for
         # minutes; when the pipeline stops, every zone ages and the median climbs 1 s per second.
         values["feature_age_s"] = _percentile(ages, 50) if ages else None
         for feature in MODEL_FEATURES:
-            numbers = [p[5][feature] for p in live if isinstance(p[5].get(feature), (int, float))]
+            numbers = [p.features[feature] for p in live if isinstance(p.features.get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
         live_mae = [e for t, role, e, _ in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
         values["mae_s"] = sum(live_mae) / len(live_mae) if len(live_mae) >= 5 else None
@@ -296,38 +337,97 @@ class Watcher:
         finally:
             admin.close()
 
-    def _scraped_gauges(self) -> dict[str, float | None]:
-        values: dict[str, float | None] = {}
-        for component in ("monitor", "ingest"):
+    def _scraped(self, now: float) -> dict[str, float | None]:
+        """The series read from the services' /metrics: the monitor's gauges, ingest's late events, serving's
+        feature reads and worker memory."""
+        samples: list[tuple[str, dict[str, str], float]] = []
+        for component, names in SCRAPED.items():
             try:
                 text = httpx.get(self.target.admin_url(component) + "/metrics", timeout=2.0).text
             except Exception:
                 continue
-            for name, value in parse_gauges(text, SCRAPED_GAUGES).items():
-                values[name] = value
+            samples += parse_samples(text, names)
+        values: dict[str, float | None] = dict(gauges_of(samples, SCRAPED_GAUGES))
         if "gameday_monitor_drift_share" in values:
             values["drift_share"] = values["gameday_monitor_drift_share"]
+        if "gameday_monitor_label_coverage" in values:
+            values["label_coverage"] = values["gameday_monitor_label_coverage"]
+        if (judged := values.get("gameday_monitor_last_judged_timestamp_seconds")):
+            values["monitor_idle_s"] = max(0.0, now - judged)
+        if (rss := values.get("gameday_serving_worker_rss_bytes")) is not None:
+            values["serving_rss_mb"] = rss / 2**20
+        late = [v for name, labels, v in samples if name == LATE_EVENTS and labels.get("outcome") == "late"]
+        if late:
+            values["late_rate"] = self._rate("late", now, sum(late))
+        reads = {labels["le"]: v for name, labels, v in samples if name == FEATURE_READS and "le" in labels}
+        if reads:
+            previous = self._counters.get("reads", (now, None))[1]
+            self._counters["reads"] = (now, reads)
+            values["feature_read_p99_ms"] = histogram_quantile(reads, previous, 0.99, scale=1000.0)
         return values
 
+    def _rate(self, key: str, now: float, value: float) -> float | None:
+        """Per second since the last sample of this counter (None at the first; 0 after a restart reset it)."""
+        previous = self._counters.get(key)
+        self._counters[key] = (now, value)
+        if previous is None or now <= previous[0]:
+            return None
+        return max(0.0, value - previous[1]) / (now - previous[0])
 
-def parse_gauges(text: str, names: tuple[str, ...]) -> dict[str, float]:
-    """Prometheus text -> {metric: value} for the given names (summed over label sets; max for freshness)."""
-    found: dict[str, float] = {}
+
+def parse_samples(text: str, names: tuple[str, ...]) -> list[tuple[str, dict[str, str], float]]:
+    """Prometheus text -> (metric, labels, value) of the samples of these metrics (NaN ones left out)."""
+    found = []
     for line in text.splitlines():
-        if not line or line.startswith("#"):
+        if not line or line.startswith("#") or not line.startswith(names):
             continue
-        metric = line.split("{", 1)[0].split(" ", 1)[0]
-        if metric not in names:
+        match = _SAMPLE.match(line)
+        if match is None or match.group(1) not in names:
             continue
         try:
-            value = float(line.rsplit(" ", 1)[1])
-        except (IndexError, ValueError):
+            value = float(match.group(3))
+        except ValueError:
             continue
-        if value != value:  # NaN
+        if value == value:
+            found.append((match.group(1), dict(_LABEL.findall(match.group(2) or "")), value))
+    return found
+
+
+def gauges_of(samples: list[tuple[str, dict[str, str], float]], names: tuple[str, ...]) -> dict[str, float]:
+    """{metric: value} for the given names: summed over label sets (max for freshness, shares and memory)."""
+    found: dict[str, float] = {}
+    for metric, _, value in samples:
+        if metric not in names:
             continue
-        combine = max if "freshness" in metric or "share" in metric else (lambda a, b: a + b)
+        combine = max if any(word in metric for word in ("freshness", "share", "rss", "timestamp")) else (
+            lambda a, b: a + b)
         found[metric] = combine(found[metric], value) if metric in found else value
     return found
+
+
+def histogram_quantile(now: dict[str, float], before: dict[str, float] | None, q: float,
+                       scale: float = 1.0) -> float | None:
+    """The q-quantile of what a Prometheus histogram counted between two scrapes ({le: cumulative count}),
+    as the upper bound of its bucket (the largest finite bound when it lies beyond), times `scale`;
+    None when nothing was counted (or at the first scrape)."""
+    if before is None:
+        return None
+    bounds = sorted(now, key=lambda le: float(le))
+    counts = [now[le] - before.get(le, 0.0) for le in bounds]
+    total = counts[-1]
+    if total <= 0:
+        return None
+    finite = [le for le in bounds if le != "+Inf"]
+    for le, count in zip(bounds, counts):
+        if count >= q * total:
+            return float(le if le != "+Inf" else finite[-1]) * scale
+    return float(finite[-1]) * scale
+
+
+def _share(flags) -> float | None:
+    """The share of true flags (None when there are none)."""
+    flags = list(flags)
+    return sum(flags) / len(flags) if flags else None
 
 
 def _percentile(values: list[float], q: float) -> float:

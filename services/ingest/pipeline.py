@@ -102,6 +102,7 @@ class IngestPipeline:
         self._letters: list[tuple] = []
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
         self._broken = False
+        self._nan_rng = np.random.default_rng(17)  # the nan_share knob's draws
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -273,8 +274,11 @@ class IngestPipeline:
 
     def _write_online(self, rows: list[tuple]) -> None:
         frame = zone_rows_frame(rows)
-        if self.knobs.value.speed_unit == "kmh":
+        knobs = self.knobs.value
+        if knobs.speed_unit == "kmh":
             frame["mean_speed_30m"] = frame["mean_speed_30m"] * KMH_PER_MPH
+        if knobs.nan_share:  # the division bug: some rows' speed written as NaN (the offline rows stay right)
+            frame.loc[self._nan_rng.random(len(frame)) < knobs.nan_share, "mean_speed_30m"] = np.nan
         for attempt in range(5):
             try:
                 push_online(self.store, frame)

@@ -7,6 +7,7 @@ import sys
 from ..config import load_settings
 from ..errors import GamedayError
 from ..runtime.admin_http import AdminServer
+from ..runtime.admin_key import admin_token
 from ..runtime.logs import setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .service import MonitorService
@@ -22,8 +23,9 @@ def main() -> int:
     except GamedayError as exc:
         log.error(f"{exc.kind}: {exc}")
         return 1
-    admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry, token=None,
-                        host=settings.monitor.host, status=service.status).start()
+    admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry,
+                        token=admin_token(settings), knobs=service.knobs, host=settings.monitor.host,
+                        status=service.status, actions={"reset": service.reset}).start()
     log.info("monitor started", extra={"fields": {"admin_port": admin.port,
                                                     "topics": [settings.topics.predictions,
                                                                settings.topics.trips_completed]}})

@@ -3,7 +3,8 @@ windows), and the contracts.Alert event for the ones that just started failing.
 
 Alert kinds (contracts.AlertKind): drift.detected (per column), prediction.drift,
 quality.mae_increase, quality.bias (score = mean error, signed: positive = over-predicting),
-freshness.stale, skew.detected (per column), labels.missing (info).
+quality.too_good (score = how far the MAE fell below the reference's), quality.slice_mae (per slice),
+freshness.stale, features.missing (per zone feature), skew.detected (per column), labels.missing (info).
 """
 
 from __future__ import annotations
@@ -50,11 +51,22 @@ def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
         out.append(Finding(AlertKind.BIAS, None, q.bias, limit, abs(q.bias) > limit,
                            f"mean error (prediction - actual) {q.bias:+.0f}s: the model {direction}; "
                            f"limit ±{limit:.0f}s ({cfg.bias_share:.0%} of reference MAE)"))
+        out.append(Finding(AlertKind.TOO_GOOD, None, -q.mae_increase, cfg.too_good, -q.mae_increase > cfg.too_good,
+                           f"MAE {q.mae:.0f}s is {-q.mae_increase:.0%} below the hold-out MAE {q.ref_mae:.0f}s: "
+                           f"are the labels following the predictions?"))
+    for sq in result.slices:
+        out.append(Finding(AlertKind.SLICE_MAE, sq.slice, sq.increase, cfg.slice_mae_increase,
+                           sq.increase > cfg.slice_mae_increase,
+                           f"{sq.slice} trips: MAE {sq.mae:.0f}s vs their reference {sq.ref_mae:.0f}s "
+                           f"({sq.increase:+.0%}) on {sq.n} labelled trips of the last windows"))
     if (f := result.freshness) is not None and f.n:
         out.append(Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
                            f"{f.stale_share:.0%} of predictions used stale or missing features "
                            f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
                            f"limit {cfg.max_feature_age_s:.0f}s)"))
+    for column, share in result.missing.items():
+        out.append(Finding(AlertKind.FEATURES_MISSING, column, share, cfg.missing_share, share > cfg.missing_share,
+                           f"{column} missing or NaN for {share:.0%} of predictions: they got the training median"))
     for s in result.skew:
         out.append(Finding(AlertKind.SKEW, s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
                            f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "

@@ -18,8 +18,8 @@ from evidently.core.report import Snapshot
 from evidently.metrics import MAE, RMSE, DriftedColumnsCount, MeanError, ValueDrift
 
 from ..config import MonitorSettings
-from ..contracts import MODEL_FEATURES, TARGET
-from .reference import PREDICTION, Reference
+from ..contracts import MODEL_FEATURES, PREDICTION, TARGET, ZONE_FEATURES
+from .reference import Reference
 from .results import ColumnDrift, Freshness, Quality, WindowResult
 
 
@@ -82,6 +82,7 @@ def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
     result.n_labeled = int(frame[TARGET].notna().sum())
     result.label_coverage = result.n_labeled / len(frame) if len(frame) else 0.0
     result.freshness = freshness(frame, cfg)
+    result.missing = missing_shares(frame)
     if len(frame) < cfg.min_rows:
         result.status = "too_few_rows"
         result.reason = f"{len(frame)} rows < monitor.min_rows {cfg.min_rows}: not judged for drift or quality"
@@ -128,6 +129,14 @@ def read_snapshot(data: dict[str, Any], reference: Reference, result: WindowResu
     if quality:
         result.quality = Quality(n=result.n_labeled, mae=quality["mae"], rmse=quality["rmse"], bias=quality["bias"],
                                  ref_mae=reference.mae, ref_rmse=reference.rmse, ref_bias=reference.bias)
+
+
+def missing_shares(frame: pd.DataFrame) -> dict[str, float]:
+    """Per zone feature: the share of the window's predictions that got its fallback because serving
+    found it missing or NaN."""
+    if not len(frame):
+        return {}
+    return {name: float(frame["missing"].map(lambda names, name=name: name in names).mean()) for name in ZONE_FEATURES}
 
 
 def freshness(frame: pd.DataFrame, cfg: MonitorSettings) -> Freshness:

@@ -24,6 +24,7 @@ class MonitorMetrics:
         self.eval_seconds = Histogram("gameday_monitor_window_eval_seconds", "Seconds to judge a window",
                                       buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30), registry=registry)
         self.last_window = g("last_window", "Index of the last judged window")
+        self.last_judged = g("last_judged_timestamp_seconds", "Wall time the last window was judged")
         self.window_rows = g("window_rows", "Predictions in the last judged window")
         self.label_coverage = g("label_coverage", "Share of the last window's predictions with a label")
         self.drift_share = g("drift_share", "Share of drifted feature columns in the last window")
@@ -42,10 +43,17 @@ class MonitorMetrics:
         self.unsent = g("unsent_records", "Alerts and dead letters waiting for the broker")
         self.labels = Counter("gameday_monitor_labels_total", "Labels and predictions by join outcome",
                               ("outcome",), registry=registry)
+        self.resets = Counter("gameday_monitor_resets_total", "Resets: windows not judged dropped, alert history "
+                              "forgotten (a drill's fresh start)", registry=registry)
+        self.missing = g("missing_feature_share", "Share of the last window's predictions that got a zone "
+                         "feature's fallback (missing or NaN)", ("column",))
+        self.slice_mae = g("slice_mae_seconds", "MAE per slice over the last windows' labelled trips", ("slice",))
+        self.slice_increase = g("slice_mae_increase", "A slice's MAE over its reference MAE, minus 1", ("slice",))
 
     def observe(self, r: WindowResult) -> None:
         self.windows.labels(r.status).inc()
         self.last_window.set(r.index)
+        self.last_judged.set_to_current_time()
         self.window_rows.set(r.n_rows)
         self.label_coverage.set(r.label_coverage)
         if r.status != "ok":
@@ -70,3 +78,8 @@ class MonitorMetrics:
             self.stale_share.set(f.stale_share)
         for s in r.skew:
             self.skew.labels(s.column).set(s.relative_difference)
+        for column, share in r.missing.items():
+            self.missing.labels(column).set(share)
+        for sq in r.slices:
+            self.slice_mae.labels(sq.slice).set(sq.mae)
+            self.slice_increase.labels(sq.slice).set(sq.increase)

@@ -7,17 +7,17 @@ The trainer saves `reference.parquet` in each model's folder of the BentoML mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..config import Settings
-from ..contracts import MODEL_FEATURES, TARGET
+from ..contracts import MODEL_FEATURES, PREDICTION, TARGET
 from .errors import ReferenceError_
+from .slices import reference_slices
 
-PREDICTION = "prediction_s"
 REQUIRED_COLUMNS = (*MODEL_FEATURES, PREDICTION, TARGET)
 
 
@@ -31,6 +31,8 @@ class Reference:
     rmse: float
     # Mean error = mean(prediction - actual): positive means the model over-predicts durations.
     bias: float
+    # Each slice's MAE (monitor/slices.py); empty when the sample does not name its zones.
+    slices: dict[str, float] = field(default_factory=dict)
 
 
 def validate_reference(frame: pd.DataFrame, source: str) -> Reference:
@@ -47,13 +49,14 @@ def validate_reference(frame: pd.DataFrame, source: str) -> Reference:
         if frame[column].notna().sum() == 0:
             raise ReferenceError_(f"reference sample {source}: column {column!r} is empty (all null)",
                                   hint="retrain the model so its reference sample has values")
-    frame = frame[list(REQUIRED_COLUMNS)].astype(float).dropna(subset=[PREDICTION, TARGET]).reset_index(drop=True)
+    kept = list(REQUIRED_COLUMNS) + (["zone_id"] if "zone_id" in frame.columns else [])
+    frame = frame[kept].astype(float).dropna(subset=[PREDICTION, TARGET]).reset_index(drop=True)
     if len(frame) < 30:
         raise ReferenceError_(f"reference sample {source} has {len(frame)} usable rows; at least 30 are needed",
                               hint="retrain with a larger trainer.reference_rows")
     error = frame[PREDICTION] - frame[TARGET]
     return Reference(source=source, frame=frame, mae=float(error.abs().mean()),
-                     rmse=float(np.sqrt((error ** 2).mean())), bias=float(error.mean()))
+                     rmse=float(np.sqrt((error ** 2).mean())), bias=float(error.mean()), slices=reference_slices(frame))
 
 
 def load_reference_file(path: Path) -> Reference:

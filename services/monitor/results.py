@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .slices import SliceQuality
+
 
 @dataclass
 class ColumnDrift:
@@ -78,6 +80,10 @@ class WindowResult:
     freshness: Freshness | None = None
     skew: list[SkewColumn] = field(default_factory=list)
     skew_status: str = ""  # ok | off | unavailable: <why>
+    # Share of the predictions that got each zone feature's fallback because it was missing or NaN.
+    missing: dict[str, float] = field(default_factory=dict)
+    # Quality per slice over the last few windows (slices with enough labelled trips).
+    slices: list[SliceQuality] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     eval_s: float = 0.0
     report_html: str | None = None
@@ -95,4 +101,6 @@ class WindowResult:
         data = asdict(self)
         if self.quality is not None:
             data["quality"]["mae_increase"] = self.quality.mae_increase
+        for item, quality in zip(data["slices"], self.slices):
+            item["increase"] = quality.increase
         return data

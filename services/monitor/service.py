@@ -3,6 +3,10 @@
 Every event is accounted for: a prediction or label that is not a valid event of its topic
 goes to the dead-letter topic with the reason; predictions of roles that are not monitored
 are counted as skipped; the join's outcomes are counted (see windows.py).
+
+Its fault knob (contracts/knobs.py MonitorFaults) scales every alert threshold. A reset (a drill's
+fresh start) drops the windows not judged yet — counted — and the alerts' history, so the
+next windows are judged on the traffic from then on only.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
-from ..config import Settings
+from ..config import MonitorSettings, Settings
 from ..contracts import EventRejected, Prediction, Topic, TripCompleted, dead_letter_of, is_backfill, parse_event, utcnow
+from ..contracts.knobs import MonitorFaults
+from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
 from ..stack.endpoints import kafka_bootstrap
@@ -30,6 +36,7 @@ from .records import Evidence
 from .reference import References
 from .results import WindowResult
 from .skew import OfflineLookup, check_skew, feast_offline_lookup
+from .slices import SliceBook
 from .windows import Window, WindowBook
 
 log = logging.getLogger("monitor")
@@ -37,6 +44,18 @@ CONSUMER_NAME = "monitor"
 # Alerts and dead letters the producer could not take yet (broker down): kept, retried this often.
 UNSENT_MAX = 1000
 RETRY_EVERY_S = 2.0
+RESET_TIMEOUT_S = 30.0  # a reset waits for the judging loop (which may be judging a window)
+# The thresholds the threshold_scale knob multiplies: every check that fails above its threshold.
+SCALED_THRESHOLDS = ("drift_noise_k", "categorical_threshold", "drift_threshold", "mae_increase", "bias_share",
+                     "stale_share", "skew_threshold", "missing_share", "too_good", "slice_mae_increase")
+
+
+def scaled_thresholds(cfg: MonitorSettings, scale: float) -> MonitorSettings:
+    """`cfg` with every alert threshold multiplied by `scale` (below 1: more alerts)."""
+    if scale == 1.0:
+        return cfg
+    return cfg.model_copy(update={name: getattr(cfg, name) * scale for name in SCALED_THRESHOLDS
+                                  if getattr(cfg, name) is not None})
 
 
 def default_lookup(settings: Settings) -> OfflineLookup | None:
@@ -61,6 +80,12 @@ class MonitorService:
         self.metrics = MonitorMetrics(self.registry)
         self.book = WindowBook(self.cfg, clock)
         self.hysteresis = Hysteresis(self.cfg.alert_k, self.cfg.alert_n)
+        self.slices = SliceBook(self.cfg.slice_windows)
+        self.knobs = Knobs(MonitorFaults)
+        self._reset_asked = threading.Event()
+        self._reset_done = threading.Event()
+        self._last_reset: dict = {}
+        self._fresh_since = None  # after a reset: predictions made before it are not windowed
         self.evidence = Evidence(settings)
         self.lookup = default_lookup(settings) if lookup == "default" else lookup
         self.results: deque[WindowResult] = deque(maxlen=50)
@@ -104,7 +129,12 @@ class MonitorService:
                         continue
                     self.handle(record.topic, record.value, record.partition, record.offset)
             for window in self.book.due():
+                if self._reset_asked.is_set():  # dropped unjudged (counted) rather than make the drill wait
+                    self.book.counts.predictions_dropped += len(window.rows)
+                    continue
                 self.judge_window(window)
+            if self._reset_asked.is_set():
+                self._reset()
             if self._unsent and time.monotonic() >= self._retry_at:
                 self._send_queued()
             self.metrics.pending.set(self.book.pending_predictions())
@@ -140,6 +170,9 @@ class MonitorService:
             if event.role not in self.cfg.roles:
                 self.metrics.events.labels(topic, f"skipped_{event.role}").inc()
                 return
+            if self._fresh_since is not None and event.event_time < self._fresh_since:
+                self.metrics.events.labels(topic, "skipped_before_reset").inc()
+                return
             self.book.add_prediction(event)
         elif isinstance(event, TripCompleted):
             self.book.add_label(event)
@@ -152,6 +185,31 @@ class MonitorService:
         self.metrics.events.labels(topic, "dead_lettered").inc()
         log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
 
+    # ---- reset ---------------------------------------------------------------------------
+
+    def reset(self, timeout_s: float = RESET_TIMEOUT_S) -> dict:
+        """Ask the judging loop to start afresh and wait until it did (called from the admin server's
+        thread; the loop owns the windows). Returns what was dropped."""
+        self._reset_done.clear()
+        self._reset_asked.set()
+        if not self._reset_done.wait(timeout_s):
+            self._reset_asked.clear()  # given up: the loop must not reset later, in the middle of a drill
+            raise TimeoutError(f"the monitor's loop did not reset within {timeout_s:.0f} s")
+        return self._last_reset
+
+    def _reset(self) -> None:
+        self._fresh_since = utcnow()  # still in flight (buffered, on the broker): made before, dropped when read
+        dropped = self.book.drop_all()
+        alerts = sorted(f"{kind}:{column or ''}" for kind, column in self.hysteresis.active)
+        self.hysteresis = Hysteresis(self.cfg.alert_k, self.cfg.alert_n)
+        self.slices.clear()
+        self.metrics.resets.inc()
+        self._last_reset = {"predictions_dropped": dropped, "alerts_ended": alerts}
+        log_event(log, "reset: windows not judged dropped, alert history forgotten", **self._last_reset)
+        self._export_join_state()
+        self._reset_asked.clear()
+        self._reset_done.set()
+
     # ---- windows -------------------------------------------------------------------------
 
     def judge_window(self, window: Window) -> WindowResult:
@@ -161,21 +219,23 @@ class MonitorService:
                               first_event=window.first_event.isoformat() if window.first_event else None,
                               last_event=window.last_event.isoformat() if window.last_event else None)
         frame = window.frame()
+        cfg = scaled_thresholds(self.cfg, self.knobs.value.threshold_scale)
         snapshot = None
         try:
             reference = self.references.for_model(window.model_tag)
         except ReferenceError_ as exc:
             result.status, result.reason, result.n_rows = "no_reference", str(exc), len(frame)
         else:
-            snapshot = judge(frame, reference, self.cfg, result)
+            snapshot = judge(frame, reference, cfg, result)
         if result.status == "ok":
-            result.skew_status, result.skew = check_skew(frame, self.lookup, self.cfg, seed=window.index)
+            result.skew_status, result.skew = check_skew(frame, self.lookup, cfg, seed=window.index)
+            result.slices = self.slices.add(frame, reference.slices, cfg.slice_min_rows)
         evidence = None
         if snapshot is not None:
             result.report_json, result.report_html, result.workspace_run = self.evidence.save_report(
                 window.index, snapshot, html=self.cfg.save_html)
             evidence = result.report_html or result.report_json
-        for finding in self.hysteresis.update(findings(result, self.cfg)):
+        for finding in self.hysteresis.update(findings(result, cfg)):
             alert = to_alert(finding, window.index, evidence)
             self.publish(alert)
             result.alerts.append(f"{finding.kind}" + (f"[{finding.column}]" if finding.column else ""))

@@ -34,8 +34,9 @@ def feast_offline_lookup(settings: Settings) -> OfflineLookup:
 
 
 def sample_for_skew(frame: pd.DataFrame, cfg: MonitorSettings, seed: int) -> pd.DataFrame:
-    """Predictions served with fresh online features (stale ones used the fallback, not the store)."""
-    usable = frame[~frame["stale"].astype(bool) & frame["feature_age_s"].notna()]
+    """Predictions served with fresh online features (stale or missing ones used the fallback, not the store)."""
+    complete = frame["missing"].map(len) == 0
+    usable = frame[~frame["stale"].astype(bool) & frame["feature_age_s"].notna() & complete]
     if len(usable) > cfg.skew_sample:
         usable = usable.sample(cfg.skew_sample, random_state=seed)
     return usable

@@ -20,7 +20,7 @@ from typing import Callable
 import pandas as pd
 
 from ..config import MonitorSettings
-from ..contracts import MODEL_FEATURES, TARGET, Prediction, TripCompleted
+from ..contracts import MODEL_FEATURES, PREDICTION, TARGET, Prediction, TripCompleted
 
 
 @dataclass
@@ -40,8 +40,10 @@ class Window:
         return self.n_labeled / len(self.rows) if self.rows else 0.0
 
     def frame(self) -> pd.DataFrame:
-        """One row per prediction: MODEL_FEATURES, prediction_s, duration_s (NaN until labelled), freshness."""
-        columns = [*MODEL_FEATURES, "prediction_s", TARGET, "feature_age_s", "stale", "zone_id", "event_timestamp", "trip_id"]
+        """One row per prediction: MODEL_FEATURES, prediction_s, duration_s (NaN until labelled), freshness,
+        and the zone features serving found missing (it gave the model their fallback)."""
+        columns = [*MODEL_FEATURES, PREDICTION, TARGET, "feature_age_s", "stale", "missing", "zone_id",
+                   "event_timestamp", "trip_id"]
         return pd.DataFrame(self.rows, columns=columns)
 
 
@@ -52,6 +54,7 @@ class JoinCounts:
     labels_matched: int = 0
     labels_unmatched: int = 0
     predictions_unlabeled: int = 0
+    predictions_dropped: int = 0  # in windows dropped unjudged by a reset (a drill's fresh start)
 
 
 class WindowBook:
@@ -84,7 +87,8 @@ class WindowBook:
         age = prediction.feature_age_s
         row.update(prediction_s=prediction.prediction_s, duration_s=math.nan,
                    feature_age_s=math.nan if age is None else age,
-                   stale=bool(prediction.stale or age is None), zone_id=prediction.pickup_zone,
+                   stale=bool(prediction.stale or age is None), missing=tuple(prediction.missing),
+                   zone_id=prediction.pickup_zone,
                    event_timestamp=prediction.event_time, trip_id=prediction.trip_id)
         window.by_trip[prediction.trip_id] = len(window.rows)
         window.rows.append(row)
@@ -142,6 +146,18 @@ class WindowBook:
         ready = [self._release(w) for w in self.pending]
         self.pending.clear()
         return ready
+
+    def drop_all(self) -> int:
+        """Drop the open window and those waiting for labels, unjudged (a reset); their predictions are
+        counted as dropped, and labels still coming for them end as unmatched. Returns how many."""
+        windows = self.pending + ([self.open] if self.open is not None else [])
+        dropped = sum(len(w.rows) for w in windows)
+        for window in windows:
+            for trip_id in window.by_trip:
+                self._where.pop(trip_id, None)
+        self.pending, self.open = [], None
+        self.counts.predictions_dropped += dropped
+        return dropped
 
     def pending_predictions(self) -> int:
         return sum(len(w.rows) for w in self.pending) + (len(self.open.rows) if self.open else 0)

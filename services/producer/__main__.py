@@ -22,6 +22,7 @@ from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .clock import city_clock, warm_start_seconds
 from ..contracts.knobs import ProducerFaults
+from .feedback import ShownEtas
 from .simulator import TripSimulator
 from ..stack.endpoints import kafka_bootstrap
 from .sink import KafkaSink
@@ -43,7 +44,8 @@ def main() -> None:
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
         events.labels(topic, kind or "none").inc()
 
-    emitter = Emitter(sink, settings.topics, cfg.seed, lambda: knobs.value, count)
+    etas = ShownEtas(bootstrap, settings.topics.predictions, kafka_options(settings.kafka))
+    emitter = Emitter(sink, settings.topics, cfg.seed, lambda: knobs.value, count, etas=etas)
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry, token=admin_token(settings),
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
@@ -56,6 +58,7 @@ def main() -> None:
                           label_wait_s=0, stopping=stopping, warm_start_s=warm_start_s)
         log_event(log, "producer stopped", **report.as_dict())
     finally:
+        etas.close()
         sink.close()
         admin.stop()
 

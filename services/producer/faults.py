@@ -5,20 +5,24 @@ Trip-level knobs change the trips themselves (the simulator applies them):
   zones: labels change, request features do not).
 Event-level knobs change what goes on the wire (applied here, to the JSON of each event):
   rename_field / drop_field (a schema change), malformed_share (invalid JSON, missing
-  field, wrong type, unknown schema_version), null_share (a feature sent as null).
+  field, wrong type, unknown schema_version), null_share (a feature sent as null),
+  event_time_offset_s (every timestamp shifted: a producer in the wrong time zone),
+  duplicate_share (events sent twice, the copy under a new event_id).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import numpy as np
 
-from ..contracts import REQUEST_FEATURES
+from ..contracts import REQUEST_FEATURES, new_event_id
 from ..contracts.knobs import ProducerFaults
 
 MALFORMED_KINDS = ("invalid_json", "missing_field", "wrong_type", "unknown_schema_version")
 NULLABLE_FIELDS = REQUEST_FEATURES
+TIME_FIELDS = ("event_time", "pickup_time")
 
 
 class WireFaults:
@@ -37,12 +41,32 @@ class WireFaults:
         if faults.drop_field and faults.drop_field in event:
             del event[faults.drop_field]
             kind = "dropped_field"
+        if faults.event_time_offset_s:
+            for name in TIME_FIELDS:
+                if isinstance(event.get(name), str):
+                    event[name] = shifted_time(event[name], faults.event_time_offset_s)
+            kind = "time_shifted"
         if faults.null_share and self.rng.random() < faults.null_share:
             event[NULLABLE_FIELDS[self.rng.integers(len(NULLABLE_FIELDS))]] = None
             kind = "null_field"
         if faults.malformed_share and self.rng.random() < faults.malformed_share:
             return self._malformed(event, MALFORMED_KINDS[self.rng.integers(len(MALFORMED_KINDS))])
         return json.dumps(event, separators=(",", ":")).encode(), kind
+
+    def duplicate(self, value: bytes, faults: ProducerFaults) -> bytes | None:
+        """A second copy of an event just sent, for `duplicate_share` of them: the same event under a new
+        event_id, as an upstream that retries and mints an id per send (bytes that are no JSON object
+        are resent as they are). None: no copy."""
+        if not faults.duplicate_share or self.rng.random() >= faults.duplicate_share:
+            return None
+        try:
+            event = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(event, dict) and "event_id" in event:
+            event["event_id"] = new_event_id()
+            return json.dumps(event, separators=(",", ":")).encode()
+        return value
 
     def _malformed(self, event: dict, kind: str) -> tuple[bytes, str]:
         if kind == "invalid_json":
@@ -55,3 +79,9 @@ class WireFaults:
         else:
             event["schema_version"] = 99
         return json.dumps(event, separators=(",", ":")).encode(), kind
+
+
+def shifted_time(text: str, seconds: float) -> str:
+    """An event's ISO time moved by `seconds`, written as the contract writes times (UTC, Z)."""
+    moved = datetime.fromisoformat(text) + timedelta(seconds=seconds)
+    return moved.isoformat().replace("+00:00", "Z")

@@ -21,6 +21,7 @@ _N_DRAWS = 8
 _BLOCK = 4096
 # Time at pickup and dropoff (boarding, payment), seconds, added to driving time.
 STOP_OVERHEAD_S = 90.0
+MIN_DURATION_S = 60.0
 MAX_DURATION_S = 6 * 3600 - 1
 MAX_DISTANCE = 60.0
 
@@ -95,7 +96,7 @@ class TripSimulator:
 
         speed = self.speed_mph(pickup_idx, dropoff_idx, faults)
         noise = np.exp(0.18 * _normal_ppf(u[:, _NOISE]))
-        duration = np.clip(STOP_OVERHEAD_S + distance / speed * 3600.0 * noise, 60.0, MAX_DURATION_S)
+        duration = np.clip(STOP_OVERHEAD_S + distance / speed * 3600.0 * noise, MIN_DURATION_S, MAX_DURATION_S)
 
         ids = [f"{self.id_prefix}-{self._count + i:09d}" for i in range(n)]
         self._count += n

@@ -2,8 +2,10 @@
 
 Every run writes two topics keyed by pickup zone: trips.requested at request time and
 trips.completed (the label) at dropoff time. Live labels come duration_s / time_scale wall
-seconds after the request; history and replay carry their own (past) times. Trips of the past
-(a history, a live producer's warm start) are marked as backfill (contracts.BACKFILL_HEADER).
+seconds after the request (times the label_delay knob); history and replay carry their own (past)
+times. Trips of the past (a history, a live producer's warm start) are marked as backfill
+(contracts.BACKFILL_HEADER). With the eta_influence knob, a label's duration moves toward the ETA
+its rider was shown (feedback.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..config import TopicNames
 from ..contracts import BACKFILL_HEADERS, LABEL_MATURITY_S, TripCompleted, TripRequested, new_event_id
 from ..contracts.knobs import ProducerFaults
 from .faults import WireFaults
+from .feedback import ShownEtas, influenced
 from .simulator import TripBatch, TripSimulator
 from .sink import Sink
 
@@ -57,11 +60,14 @@ class Emitter:
     """Serializes events (with the wire knobs) to the sink and keeps the report."""
 
     def __init__(self, sink: Sink, topics: TopicNames, seed: int, faults: FaultsSource,
-                 on_emit: Callable[[str, int, bytes, str | None], None] | None = None) -> None:
+                 on_emit: Callable[[str, int, bytes, str | None], None] | None = None,
+                 etas: ShownEtas | None = None) -> None:
+        """`etas`: the ETAs riders were shown (the live producer's; the eta_influence knob needs them)."""
         self.sink, self.topics, self.faults = sink, topics, faults
         self.wire = WireFaults(seed)
         self.report = ProduceReport()
         self.on_emit = on_emit
+        self.etas = etas
 
     def requested(self, batch: TripBatch, i: int) -> None:
         event = TripRequested(
@@ -73,16 +79,29 @@ class Emitter:
         self.report.trips += 1
 
     def completed(self, batch: TripBatch, i: int, emitted_at: float) -> None:
+        duration = float(batch.duration_s[i])
+        influence = self.faults().eta_influence
+        if influence and self.etas is not None and (eta := self.etas.eta_of(batch.trip_id[i])) is not None:
+            duration = influenced(duration, eta, influence)
         event = TripCompleted(
             event_id=new_event_id(), event_time=_ts(emitted_at), trip_id=batch.trip_id[i],
             pickup_zone=int(batch.pickup_zone[i]), dropoff_zone=int(batch.dropoff_zone[i]),
             pickup_time=_ts(batch.request_time[i]), trip_distance=float(batch.trip_distance[i]),
-            passenger_count=int(batch.passenger_count[i]), duration_s=float(batch.duration_s[i]))
+            passenger_count=int(batch.passenger_count[i]), duration_s=duration)
         self._emit(self.topics.trips_completed, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
                    batch.backfill)
 
     def _emit(self, topic: str, key: int, payload: dict, event_time: datetime, backfill: bool) -> None:
-        value, kind = self.wire.encode(payload, self.faults())
+        faults = self.faults()
+        value, kind = self.wire.encode(payload, faults)
+        self._send(topic, key, value, kind, backfill)
+        if (copy := self.wire.duplicate(value, faults)) is not None:
+            self._send(topic, key, copy, "duplicated", backfill)
+        report = self.report
+        report.first_event_time = report.first_event_time or event_time
+        report.last_event_time = event_time
+
+    def _send(self, topic: str, key: int, value: bytes, kind: str | None, backfill: bool) -> None:
         self.sink.send(topic, key, value, BACKFILL_HEADERS if backfill else None)
         if self.on_emit:
             self.on_emit(topic, key, value, kind)
@@ -91,8 +110,6 @@ class Emitter:
         report.by_topic[topic] += 1
         if kind:
             report.faults[kind] += 1
-        report.first_event_time = report.first_event_time or event_time
-        report.last_event_time = event_time
 
 
 def run_live(sim: TripSimulator, emitter: Emitter, rate: float, *, time_scale: float = 1.0,
@@ -120,7 +137,7 @@ def run_live(sim: TripSimulator, emitter: Emitter, rate: float, *, time_scale: f
             batch = sim.trips(np.full(n, now), faults)
             for i in range(n):
                 emitter.requested(batch, i)
-                due = now + batch.duration_s[i] / time_scale
+                due = now + batch.duration_s[i] / time_scale * faults.label_delay
                 heapq.heappush(pending, (due, seq, batch, i))
                 seq += 1
         _emit_due(pending, emitter, now)

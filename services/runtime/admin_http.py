@@ -1,9 +1,10 @@
-"""A small admin HTTP server for a service process: /healthz, /ready, /metrics, /status, /faults.
+"""A small admin HTTP server for a service process: /healthz, /ready, /metrics, /status, /faults, /actions/NAME.
 
 /faults is how scenarios turn a running service's knobs without restarting it:
 GET returns the current knobs, POST merges a JSON object into them (validated by the
 service's pydantic model; a bad knob gets a 400 naming the field), DELETE resets them.
-/faults answers only with the run folder's admin key; every path refuses cross-origin
+POST /actions/NAME runs one of the service's named actions (the monitor's `reset`).
+/faults and /actions answer only with the run folder's admin key; every path refuses cross-origin
 and foreign-Host requests (runtime/admin_key.py), a POST body that is not JSON (415) or
 larger than MAX_BODY (413, before it is read).
 """
@@ -23,6 +24,7 @@ from .admin_key import refuse_admin, refuse_origin
 
 K = TypeVar("K", bound=BaseModel)
 MAX_BODY = 1 << 20  # knobs are a few hundred bytes
+ACTIONS = "/actions/"
 log = logging.getLogger("admin-http")
 
 
@@ -60,9 +62,11 @@ class AdminServer:
 
     def __init__(self, port: int, ready: Callable[[], bool], *, token: str | None, knobs: Knobs | None = None,
                  registry: CollectorRegistry = REGISTRY, host: str = "127.0.0.1",
-                 status: Callable[[], dict] | None = None) -> None:
-        """token: the run folder's admin key (runtime/admin_key.admin_token); None refuses every /faults call."""
+                 status: Callable[[], dict] | None = None, actions: dict[str, Callable[[], dict]] | None = None) -> None:
+        """token: the run folder's admin key (runtime/admin_key.admin_token); None refuses every /faults and
+        /actions call. actions: name -> what POST /actions/NAME runs (its answer is the JSON reply)."""
         self.ready, self.knobs, self.registry, self.status = ready, knobs, registry, status
+        self.actions = actions or {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,7 +91,8 @@ class AdminServer:
                 if why is not None:
                     self._json(403, {"error": why})
                     return True
-                if self.path == "/faults" and (why := refuse_admin(self.headers.get("Authorization"), token)):
+                guarded = self.path == "/faults" or self.path.startswith(ACTIONS)
+                if guarded and (why := refuse_admin(self.headers.get("Authorization"), token)):
                     self._json(401, {"error": why})
                     return True
                 return False
@@ -122,6 +127,11 @@ class AdminServer:
             def do_POST(self) -> None:
                 if self._refused():
                     return
+                if self.path.startswith(ACTIONS) and self.path[len(ACTIONS):] in server.actions:
+                    try:
+                        return self._json(200, server.actions[self.path[len(ACTIONS):]]())
+                    except TimeoutError as exc:
+                        return self._json(503, {"error": str(exc)})
                 if self.path != "/faults" or not server.knobs:
                     return self._json(404, {"error": f"no route {self.path}"})
                 try:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 import numpy as np
+import psutil
 
 from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
@@ -43,6 +44,7 @@ NO_VALUES = (np.nan,) * len(ZONE_FEATURES)  # every zone feature from the fallba
 # answers other requests. Smaller ones are scored inline (the hop costs more than the model).
 PARALLEL_ROWS = 256
 MODEL_THREADS = 2
+MEMORY_EVERY_S = 1.0  # how often a request refreshes the worker's resident-memory gauge
 
 
 class _ZoneState:
@@ -76,7 +78,11 @@ class Predictor:
         # What the loaded models' feature services list; replaced with the models on a promotion.
         self.feature_refs = feature_refs_for(store, self.models)
         self.reader = ZoneFeatureReader(store, settings.serving.feature_cache_ms, lambda: self.faults.value,
-                                        read=lambda s, zones: read_zone_features(s, zones, self.feature_refs))
+                                        read=lambda s, zones: read_zone_features(s, zones, self.feature_refs),
+                                        observe_read=self.metrics.observe_feature_read)
+        self._leaked: list[bytearray] = []  # the leak_kb_per_row knob's memory
+        self._process = psutil.Process()
+        self._memory_read_at = 0.0
         self._swap_lock = threading.Lock()
         self._model_pool = ThreadPoolExecutor(max_workers=MODEL_THREADS, thread_name_prefix="model")
         self.publisher = PredictionPublisher(
@@ -96,11 +102,13 @@ class Predictor:
         """
         started = time.perf_counter()
         now = datetime.now(timezone.utc)
+        faults = self.faults.value
         models = self.models  # one consistent snapshot, even if a promotion lands meanwhile
         pickup_zones = [trip.pickup_zone for trip in trips]
         distinct = list(dict.fromkeys(pickup_zones))
         lookups = await self.reader.lookup(distinct)
-        zones = {zone: _ZoneState(lookups[zone], now, self.ttl_s) for zone in distinct}
+        ttl_s = faults.feature_ttl_s or self.ttl_s
+        zones = {zone: _ZoneState(lookups[zone], now, ttl_s) for zone in distinct}
 
         rows = np.empty((len(trips), N_FEATURES))
         rows[:, 0] = [trip.trip_distance for trip in trips]
@@ -127,19 +135,23 @@ class Predictor:
         if models.shadow is not None:
             features = _fill(rows, models.shadow.fallback)
             used.append((models.shadow, "shadow", None, features, await self._score(models.shadow, features)))
-        delay_ms = self.faults.value.model_latency_ms
-        if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
+        if faults.model_latency_ms:
+            await asyncio.sleep(faults.model_latency_ms / 1000)
+        self._leak(faults.leak_kb_per_row, len(trips))
+        if started - self._memory_read_at >= MEMORY_EVERY_S:
+            self._memory_read_at = started
+            self.metrics.worker_rss.set(self._process.memory_info().rss)
 
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         freshness = {zone: state.freshness for zone, state in zones.items()}
+        rename = (faults.prediction_rename.old, faults.prediction_rename.new) if faults.prediction_rename else None
         for model, role, index, features, predicted in used:
             ids, pickups = (trip_ids, pickup_zones) if index is None else (
                 [trip_ids[i] for i in index], [pickup_zones[i] for i in index])
             self.publisher.publish(PredictionBatch(
                 trip_ids=ids, pickup_zones=pickups, model_tag=model.tag, role=role,
                 features=features, predictions=predicted.tolist(), latency_ms=latency_ms,
-                zone_freshness=freshness, event_time=now))
+                zone_freshness=freshness, event_time=now, rename=rename))
             # Counted once per request, not per row: a metric update costs as much as a small prediction.
             self.metrics.count_rows(role, len(predicted))
         if any(state.reason is not None for state in zones.values()):
@@ -161,6 +173,14 @@ class Predictor:
                     tags_roles[i] = fields
         return [{"trip_id": trip_id, "eta_s": eta, **tag_role, **zones[zone].response_fields, "latency_ms": latency_ms}
                 for trip_id, eta, tag_role, zone in zip(trip_ids, etas, tags_roles, pickup_zones)]
+
+    def _leak(self, kb_per_row: float, rows: int) -> None:
+        """The leak knob: keep memory for every row, never freed — until the knob is reset (a restart
+        would free it too)."""
+        if kb_per_row:
+            self._leaked.append(bytearray(b"\xa5") * int(kb_per_row * 1024 * rows))  # written: resident
+        elif self._leaked:
+            self._leaked.clear()
 
     async def _score(self, model: EtaModel, features: np.ndarray) -> np.ndarray:
         if len(features) < PARALLEL_ROWS:

@@ -77,9 +77,10 @@ class ZoneLookup:
     missing: list[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        values = [self.values.get(name) for name in ZONE_FEATURES]
-        object.__setattr__(self, "vector", tuple(math.nan if v is None else v for v in values))
-        object.__setattr__(self, "missing", [name for name, v in zip(ZONE_FEATURES, values) if v is None])
+        vector = tuple(math.nan if (v := self.values.get(name)) is None else v for name in ZONE_FEATURES)
+        object.__setattr__(self, "vector", vector)
+        # None (no value) or NaN (a value that is none: a bad write upstream) alike: the model cannot use it.
+        object.__setattr__(self, "missing", [name for name, v in zip(ZONE_FEATURES, vector) if v != v])
 
     def age_s(self, now: datetime) -> float | None:
         return None if self.event_time is None else max((now - self.event_time).total_seconds(), 0.0)
@@ -96,11 +97,14 @@ class ZoneFeatureReader:
     """Reads zone features from the Feast online store for the service's requests."""
 
     def __init__(self, store: object, cache_ms: float, faults: Callable[[], ServingFaults],
-                 read: Callable[[object, Iterable[int]], dict[int, ZoneFeatures]] = read_zone_features) -> None:
+                 read: Callable[[object, Iterable[int]], dict[int, ZoneFeatures]] = read_zone_features,
+                 observe_read: Callable[[float], None] | None = None) -> None:
+        """`observe_read`: called with the seconds of each online read (the fault latency included)."""
         self._store = store
         self._cache_s = cache_ms / 1000
         self._faults = faults
         self._read = read
+        self._observe_read = observe_read
         # zone -> (monotonic time the read started, lookup)
         self._cache: dict[int, tuple[float, ZoneLookup]] = {}
         self._asked: dict[int, float] = {}  # zone -> last time a request asked for it
@@ -112,11 +116,14 @@ class ZoneFeatureReader:
 
     def _fetch(self, zones: list[int]) -> dict[int, ZoneLookup]:
         """One online read; the fault latency is added here."""
+        started = time.perf_counter()
         delay_ms = self._faults().feature_latency_ms
         if delay_ms:
             time.sleep(delay_ms / 1000)
         read = self._read(self._store, zones)
         self.reads += 1
+        if self._observe_read is not None:
+            self._observe_read(time.perf_counter() - started)
         return {zone: ZoneLookup(values=dict(found.values), event_time=found.event_time) if (found := read.get(zone))
                 else ZoneLookup(values={n: None for n in ZONE_FEATURES}, event_time=None) for zone in zones}
 

@@ -22,6 +22,8 @@ class ServingMetrics:
     fallbacks: Any
     published: Any
     publish_drops: Any
+    feature_reads: Any
+    worker_rss: Any
 
     def count_rows(self, role: str, n: int) -> None:
         _child(self.rows, role).inc(n)
@@ -31,6 +33,9 @@ class ServingMetrics:
 
     def count_fallbacks(self, reason: str, n: int) -> None:
         _child(self.fallbacks, reason).inc(n)
+
+    def observe_feature_read(self, seconds: float) -> None:
+        self.feature_reads.observe(seconds)
 
     def observe_request(self, endpoint: str, status: int, seconds: float) -> None:
         _child(self.request_latency, endpoint).observe(seconds)
@@ -46,7 +51,7 @@ class ServingMetrics:
 
     @classmethod
     def _create(cls) -> "ServingMetrics":
-        from prometheus_client import Counter, Histogram
+        from prometheus_client import Counter, Gauge, Histogram
 
         return cls(
             request_latency=Histogram("gameday_serving_request_latency_seconds",
@@ -64,6 +69,11 @@ class ServingMetrics:
             publish_drops=Counter("gameday_serving_prediction_publish_drops_total",
                                   "Prediction events not published, by reason (buffer_full, kafka_unavailable, kafka_backlog, kafka_error, shutdown)",
                                   ["reason"]),
+            feature_reads=Histogram("gameday_serving_feature_read_seconds",
+                                    "One online read of zone features (a request's, or the cache's refresh)",
+                                    buckets=LATENCY_BUCKETS),
+            worker_rss=Gauge("gameday_serving_worker_rss_bytes", "Resident memory of the worker answering requests",
+                             multiprocess_mode="livemax"),
         )
 
 

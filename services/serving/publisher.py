@@ -54,6 +54,7 @@ class PredictionBatch:
     latency_ms: float
     zone_freshness: dict[int, tuple]  # pickup zone -> (feature_age_s, stale, missing)
     event_time: datetime
+    rename: tuple[str, str] | None = None  # the prediction_rename knob: (field, the name it is sent under)
 
     def __len__(self) -> int:
         return len(self.trip_ids)
@@ -70,11 +71,14 @@ class PredictionBatch:
             zone = self.pickup_zones[i]
             age, stale, missing = self.zone_freshness[zone]
             trip_id = self.trip_ids[i]
-            yield trip_id.encode(), encode({
+            event = {
                 "event_id": event_ids[i], "event_time": event_time, "schema_version": SCHEMA_VERSION,
                 "trip_id": trip_id, "pickup_zone": zone, "model_tag": self.model_tag, "role": self.role,
                 "features": dict(zip(MODEL_FEATURES, row)), "prediction_s": self.predictions[i],
-                "latency_ms": self.latency_ms, "feature_age_s": age, "stale": stale, "missing": missing})
+                "latency_ms": self.latency_ms, "feature_age_s": age, "stale": stale, "missing": missing}
+            if self.rename is not None and self.rename[0] in event:
+                event[self.rename[1]] = event.pop(self.rename[0])
+            yield trip_id.encode(), encode(event)
 
 
 class PredictionPublisher:

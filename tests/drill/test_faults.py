@@ -100,7 +100,7 @@ def test_burst_says_when_it_ends_and_unknown_kinds_are_named() -> None:
 
 def test_every_family_of_the_task_is_registered() -> None:
     families = {inj.family for inj in REGISTRY.values()}
-    assert families == {"process", "traffic", "data", "features", "model"}
+    assert families == {"process", "traffic", "data", "features", "model", "serving", "monitor"}
 
 
 def test_rate_is_relative_to_the_drills_own_traffic(ctx: FaultContext) -> None:

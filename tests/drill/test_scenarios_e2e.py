@@ -21,9 +21,11 @@ pytestmark = pytest.mark.integration
 CATALOG = Catalog()
 # Order matters a little: the disruptive ones (process faults) last, so their after-effects
 # (a drained backlog, restarted consumers) do not overlap another scenario's window.
-ORDER = ["healthy", "schema-change", "slow-model", "silent-fallback", "bad-canary", "data-drift", "concept-drift",
-         "training-serving-skew", "traffic-spike", "stale-features", "broker-outage"]
-CONTROL_AFTER = 6  # scenarios are split in two groups only to keep each parametrized list short
+ORDER = ["healthy", "schema-change", "undeclared-consumer", "slow-model", "memory-leak", "silent-fallback",
+         "feature-ttl", "nan-features", "bad-canary", "duplicate-events", "data-drift", "concept-drift",
+         "feedback-loop", "label-delay", "alert-storm", "training-serving-skew", "time-zone-bug", "traffic-spike",
+         "stale-features", "broker-outage"]
+CONTROL_AFTER = 10  # scenarios are split in two groups only to keep each parametrized list short
 
 
 def test_order_covers_the_catalog() -> None:

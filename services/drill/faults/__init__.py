@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ...errors import GamedayError
-from . import data, features, model, process, traffic
+from . import data, features, model, monitor, process, serving, traffic
 from .base import FaultContext, Injector
 
 REGISTRY: dict[str, Injector] = {
     cls.kind: cls()
-    for family in (process, traffic, data, features, model)
+    for family in (process, traffic, data, features, model, serving, monitor)
     for cls in family.INJECTORS
 }
 

@@ -1,4 +1,5 @@
-"""Data faults through the producer's knobs: shifted columns, congestion, schema breaks, bad events.
+"""Data faults through the producer's knobs: shifted columns, congestion, schema breaks, bad events,
+timestamps in the wrong time zone, duplicated events, slow labels, labels that follow the model.
 
 Their parameters are the knobs' own declarations (contracts/knobs.py): bounds and descriptions."""
 
@@ -43,6 +44,22 @@ class MalformedParams(_Strict):
 
 class NullsParams(_Strict):
     share: float = knob_param(ProducerFaults, "null_share")
+
+
+class TimeShiftParams(_Strict):
+    offset_s: float = knob_param(ProducerFaults, "event_time_offset_s")
+
+
+class DuplicatesParams(_Strict):
+    share: float = knob_param(ProducerFaults, "duplicate_share")
+
+
+class LabelDelayParams(_Strict):
+    factor: float = knob_param(ProducerFaults, "label_delay")
+
+
+class FeedbackParams(_Strict):
+    share: float = knob_param(ProducerFaults, "eta_influence")
 
 
 class ShiftFeature(ListKnobFault):
@@ -99,4 +116,41 @@ class Nulls(KnobFault):
         return {"null_share": params.share}
 
 
-INJECTORS = (ShiftFeature, Congestion, RenameField, DropField, Malformed, Nulls)
+class EventTimeShift(KnobFault):
+    kind, family, component, turns = "event_time_shift", "data", "producer", ("event_time_offset_s",)
+    summary = "shift every event's timestamps (a producer stamping local time as UTC): late for every window"
+    Params = TimeShiftParams
+
+    def knobs(self, params: TimeShiftParams) -> dict:
+        return {"event_time_offset_s": params.offset_s}
+
+
+class Duplicates(KnobFault):
+    kind, family, component, turns = "duplicates", "data", "producer", ("duplicate_share",)
+    summary = "send a share of events twice, the copy under a new event_id (a retrying upstream)"
+    Params = DuplicatesParams
+
+    def knobs(self, params: DuplicatesParams) -> dict:
+        return {"duplicate_share": params.share}
+
+
+class LabelDelay(KnobFault):
+    kind, family, component, turns = "label_delay", "data", "producer", ("label_delay",)
+    summary = "labels come `factor` times later (a slow label feed): quality cannot be judged in time"
+    Params = LabelDelayParams
+
+    def knobs(self, params: LabelDelayParams) -> dict:
+        return {"label_delay": params.factor}
+
+
+class FeedbackLoop(KnobFault):
+    kind, family, component, turns = "feedback_loop", "data", "producer", ("eta_influence",)
+    summary = "trips last closer to the ETA riders were shown: the labels follow the model's predictions"
+    Params = FeedbackParams
+
+    def knobs(self, params: FeedbackParams) -> dict:
+        return {"eta_influence": params.share}
+
+
+INJECTORS = (ShiftFeature, Congestion, RenameField, DropField, Malformed, Nulls, EventTimeShift, Duplicates,
+             LabelDelay, FeedbackLoop)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...config import Settings
 from ...errors import StackError
-from .base import KNOB_PATHS, State, Target, get_knobs, reset_knobs, set_knobs
+from .base import KNOB_PATHS, State, Target, get_knobs, reset_knobs, run_action, set_knobs
 from .local import LocalTarget
 
 
@@ -26,4 +26,5 @@ def open_target(settings: Settings, kind: str = "local", admin: list[str] | None
     raise StackError(f"unknown target {kind!r}", hint="use --target local or --target k8s")
 
 
-__all__ = ["KNOB_PATHS", "LocalTarget", "State", "Target", "get_knobs", "open_target", "reset_knobs", "set_knobs"]
+__all__ = ["KNOB_PATHS", "LocalTarget", "State", "Target", "get_knobs", "open_target", "reset_knobs", "run_action",
+           "set_knobs"]

@@ -111,6 +111,11 @@ def reset_knobs(target: Target, component: str) -> dict[str, Any]:
     return _admin_call(target, component, "DELETE", KNOB_PATHS.get(component, "/faults"))
 
 
+def run_action(target: Target, component: str, action: str, timeout_s: float = 40.0) -> dict[str, Any]:
+    """POST /actions/ACTION on a service's admin endpoint (e.g. the monitor's reset); what it answered."""
+    return _admin_call(target, component, "POST", f"/actions/{action}", timeout_s=timeout_s)
+
+
 def _admin_call(target: Target, component: str, method: str, path: str, body: dict | None = None,
                 timeout_s: float = 5.0) -> dict[str, Any]:
     url = target.admin_url(component) + path

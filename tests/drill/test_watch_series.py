@@ -1,0 +1,40 @@
+"""The watcher's pure parts for the services' /metrics: samples with labels, gauges, a histogram's quantile."""
+
+from __future__ import annotations
+
+from mlgameday.drill.watch import gauges_of, histogram_quantile, parse_samples
+
+METRICS = """# HELP gameday_ingest_events_total Events
+gameday_ingest_events_total{outcome="applied",topic="trips.requested"} 120.0
+gameday_ingest_events_total{outcome="late",topic="trips.requested"} 7.0
+gameday_ingest_events_total{outcome="late",topic="trips.completed"} 3.0
+gameday_serving_worker_rss_bytes{pid="11"} 3.0e8
+gameday_serving_worker_rss_bytes{pid="12"} 4.0e8
+gameday_monitor_mae 10.0
+gameday_monitor_mae NaN
+gameday_other 1.0
+"""
+
+
+def test_parse_samples_keeps_labels_and_leaves_out_nan_and_other_metrics() -> None:
+    samples = parse_samples(METRICS, ("gameday_ingest_events_total", "gameday_monitor_mae"))
+    assert ("gameday_ingest_events_total", {"outcome": "late", "topic": "trips.completed"}, 3.0) in samples
+    assert [s for s in samples if s[0] == "gameday_monitor_mae"] == [("gameday_monitor_mae", {}, 10.0)]
+    assert not any(name == "gameday_other" for name, _, _ in samples)
+
+
+def test_gauges_sum_counts_and_take_the_max_of_memory() -> None:
+    samples = parse_samples(METRICS, ("gameday_serving_worker_rss_bytes", "gameday_ingest_events_total"))
+    gauges = gauges_of(samples, ("gameday_serving_worker_rss_bytes", "gameday_ingest_events_total"))
+    assert gauges == {"gameday_serving_worker_rss_bytes": 4.0e8, "gameday_ingest_events_total": 130.0}
+
+
+def test_histogram_quantile_reads_what_was_counted_between_two_scrapes() -> None:
+    before = {"0.01": 10.0, "0.05": 10.0, "0.1": 10.0, "+Inf": 10.0}
+    now = {"0.01": 11.0, "0.05": 108.0, "0.1": 110.0, "+Inf": 110.0}  # 100 new reads: 1, 97, 2 per bucket
+    assert histogram_quantile(now, before, 0.5, scale=1000.0) == 50.0
+    assert histogram_quantile(now, before, 0.99, scale=1000.0) == 100.0
+    assert histogram_quantile(now, None, 0.99) is None                # the first scrape: nothing to compare
+    assert histogram_quantile(before, before, 0.99) is None           # nothing counted since
+    beyond = {**now, "+Inf": 200.0}                                   # 90 reads slower than the last bound
+    assert histogram_quantile(beyond, before, 0.99) == 0.1

@@ -1,0 +1,87 @@
+"""Pure parts of the monitor's newer checks: slices, the missing-feature share, scaled thresholds, a reset's drop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlgameday.city import CITY
+from mlgameday.config import MonitorSettings
+from mlgameday.contracts import PREDICTION, TARGET
+from mlgameday.monitor.evaluate import missing_shares
+from mlgameday.monitor.service import SCALED_THRESHOLDS, scaled_thresholds
+from mlgameday.monitor.slices import AIRPORT, SliceBook, reference_slices, slice_names
+
+
+M = int(CITY.zones_in(["Manhattan"])[0])  # a Manhattan zone
+
+
+def _frame(zones: list[int], errors: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"zone_id": zones, PREDICTION: [600.0 + e for e in errors], TARGET: [600.0] * len(zones)})
+
+
+def test_airports_are_their_own_slice_and_other_zones_their_borough() -> None:
+    queens = int(CITY.zones_in(["Queens"])[-1])
+    names = slice_names(np.array([1, 132, 138, M, queens]))
+    assert list(names) == [AIRPORT] * 3 + ["Manhattan", "Queens"]
+
+
+def test_reference_slices_leave_out_slices_with_too_few_rows() -> None:
+    frame = _frame([M] * 40 + [132] * 5, [100.0] * 40 + [500.0] * 5)
+    assert reference_slices(frame) == {"Manhattan": 100.0}
+    assert reference_slices(frame.drop(columns="zone_id")) == {}
+
+
+def test_a_slice_is_judged_over_the_last_windows_once_it_has_enough_rows() -> None:
+    book = SliceBook(windows=2)
+    reference = {AIRPORT: 100.0, "Manhattan": 100.0}
+    first = book.add(_frame([132] * 5 + [M] * 20, [300.0] * 5 + [100.0] * 20), reference, min_rows=8)
+    assert [(q.slice, q.n) for q in first] == [("Manhattan", 20)]  # 5 airport trips: too few yet
+    second = book.add(_frame([132] * 5 + [M] * 20, [-300.0] * 5 + [-100.0] * 20), reference, min_rows=8)
+    airport = next(q for q in second if q.slice == AIRPORT)
+    assert (airport.n, airport.mae, airport.increase) == (10, 300.0, 2.0)  # |errors| over both windows
+    third = book.add(_frame([M] * 20, [100.0] * 20), reference, min_rows=8)
+    assert [q.slice for q in third] == ["Manhattan"]  # the first window fell out: 5 airport trips left
+    book.clear()
+    assert book.add(_frame([M] * 3, [0.0] * 3), reference, min_rows=8) == []
+
+
+def test_a_slice_without_a_reference_is_not_judged() -> None:
+    book = SliceBook(windows=3)
+    assert book.add(_frame([132] * 20, [900.0] * 20), {"Manhattan": 100.0}, min_rows=5) == []
+
+
+def test_missing_shares_count_each_zone_feature_the_fallback_replaced() -> None:
+    frame = pd.DataFrame({"missing": [(), ("mean_speed_30m",), ("mean_speed_30m", "requests_15m"), ()]})
+    shares = missing_shares(frame)
+    assert shares["mean_speed_30m"] == 0.5 and shares["requests_15m"] == 0.25 and shares["completed_30m"] == 0.0
+    assert missing_shares(frame.iloc[:0]) == {}
+
+
+def test_scaled_thresholds_multiply_every_alert_threshold_and_nothing_else() -> None:
+    cfg = MonitorSettings()
+    assert scaled_thresholds(cfg, 1.0) is cfg
+    low = scaled_thresholds(cfg, 0.5)
+    for name in SCALED_THRESHOLDS:
+        if getattr(cfg, name) is not None:
+            assert getattr(low, name) == pytest.approx(getattr(cfg, name) * 0.5), name
+    assert (low.alert_k, low.alert_n, low.min_rows) == (cfg.alert_k, cfg.alert_n, cfg.min_rows)
+
+
+def test_a_reset_drops_the_windows_not_judged_and_counts_their_predictions() -> None:
+    from mlgameday.monitor.synthetic import Traffic
+    from mlgameday.monitor.windows import WindowBook
+
+    book = WindowBook(MonitorSettings(window_rows=50, window_s=None))
+    pairs = Traffic(seed=3).events(120)
+    for prediction, _ in pairs:
+        book.add_prediction(prediction)
+    assert book.pending_predictions() == 120
+    assert book.drop_all() == 120
+    assert book.pending_predictions() == 0 and book.counts.predictions_dropped == 120
+    book.add_label(pairs[0][1])  # a label of a dropped prediction waits as an orphan: judged nowhere
+    assert book.counts.labels_matched == 0
+    for prediction, _ in Traffic(seed=4).events(50):
+        book.add_prediction(prediction)
+    assert book.pending_predictions() == 50 and book.open is None and len(book.pending) == 1  # a new window
