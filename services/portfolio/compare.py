@@ -181,10 +181,11 @@ def _rows_served(url: str) -> float:
     """Predictions serving made so far, every role (its Prometheus counter)."""
     import httpx
 
-    from ..drill.watch import parse_gauges
+    from ..drill.watch import gauges_of, parse_samples
 
+    names = ("gameday_serving_rows_total",)
     text = httpx.get(f"{url}/metrics", timeout=5).text
-    return parse_gauges(text, ("gameday_serving_rows_total",)).get("gameday_serving_rows_total", 0.0)
+    return gauges_of(parse_samples(text, names), names).get("gameday_serving_rows_total", 0.0)
 
 
 def measure_load(settings: Settings, url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
