@@ -1,4 +1,4 @@
-"""Drill commands: drill, scenarios, answer, dlq replay — and the fault kinds of `gameday chaos`."""
+"""Drill commands: drill, scenarios, answer — and the fault kinds of `gameday chaos`."""
 
 from __future__ import annotations
 
@@ -23,9 +23,6 @@ def register(app: typer.Typer) -> None:
     app.command()(drill)
     app.command()(scenarios)
     app.command()(answer)
-    dlq_app = typer.Typer(help="The dead-letter topic.", no_args_is_help=True)
-    dlq_app.command("replay")(dlq_replay)
-    app.add_typer(dlq_app, name="dlq")
 
 
 def drill(
@@ -188,30 +185,6 @@ def _print_choices(catalog: Catalog, as_json: bool) -> None:
         for key, text in items.items():
             table.add_row(key, text)
         console.print(table)
-
-
-def dlq_replay(
-    rename: list[str] = typer.Option([], "--rename", help="Map a field on the way: OLD=NEW (repeatable)."),
-    source_topic: Optional[str] = typer.Option(None, "--source-topic", help="Only events from this topic."),
-    reason_contains: Optional[str] = typer.Option(None, "--reason", help="Only events whose reason contains this."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be replayed; send nothing."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Re-publish dead-lettered originals to their source topic (after fixing the cause)."""
-    from ..ingest.dlq_replay import parse_renames, replay
-
-    renames = parse_renames(rename)
-    with err_console.status("replaying the DLQ") as status:
-        report = replay(state.settings(), renames=renames, source_topic=source_topic, reason_contains=reason_contains,
-                        dry_run=dry_run, progress=lambda r: status.update(f"replaying the DLQ — {r.replayed} sent"))
-    if as_json:
-        print_json(report.as_dict())
-        return
-    verb = "would replay" if dry_run else "replayed"
-    console.print(f"read {report.read} dead letters; {verb} {report.replayed} "
-                  f"({', '.join(f'{t}: {n}' for t, n in report.by_topic.items()) or 'none'})")
-    for why, count in report.skipped.items():
-        console.print(f"  skipped {count}: {why}")
 
 
 def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str = "local",
