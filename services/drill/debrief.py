@@ -100,6 +100,7 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
                   for a in result.alerts]
     else:
         lines.append("No alert fired.")
+    lines += _answer_section(result)
     if result.drawn:
         lines += ["", "Fault parameters drawn for this blind run: "
                   + "; ".join(f"{d['kind']} at {d['at']:.0f}s {json.dumps(d['params'])}" for d in result.drawn)]
@@ -118,6 +119,25 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
     if scenario.folder is not None and scenario.brief_path.is_file():
         lines += ["---", "", scenario.brief_path.read_text().strip(), ""]
     return "\n".join(lines)
+
+
+def _answer_section(result: Any) -> list[str]:
+    """Blind: the candidate's answer, its score per level, the mitigation checks and the response times."""
+    score = getattr(result, "score", None)
+    if score is None:
+        return []
+    lines = ["", "## The candidate's answer", "", f"Score: {score.total:.0%}.", "",
+             "| level | score | answer | expected | note |", "|---|---|---|---|---|"]
+    lines += [f"| {lv.level} | {lv.score:.0%} | {lv.given or '-'} | {lv.expected} | {lv.note} |" for lv in score.levels]
+    lines += [f"- mitigation check: {check}" for check in score.mitigation_checks]
+    if result.response is not None:
+        times = result.response.as_dict()
+        lines += ["", "Response (seconds from the page): " + ", ".join(
+            f"{k} {v}" for k, v in times.items() if k != "paged_at" and v not in (None, False))]
+    reasoning = getattr(result.answer, "reasoning", "") if result.answer is not None else ""
+    if reasoning:
+        lines += ["", "Reasoning, in the candidate's words:", "", "> " + reasoning.replace("\n", "\n> ")]
+    return lines
 
 
 def figures(timeline: Timeline, outcomes: list[Outcome] | None = None) -> list[Any]:

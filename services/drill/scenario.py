@@ -17,13 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..contracts import MODEL_FEATURES
 from ..errors import GamedayError
 from .faults import REGISTRY
-from .signals import ALERT_SIGNALS, SERIES_SIGNALS, is_alert
+from .signals import ALERT_SIGNALS, FEATURE_MEAN_PREFIX, SERIES_SIGNALS, is_alert
 from .units import Duration, Rate, format_duration
 
 SCENARIO_FILE = "scenario.yaml"
 BRIEF_FILE = "brief.md"
-# Series computed per model feature: the mean of the feature over recent predictions.
-FEATURE_MEAN_PREFIX = "mean."
 
 
 class ScenarioError(GamedayError):

@@ -19,7 +19,7 @@ import httpx
 
 from ..config import TopicNames
 from ..contracts import MODEL_FEATURES, Topic, is_backfill
-from .scenario import FEATURE_MEAN_PREFIX
+from .signals import FEATURE_MEAN_PREFIX
 from .targets import Target
 from .timeline import Timeline
 
@@ -36,8 +36,8 @@ RECEIVE_MAX_BYTES = 64 * 2**20
 MAX_TRACKED = 200_000  # trips remembered for joins; older ones are forgotten
 LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 # Monitor / service gauges worth keeping for the debrief's plots (summed over labels).
-SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
-                  "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds")
+SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag", "gameday_monitor_mae_seconds",
+                  "gameday_monitor_bias_seconds", "gameday_monitor_reference_mae_seconds")
 
 
 class Watcher:
@@ -59,7 +59,7 @@ class Watcher:
         self._predicted: dict[str, dict[str, float]] = {}   # trip_id -> role -> prediction_s
         self._requested: dict[str, float] = {}              # trip_id -> wall time seen (unanswered)
         self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
-        self._errors: deque[tuple[float, str, float]] = deque()  # (wall time label seen, role, abs error)
+        self._errors: deque[tuple[float, str, float]] = deque()  # (wall time label seen, role, prediction - actual)
         self._dlq_times: deque[float] = deque()
         self.dlq_total = 0
         self.dlq_reasons: dict[str, int] = {}
@@ -164,7 +164,7 @@ class Watcher:
         duration = event.get("duration_s")
         if by_role and isinstance(duration, (int, float)):
             for role, predicted in by_role.items():
-                self._errors.append((now, role, abs(predicted - duration)))
+                self._errors.append((now, role, predicted - duration))
 
     def _on_dead_letter(self, event: dict, now: float) -> None:
         reason = str(event.get("reason", "?"))
@@ -219,6 +219,7 @@ class Watcher:
             "dlq_total": float(dlq_total),
             "unanswered_requests": float(unanswered),
             "latency_p99_ms": _percentile([p[2] for p in live], 99) if len(live) >= 5 else None,
+            "latency_p50_ms": _percentile([p[2] for p in live], 50) if len(live) >= 5 else None,
             "fallback_share": sum(p[3] for p in live) / len(live) if live else None,
             "canary_share": sum(1 for p in recent if p[1] == "canary") / len(recent) if recent else None,
         }
@@ -229,10 +230,11 @@ class Watcher:
         for feature in MODEL_FEATURES:
             numbers = [p[5][feature] for p in live if isinstance(p[5].get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
-        live_mae = [e for t, role, e in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
-        values["mae_s"] = sum(live_mae) / len(live_mae) if len(live_mae) >= 5 else None
-        canary = [e for _, role, e in label_errors if role == "canary"]
-        live_all = [e for _, role, e in label_errors if role == "live"]
+        live_errors = [e for t, role, e in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
+        values["mae_s"] = sum(map(abs, live_errors)) / len(live_errors) if len(live_errors) >= 5 else None
+        values["bias_s"] = sum(live_errors) / len(live_errors) if len(live_errors) >= 5 else None
+        canary = [abs(e) for _, role, e in label_errors if role == "canary"]
+        live_all = [abs(e) for _, role, e in label_errors if role == "live"]
         if len(canary) >= 30 and len(live_all) >= 30 and sum(live_all) > 0:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values
