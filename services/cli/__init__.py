@@ -6,6 +6,7 @@ Errors of our own type (GamedayError) are caught once here and printed as `Kind:
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -20,7 +21,7 @@ from . import model as model_commands
 from . import monitor as monitor_commands
 from . import pipeline as pipeline_commands
 from . import stack as stack_commands
-from .common import err_console, state
+from .common import console, err_console, state
 
 app = typer.Typer(
     name="gameday",
@@ -52,11 +53,26 @@ images_commands.register(app)
 
 
 def main() -> None:
+    started = time.time()
+    console.record = True  # a changing command's last line is its result on the drill's timeline
+    try:
+        _run()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        _journal(started, code)
+        raise
+
+
+_failure: list[str] = []
+
+
+def _run() -> None:
     try:
         # Without standalone mode click returns a command's typer.Exit code instead of exiting.
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except GamedayError as exc:
+        _failure.append(f"{exc.kind}: {exc}")
         err_console.print(f"[bold red]{exc.kind}:[/] {exc}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -73,3 +89,15 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+def _journal(started: float, code: int) -> None:
+    """Put the command on the running drill's timeline (drill/journal.py); never in the command's way."""
+    from ..drill.journal import record
+
+    try:
+        lines = [line.strip() for line in console.export_text(clear=True).splitlines() if line.strip()]
+        record(state.settings(), sys.argv[1:], code, started, result=lines[-1] if lines else "",
+               error=_failure[-1] if _failure else "")
+    except Exception:
+        pass

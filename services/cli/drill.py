@@ -10,8 +10,7 @@ from pydantic import ValidationError
 from rich.markdown import Markdown
 from rich.table import Table
 
-from ..drill.answer import Answer, finish_blind_drill
-from ..drill.brief import blind_view
+from ..drill.answer import Answer
 from ..drill.catalog import Catalog, render_markdown, scenario_summary
 from ..drill.units import format_duration
 from .common import console, err_console, print_json, progress, state
@@ -23,6 +22,7 @@ def register(app: typer.Typer) -> None:
     app.command()(drill)
     app.command()(scenarios)
     app.command()(answer)
+    app.command()(signals)
 
 
 def drill(
@@ -35,6 +35,7 @@ def drill(
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
     target: str = typer.Option("local", "--target", help="local (the stack of the run folder) or k8s (the chart's release)."),
     admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT."),
+    time_limit: float = typer.Option(20.0, "--time-limit", help="Blind: minutes from the page until the drill ends unanswered."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
 ) -> None:
     """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
@@ -53,15 +54,11 @@ def drill(
     cluster = open_target(settings, target, admin) if target != "local" else None
     with progress(f"drill: {label}") as report:
         result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed,
-                       target=cluster).run()
-    if as_json and not blind:
+                       target=cluster, time_limit_s=time_limit * 60, on_page=_print_page).run()
+    if as_json:
         print_json(result.as_dict())
     elif blind:
-        console.print("[bold]Production is degraded.[/] Your interviewer reads:\n")
-        console.print(Markdown(blind_view(scenario.brief_path)))
-        console.print("\nInvestigate with `gameday status`, `gameday logs NAME`, the monitor's and the pipeline's"
-                      " commands; fix what you can; then answer with\n  `gameday answer --signal S --component C"
-                      " --root-cause R --fix F` (the choices: `gameday answer --choices`).")
+        _print_score(result.answer_dict(), result.scenario.name)
         return
     else:
         _print_result(result)
@@ -79,6 +76,47 @@ def drill(
                 f"{a.name} at {a.t:.0f}s ({a.verdict})" for a in noise))
         raise DrillError(f"{result.scenario.name}: " + "; ".join(problems),
                          hint=f"see the debrief: {result.debrief.get('markdown', result.folder)}")
+
+
+def _print_page(page: Any) -> None:
+    """The blind drill's page: symptoms, the clock, what the candidate can use (nothing names the scenario)."""
+    import time
+
+    console.print(f"\n[bold red]PAGE[/] drill {page.drill_id} — answer by "
+                  f"{time.strftime('%H:%M:%S', time.localtime(page.deadline))} "
+                  f"({(page.deadline - time.time()) / 60:.0f} min)\n")
+    console.print(f"  {page.symptoms}\n")
+    console.print(
+        "What you can use, in another terminal (this one keeps the drill running; every command you run\n"
+        "there is written to the drill's timeline):\n"
+        "  look:  gameday status | signals [--watch] | alerts --drill | monitor | logs NAME |\n"
+        "         dlq stats | dlq tail | features get | model list\n"
+        "  act:   gameday chaos start|restart|resume NAME | chaos recover KIND | dlq replay |\n"
+        "         model promote TAG | model clear-canary | train\n"
+        "  answer: gameday answer --signal S --component C --root-cause R --fix F --reasoning '...'\n"
+        "          (the choices: gameday answer --choices). The faults stay on until you fix them;\n"
+        "          the answer checks that your fix worked before it scores.\n")
+
+
+def _print_score(data: dict[str, Any], scenario: str | None = None) -> None:
+    if data.get("error"):
+        err_console.print(f"[red]{data['error']}[/]")
+        return
+    table = Table(title=f"the scenario was: {scenario or data.get('scenario')} — score {data.get('total', 0):.0%}")
+    for column in ("level", "score", "your answer", "expected", "note"):
+        table.add_column(column)
+    for level in data.get("levels", []):
+        table.add_row(level["level"], f"{level['score']:.0%}", level.get("given") or "-", level["expected"],
+                      level.get("note", ""))
+    console.print(table)
+    for check in data.get("mitigation_checks", []):
+        console.print(f"  mitigation check: {check}")
+    response = data.get("response") or {}
+    shown = {k: v for k, v in response.items() if k != "paged_at" and v not in (None, False)}
+    if shown:
+        console.print("  response (s from the page): " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    debrief = (data.get("debrief") or {}).get("html") or data.get("folder")
+    console.print(f"debrief (with the brief: root cause and fix): {debrief}")
 
 
 def _print_result(result: Any) -> None:
@@ -141,10 +179,14 @@ def answer(
     fix: Optional[str] = typer.Option(None, "--fix", help="Which fix (see --choices)."),
     signal: Optional[str] = typer.Option(None, "--signal", help="The signal or alert that showed it."),
     choices: bool = typer.Option(False, "--choices", help="List the possible answers and exit."),
-    check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for the signals to recover."),
+    reasoning: str = typer.Option("", "--reasoning", help="In your words: what you saw, concluded and did (kept with the score)."),
+    check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for your fix's outcome."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Answer the active blind drill; get a score per level (detection, localization, root cause, mitigation)."""
+    """Answer the running blind drill; get a score per level (detection, localization, root cause, mitigation)."""
+    from ..drill.answer import validate_answer
+    from ..drill.handoff import submit_answer
+
     catalog = Catalog()
     if choices:
         _print_choices(catalog, as_json)
@@ -153,21 +195,66 @@ def answer(
                if not value]
     if missing:
         raise typer.BadParameter(f"give {', '.join(missing)} (see `gameday answer --choices`)")
-    given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal)
-    with progress("scoring the answer") as report:
-        score, folder = finish_blind_drill(state.settings(), given, catalog, check_timeout, report)
+    given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal, reasoning=reasoning)
+    validate_answer(given, catalog.choices)
+    with progress("handing the answer to the drill") as report:
+        result = submit_answer(state.settings(), given, check_timeout, report)
     if as_json:
-        print_json({**score.as_dict(), "folder": str(folder)})
+        print_json(result)
         return
-    table = Table(title=f"the scenario was: {score.scenario} — score {score.total:.0%}")
-    for column in ("level", "score", "your answer", "expected", "note"):
-        table.add_column(column)
-    for level in score.levels:
-        table.add_row(level.level, f"{level.score:.0%}", level.given or "-", level.expected, level.note)
+    _print_score(result)
+
+
+def signals(
+    watch: bool = typer.Option(False, "--watch", help="Refresh every 2 s until Ctrl-C."),
+    wide: bool = typer.Option(False, "--wide", help="Every column, whatever the terminal's width."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The live signals with their times: throughput, consumer lag per group, latency p50/p99, fallback
+    share, DLQ rate and reasons, feature age, drift share, MAE/bias, the alerts (of the running drill, or
+    sampled from the stack for ~12 s when no drill runs)."""
+    import time
+
+    from ..drill.snapshot import current_snapshot
+
+    while True:
+        snapshot = current_snapshot(state.settings())
+        if as_json:
+            print_json(snapshot)
+            return
+        if watch:
+            console.clear()
+        _print_signals(snapshot, wide)
+        if not watch:
+            return
+        time.sleep(2.0)
+
+
+def _print_signals(snapshot: dict[str, Any], wide: bool) -> None:
+    import time
+
+    from ..drill.snapshot import alert_rows, signal_rows
+
+    def clock(at: float | None) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(at)) if at else "-"
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+    where = f"drill {snapshot['drill']}" if snapshot.get("drill") else "the stack (no drill running)"
+    table = Table(title=f"signals of {where} at {clock(snapshot.get('updated_at'))}")
+    for column in ("signal", "now", "at", "min 60s", "max 60s") + (("meaning",) if wide else ()):
+        table.add_column(column, overflow="fold")
+    for row in signal_rows(snapshot):
+        table.add_row(row.name, num(row.value), clock(row.at), num(row.low), num(row.high),
+                      *((row.meaning,) if wide else ()))
     console.print(table)
-    for check in score.mitigation_checks:
-        console.print(f"  mitigation check: {check}")
-    console.print(f"debrief (with the brief: root cause and fix): {folder / 'debrief.html'}")
+    reasons = snapshot.get("dlq_reasons") or {}
+    console.print("dead letters by reason: " + (", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())) or "none"))
+    fired = [a for a in alert_rows(snapshot) if a["count"]]
+    console.print("alerts: " + ("; ".join(f"{a['kind']} ×{a['count']} (last {clock(a['last_at'])})"
+                                          + (f" on {', '.join(a['columns'])}" if a["columns"] else "")
+                                          for a in fired) or "none"))
 
 
 def _print_choices(catalog: Catalog, as_json: bool) -> None:
@@ -208,11 +295,10 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     try:
         parsed = fault.parse(_parse_params(params))
     except ValidationError as exc:
-        from ..drill.scenario import ScenarioError, describe_error
-
-        problems = "; ".join(describe_error(err, kind) for err in exc.errors())
-        raise ScenarioError(f"params of {kind}: {problems}",
-                            hint="see the params with `gameday chaos kinds`") from None
+        if action == "recover" and not params and fault.recovers_without_params:
+            parsed = None  # `chaos recover KIND`: whatever parameters it was injected with
+        else:
+            _params_error(kind, exc)
     settings = state.settings()
     with progress(f"chaos {action} {kind}") as report:
         ctx = FaultContext(target=open_target(settings, target, admin), settings=settings, report=report)
@@ -229,6 +315,13 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
                 time.sleep(seconds)
         finally:
             console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
+
+
+def _params_error(kind: str, exc: ValidationError) -> None:
+    from ..drill.scenario import ScenarioError, describe_error
+
+    problems = "; ".join(describe_error(err, kind) for err in exc.errors())
+    raise ScenarioError(f"params of {kind}: {problems}", hint="see the params with `gameday chaos kinds`") from None
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

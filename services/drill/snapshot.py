@@ -116,3 +116,12 @@ def sample_signals(settings: Settings, seconds: float = 12.0) -> dict[str, Any]:
             "dlq_reasons": dict(watcher.dlq_reasons),
             "alerts": [{"at": round(timeline.t0 + m.t, 1), "kind": m.name, "column": m.detail.get("column"),
                         "score": m.detail.get("score")} for m in timeline.marks_of("alert")]}
+
+
+def current_snapshot(settings: Settings) -> dict[str, Any]:
+    """The running blind drill's signals.json; with no such drill, a short sample of the stack."""
+    from .active import ActiveDrill
+
+    drill = ActiveDrill.current(settings)
+    snapshot = read_snapshot(drill.run_folder) if drill is not None else None
+    return snapshot if snapshot is not None else sample_signals(settings)
