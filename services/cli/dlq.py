@@ -28,7 +28,7 @@ def dlq_tail(
 
     letters = tail(state.settings(), last)
     if as_json:
-        print_json([letter.model_dump(mode="json", exclude={"original"}) for letter in letters])
+        print_json([letter.model_dump(mode="json") for letter in letters])  # with the original: what to map
         return
     if not letters:
         console.print("the dead-letter topic is empty")

@@ -215,12 +215,12 @@ def signals(
     sampled from the stack for ~12 s when no drill runs)."""
     import time
 
-    from ..drill.snapshot import current_snapshot
+    from ..drill.snapshot import current_snapshot, signals_view
 
     while True:
         snapshot = current_snapshot(state.settings())
         if as_json:
-            print_json(snapshot)
+            print_json(signals_view(snapshot))
             return
         if watch:
             console.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +125,11 @@ def current_snapshot(settings: Settings) -> dict[str, Any]:
     drill = ActiveDrill.current(settings)
     snapshot = read_snapshot(drill.run_folder) if drill is not None else None
     return snapshot if snapshot is not None else sample_signals(settings)
+
+
+def signals_view(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What `gameday signals --json` prints: every signal's latest value with its time, the dead
+    letters by reason, every alert kind with its count."""
+    return {"drill": snapshot.get("drill"), "updated_at": snapshot.get("updated_at"),
+            "signals": [asdict(row) for row in signal_rows(snapshot)],
+            "dlq_reasons": snapshot.get("dlq_reasons", {}), "alerts": alert_rows(snapshot)}
