@@ -23,6 +23,7 @@ from ..runtime.kafka import kafka_options
 from ..runtime.shutdown import recovered_on_exit
 from ..stack.component import Reporter, silent
 from ..stack.endpoints import kafka_bootstrap
+from ..stack.state import RunFolder
 from ..stack.supervisor import Stack
 from ..history import ensure_trained
 from ..models import control as models
@@ -332,6 +333,8 @@ class Drill:
         refs: dict[str, float] = {}
         active: list[ScheduledAction] = []
         drill = ActiveDrill.claim(self.settings, drill_id, folder, self.blind, None)
+        logs = RunFolder(self.settings.run_path)
+        logs.mark_logs(f"drill {drill_id} started", drill=drill_id)
         try:
             if self.blind:
                 catalog = Catalog(self.scenario.folder.parent if self.scenario.folder else None)
@@ -345,6 +348,7 @@ class Drill:
             self._recover_all(ctx, timeline, active)
             watcher.stop()
             drill.release(self.settings)
+            logs.mark_logs(f"drill {drill_id} ended", drill=drill_id)
         crashed = self._crashed(target, timeline)
         outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
         timeline.save(folder / "timeline.jsonl")
