@@ -121,7 +121,7 @@ def test_a_blind_candidate_who_skips_the_fix_fails_the_mitigation_check(drill_st
     drill = BlindDrill(run_dir, "schema-change", tmp_path)
     try:
         page = drill.wait_for_page()
-        assert "gameday signals" in page and "gameday answer" in page  # the card: what the candidate can use
+        assert "signals [--watch]" in page and "gameday answer" in page  # the card: what the candidate can use
         choices = gameday_json(run_dir, "answer", "--choices")
         first = wait_for_signal(run_dir, "dlq_rate", above=1.0)
         # Every signal an answer choice names is shown, with a time for those the stack produces now.
