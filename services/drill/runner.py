@@ -430,7 +430,8 @@ class Drill:
                 self._perform(action, ctx, timeline, refs, active)
             pending = [a for a in actions if not a.done]
             if self.oncall is not None:
-                if refs and self.oncall.response.paged_at is None:
+                # Paged when the first fault fires (a scenario without one: when the warm-up ends).
+                if self.oncall.response.paged_at is None and (refs or (phase_break and not actions)):
                     self.oncall.drill.deadline = time.time() + self.time_limit_s
                     self.oncall.page(self.on_page)
                 self._answer = self.oncall.tick()
