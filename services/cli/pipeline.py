@@ -98,14 +98,15 @@ def audit(
 
 def features_get(
     zone: list[int] = typer.Option(..., "--zone", "-z", help=f"Pickup zone id ({ZONE_RANGE}); repeat for several."),
+    from_store: bool = typer.Option(False, "--store", help="Open the online store here instead of asking serving (slower)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """A zone's online features and their age."""
+    """A zone's online features and their age (asked of serving, which has the store open)."""
     bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
         raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
     now = datetime.now(timezone.utc)
-    found = _zone_features(zone)  # zone -> (values, event time)
+    found = _zone_features(zone, from_store)  # zone -> (values, event time)
 
     def age_s(event_time: datetime | None) -> float | None:
         return None if event_time is None else (now - event_time).total_seconds()
@@ -122,19 +123,20 @@ def features_get(
     console.print(table)
 
 
-def _zone_features(zones: list[int]) -> dict[int, tuple[dict, datetime | None]]:
+def _zone_features(zones: list[int], from_store: bool = False) -> dict[int, tuple[dict, datetime | None]]:
     """From the store serving has open (well under a second); when serving is not up, from a store
     opened here (importing Feast and opening its registry take seconds)."""
     from ..drill.targets import LocalTarget
     from ..errors import GamedayError
 
     settings = state.settings()
-    try:
-        rows = LocalTarget(settings).zone_features(zones)
-        return {r["zone_id"]: (r["values"], datetime.fromisoformat(r["event_time"]) if r["event_time"] else None)
-                for r in rows}
-    except GamedayError:
-        pass
+    if not from_store:
+        try:
+            rows = LocalTarget(settings).zone_features(zones)
+            return {r["zone_id"]: (r["values"], datetime.fromisoformat(r["event_time"]) if r["event_time"] else None)
+                    for r in rows}
+        except GamedayError:
+            pass  # serving is not up: the store itself
     # Imported here: importing feast sets process-wide env (metrics dirs) that `gameday up` must not pass on.
     from ..features.online import read_zone_features
     from ..features.store import open_store
