@@ -39,6 +39,8 @@ def submit_answer(settings: Settings, answer: Answer, check_timeout_s: float,
     if request.exists():
         raise AnswerError(f"drill {drill.id} already has an answer and is scoring it",
                           hint=f"its score will be in {folder / RESULT_FILE}")
+    for stale in (folder / RESULT_FILE, folder / PROGRESS_FILE):  # a refused earlier answer's
+        stale.unlink(missing_ok=True)
     _write_json(request, {"answer": asdict(answer), "check_timeout_s": check_timeout_s, "submitted_at": time.time()})
     deadline = time.monotonic() + check_timeout_s + WAIT_MARGIN_S
     shown = 0
@@ -49,6 +51,9 @@ def submit_answer(settings: Settings, answer: Answer, check_timeout_s: float,
             report("drill", line)
         shown = len(lines)
         if result is not None:
+            if "error" in result:
+                raise AnswerError(f"drill {drill.id} refused the answer: {result['error']}",
+                                  hint="see the choices with `gameday answer --choices`")
             return result
         if not drill.alive():
             raise AnswerError(f"the drill process {drill.pid} ended before scoring the answer",
@@ -80,6 +85,11 @@ class AnswerDesk:
 
     def done(self, result: dict[str, Any]) -> Path:
         return _write_json(self.folder / RESULT_FILE, result)
+
+    def refuse(self, why: str) -> None:
+        """An answer the drill cannot score: said to the waiting command, and the desk open again."""
+        self.done({"error": why})
+        (self.folder / REQUEST_FILE).unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: dict) -> Path:

@@ -219,7 +219,7 @@ def _mae_near_reference(ctx: MitigationContext, condition: Condition, since: flo
 
 
 def _nothing_changed(ctx: MitigationContext, condition: Condition, since: float) -> tuple[bool, str]:
-    changes = [m for m in ctx.timeline.marks_of("action") if m.detail.get("kind") == CHANGE]
+    changes = [m for m in ctx.timeline.marks_of("action") if m.detail.get("effect") == CHANGE]
     alerts = ctx.timeline.marks_of("alert")
     live = ctx.target.live_model()
     problems = ([f"{len(changes)} change(s): " + "; ".join(m.name for m in changes[:3])] if changes else []) + \

@@ -103,7 +103,7 @@ class OnCall:
         for action in self.journal.new():
             self.response.actions += 1
             at = action.at - self.timeline.t0
-            self.timeline.mark("action", action.command, at=at, kind=action.kind, exit_code=action.exit_code,
+            self.timeline.mark("action", action.command, at=at, effect=action.kind, exit_code=action.exit_code,
                                seconds=action.seconds, result=action.result, error=action.error)
             since_page = at - (self.response.paged_at or 0.0)
             if action.kind == LOOK and self.response.detected_s is None and since_page >= 0:
@@ -121,7 +121,7 @@ class OnCall:
         try:
             validate_answer(answer, self.choices)
         except AnswerError as exc:  # the command validated it too: a hand-written request
-            self.desk.done({"error": str(exc)})
+            self.desk.refuse(str(exc))
             return None
         return answer
 

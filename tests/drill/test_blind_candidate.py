@@ -186,10 +186,10 @@ def test_a_blind_candidate_who_fixes_the_contract_and_replays_passes(drill_stack
     folder = Path(result["folder"])
     marks = [json.loads(line) for line in (folder / "timeline.jsonl").read_text().splitlines()]
     actions = {m["name"]: m["detail"] for m in marks if m.get("type") == "mark" and m["kind"] == "action"}
-    assert actions["chaos recover rename_field"]["kind"] == "change"
+    assert actions["chaos recover rename_field"]["effect"] == "change"
     assert "back to normal" in actions["chaos recover rename_field"]["result"]
-    assert any(name.startswith("dlq replay") and d["kind"] == "change" for name, d in actions.items()), actions
-    assert actions["signals --json"]["kind"] == "look"
+    assert any(name.startswith("dlq replay") and d["effect"] == "change" for name, d in actions.items()), actions
+    assert actions["signals --json"]["effect"] == "look"
 
 
 def _renamed_field(run_dir: Path) -> str:

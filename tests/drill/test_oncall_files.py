@@ -147,3 +147,36 @@ def test_an_unanswered_drill_scores_nothing_at_every_level() -> None:
     score = unanswered(Catalog().get("schema-change"), "no answer before the time limit")
     assert score.total == 0 and not score.mitigated
     assert [level.expected for level in score.levels][1:] == ["upstream", "schema-break", "replay-dlq"]
+
+
+def test_the_drill_puts_the_candidates_commands_on_its_timeline_and_picks_up_the_answer(settings, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from mlgameday.drill.handoff import REQUEST_FILE
+    from mlgameday.drill.oncall import OnCall
+
+    folder = tmp_path / "drill"
+    folder.mkdir()
+    drill = ActiveDrill.claim(settings, "abcd", folder, True, 600)
+    catalog = Catalog()
+    timeline = Timeline()
+    watcher = SimpleNamespace(dlq_reasons={"missing field": 2}, sample_every=2.0)  # what tick reads of it
+    oncall = OnCall(settings, catalog.get("schema-change"), catalog.choices, None, timeline, watcher, drill, None)
+    oncall.page(lambda page: None)
+    time.sleep(0.05)
+    record(settings, ["dlq", "stats"], 0, time.time())
+    record(settings, ["chaos", "recover", "rename_field"], 0, time.time(), result="producer knobs back to normal")
+    assert oncall.tick() is None
+    marks = [(m.name, m.detail["effect"]) for m in timeline.marks_of("action")]
+    assert marks == [("dlq stats", LOOK), ("chaos recover rename_field", CHANGE)]
+    assert 0 <= oncall.response.detected_s <= oncall.response.first_change_s < 5
+    assert "rename_field" not in (folder / "signals.json").read_text()
+    (folder / REQUEST_FILE).write_text(json.dumps({"answer": asdict(Answer("upstream", "gremlins", "replay-dlq")),
+                                                   "check_timeout_s": 5}))
+    assert oncall.tick() is None  # not one of the choices: refused, the drill goes on
+    assert "gremlins" in json.loads((folder / "answer.json").read_text())["error"]
+    assert not (folder / REQUEST_FILE).exists()  # the desk is open for a corrected answer
+    (folder / REQUEST_FILE).write_text(json.dumps({"answer": asdict(Answer("upstream", "schema-break", "replay-dlq")),
+                                                   "check_timeout_s": 5}))
+    assert oncall.tick().root_cause == "schema-break"
+    drill.release(settings)
