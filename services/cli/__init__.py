@@ -54,7 +54,8 @@ images_commands.register(app)
 
 def main() -> None:
     started = time.time()
-    console.record = True  # a changing command's last line is its result on the drill's timeline
+    # A changing command's result on the drill's timeline: the one line it sets (state.result), or its last line.
+    console.record = True
     try:
         _run()
     except SystemExit as exc:
@@ -97,7 +98,7 @@ def _journal(started: float, code: int) -> None:
 
     try:
         lines = [line.strip() for line in console.export_text(clear=True).splitlines() if line.strip()]
-        record(state.settings(), sys.argv[1:], code, started, result=lines[-1] if lines else "",
-               error=_failure[-1] if _failure else "")
+        result = state.result or (lines[-1] if lines else "")
+        record(state.settings(), sys.argv[1:], code, started, result=result, error=_failure[-1] if _failure else "")
     except Exception:
         pass

@@ -92,7 +92,7 @@ def _print_page(page: Any) -> None:
         "  look:  gameday status | signals [--watch] | alerts --drill | monitor | logs NAME |\n"
         "         dlq stats | dlq tail | features get | model list\n"
         "  act:   gameday chaos start|restart|resume NAME | chaos recover KIND | dlq replay |\n"
-        "         model promote TAG | model clear-canary | train\n"
+        "         model promote TAG | model clear | train\n"
         "  answer: gameday answer --signal S --component C --root-cause R --fix F --reasoning '...'\n"
         "          (the choices: gameday answer --choices). The faults stay on until you fix them;\n"
         "          the answer checks that your fix worked before it scores.\n")
@@ -305,6 +305,7 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
         seconds = fault.recover_after_s(parsed) if action == "inject" else None
         if not seconds:
             message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
+            state.result = message
             console.print(f"[bold magenta]chaos[/] {message}")
             return
         # A burst ends by itself, however this command ends (the handlers are in place before it starts).
