@@ -65,11 +65,12 @@ def verify(ctx: MitigationContext, conditions: list[Condition], since: float, ti
     slow_at = 0.0
     results: dict[int, tuple[bool, str]] = {}
     while True:
-        for i, condition in enumerate(conditions):
+        for i, condition in enumerate(conditions):  # outcomes first: reading topics can take seconds
+            if condition.signal is None and (time.monotonic() >= slow_at or i not in results):
+                results[i] = _outcome(ctx, condition, since)
+        for i, condition in enumerate(conditions):  # then the series, on the samples of now
             if condition.signal is not None:
                 results[i] = holds(condition, ctx.timeline, since)
-            elif time.monotonic() >= slow_at or i not in results:
-                results[i] = _outcome(ctx, condition, since)
         if time.monotonic() >= slow_at:
             slow_at = time.monotonic() + SLOW_CHECK_EVERY_S
         ok = all(passed for passed, _ in results.values())
