@@ -64,7 +64,8 @@ def record(settings: Settings, argv: list[str], exit_code: int, started: float, 
     if drill is None:
         return None
     action = Action(at=started, seconds=round(time.time() - started, 2), command=" ".join(argv), kind=kind,
-                    exit_code=exit_code, result=(result or "")[:500], error=(error or "")[:500])
+                    exit_code=exit_code, result=(result or "")[:500] if kind == CHANGE else "",
+                    error=(error or "")[:500])
     with open(drill.run_folder / JOURNAL_FILE, "a") as journal:
         journal.write(json.dumps(action.as_dict()) + "\n")
     return action
