@@ -202,6 +202,9 @@ class IngestSettings(BaseModel):
     # An event older than its zone's window (a request 15 min, a label 30 min behind the zone's
     # latest event) cannot change a feature: it is counted `late` (a late label is still stored).
     max_ahead_s: float = Field(60.0, ge=0, le=86_400)
+    # A progress line (events per topic and outcome, dead letters by reason, lag) this often, so the
+    # log of an incident shows the pipeline's throughput and backlog minute by minute.
+    log_interval_s: float = Field(10.0, gt=0, le=3600)
 
 
 class FeatureSettings(BaseModel):

@@ -6,12 +6,14 @@ Errors of our own type (GamedayError) are caught once here and printed as `Kind:
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..errors import GamedayError
+from . import dlq as dlq_commands
 from . import drill as drill_commands
 from . import images as images_commands
 from . import impact as impact_commands
@@ -22,7 +24,7 @@ from . import monitor as monitor_commands
 from . import pipeline as pipeline_commands
 from . import portfolio as portfolio_commands
 from . import stack as stack_commands
-from .common import err_console, state
+from .common import console, err_console, state
 
 app = typer.Typer(
     name="gameday",
@@ -45,6 +47,7 @@ def _global_options(
 # Order of `gameday --help`: the stack, the drills, then each part of TripTime.
 stack_commands.register(app)
 drill_commands.register(app)
+dlq_commands.register(app)
 pipeline_commands.register(app)
 model_commands.register(app)
 impact_commands.register(app)
@@ -56,11 +59,27 @@ images_commands.register(app)
 
 
 def main() -> None:
+    started = time.time()
+    # A changing command's result on the drill's timeline: the one line it sets (state.result), or its last line.
+    console.record = True
+    try:
+        _run()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        _journal(started, code)
+        raise
+
+
+_failure: list[str] = []
+
+
+def _run() -> None:
     try:
         # Without standalone mode click returns a command's typer.Exit code instead of exiting.
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except GamedayError as exc:
+        _failure.append(f"{exc.kind}: {exc}")
         err_console.print(f"[bold red]{exc.kind}:[/] {exc}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
@@ -77,3 +96,15 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+
+
+def _journal(started: float, code: int) -> None:
+    """Put the command on the running drill's timeline (drill/journal.py); never in the command's way."""
+    from ..drill.journal import record
+
+    try:
+        lines = [line.strip() for line in console.export_text(clear=True).splitlines() if line.strip()]
+        result = state.result or (lines[-1] if lines else "")
+        record(state.settings(), sys.argv[1:], code, started, result=result, error=_failure[-1] if _failure else "")
+    except Exception:
+        pass

@@ -20,6 +20,8 @@ err_console = Console(stderr=True)
 class CliState:
     config_file: Path | None = None
     _settings: Settings | None = None
+    # What a command that changes the system did, in one line: the drill's journal keeps it (drill/journal.py).
+    result: str | None = None
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -47,3 +49,23 @@ def progress(title: str) -> Iterator[Any]:
             status.update(f"{title} — [bold]{component}[/]: {message}")
 
         yield report
+
+
+def console_for(wide: bool) -> Console:
+    """Where a table prints: the terminal (its columns chosen to fit 80), or with --wide as wide as the
+    table needs (every column, nothing cut; the terminal wraps the lines)."""
+    return Console(width=max(console.width, 220)) if wide else console
+
+
+def parse_since(value: str | None) -> float | None:
+    """`--since 10m` → 600.0 seconds (None stays None)."""
+    if value is None:
+        return None
+    from ..drill.units import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        import typer
+
+        raise typer.BadParameter(str(exc), param_hint="--since") from None

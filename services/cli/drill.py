@@ -1,4 +1,4 @@
-"""Drill commands: drill, scenarios, answer, dlq replay — and the fault kinds of `gameday chaos`."""
+"""Drill commands: drill, scenarios, answer — and the fault kinds of `gameday chaos`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pydantic import ValidationError
 from rich.markdown import Markdown
 from rich.table import Table
 
-from ..drill.answer import Answer, finish_blind_drill
-from ..drill.brief import blind_view
+from ..drill.answer import Answer
 from ..drill.catalog import Catalog, render_markdown, scenario_summary
 from ..drill.units import format_duration
 from .common import console, err_console, print_json, progress, state
@@ -23,9 +22,7 @@ def register(app: typer.Typer) -> None:
     app.command()(drill)
     app.command()(scenarios)
     app.command()(answer)
-    dlq_app = typer.Typer(help="The dead-letter topic.", no_args_is_help=True)
-    dlq_app.command("replay")(dlq_replay)
-    app.add_typer(dlq_app, name="dlq")
+    app.command()(signals)
 
 
 def drill(
@@ -38,6 +35,7 @@ def drill(
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
     target: str = typer.Option("local", "--target", help="local (the stack of the run folder) or k8s (the chart's release)."),
     admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT."),
+    time_limit: float = typer.Option(20.0, "--time-limit", help="Blind: minutes from the page until the drill ends unanswered."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
 ) -> None:
     """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
@@ -56,16 +54,11 @@ def drill(
     cluster = open_target(settings, target, admin) if target != "local" else None
     with progress(f"drill: {label}") as report:
         result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed,
-                       target=cluster).run()
-    if as_json and not blind:
+                       target=cluster, time_limit_s=time_limit * 60, on_page=_print_page).run()
+    if as_json:
         print_json(result.as_dict())
     elif blind:
-        console.print("[bold]Production is degraded.[/] Your interviewer reads:\n")
-        console.print(Markdown(blind_view(scenario.brief_path)))
-        console.print("\nInvestigate with `gameday status`, `gameday logs NAME`, the monitor's and the pipeline's"
-                      " commands; fix what you can; then answer with\n  `gameday answer --signal S --component C"
-                      " --root-cause R --fix F --reasoning TEXT` (the choices: `gameday answer --choices`; the"
-                      " reasoning is credited for what the incident cost, in money or riders: see `gameday impact`).")
+        _print_score(result.answer_dict(), result.scenario.name)
         return
     else:
         _print_result(result)
@@ -84,6 +77,47 @@ def drill(
                 f"{a.name} at {a.t:.0f}s ({a.verdict})" for a in noise))
         raise DrillError(f"{result.scenario.name}: " + "; ".join(problems),
                          hint=f"see the debrief: {result.debrief.get('markdown', result.folder)}")
+
+
+def _print_page(page: Any) -> None:
+    """The blind drill's page: symptoms, the clock, what the candidate can use (nothing names the scenario)."""
+    import time
+
+    console.print(f"\n[bold red]PAGE[/] drill {page.drill_id} — answer by "
+                  f"{time.strftime('%H:%M:%S', time.localtime(page.deadline))} "
+                  f"({(page.deadline - time.time()) / 60:.0f} min)\n")
+    console.print(f"  {page.symptoms}\n")
+    console.print(
+        "What you can use, in another terminal (this one keeps the drill running; every command you run\n"
+        "there is written to the drill's timeline):\n"
+        "  look:  gameday status | signals [--watch] | alerts --drill | monitor | logs NAME |\n"
+        "         dlq stats | dlq tail | features get | model list\n"
+        "  act:   gameday chaos start|restart|resume NAME | chaos recover KIND | dlq replay |\n"
+        "         model promote TAG | model clear | train\n"
+        "  answer: gameday answer --signal S --component C --root-cause R --fix F --reasoning '...'\n"
+        "          (the choices: gameday answer --choices). The faults stay on until you fix them;\n"
+        "          the answer checks that your fix worked before it scores.\n")
+
+
+def _print_score(data: dict[str, Any], scenario: str | None = None) -> None:
+    if data.get("error"):
+        err_console.print(f"[red]{data['error']}[/]")
+        return
+    table = Table(title=f"the scenario was: {scenario or data.get('scenario')} — score {data.get('total', 0):.0%}")
+    for column in ("level", "score", "your answer", "expected", "note"):
+        table.add_column(column)
+    for level in data.get("levels", []):
+        table.add_row(level["level"], f"{level['score']:.0%}", level.get("given") or "-", level["expected"],
+                      level.get("note", ""))
+    console.print(table)
+    for check in data.get("mitigation_checks", []):
+        console.print(f"  mitigation check: {check}")
+    response = data.get("response") or {}
+    shown = {k: v for k, v in response.items() if k != "paged_at" and v not in (None, False)}
+    if shown:
+        console.print("  response (s from the page): " + ", ".join(f"{k} {v}" for k, v in shown.items()))
+    debrief = (data.get("debrief") or {}).get("html") or data.get("folder")
+    console.print(f"debrief (with the brief: root cause and fix): {debrief}")
 
 
 def _print_result(result: Any) -> None:
@@ -152,10 +186,13 @@ def answer(
         None, "--reasoning", help="Free text: what happened, why, and what it cost (money per hour, riders); "
                                   "credited for a quantified impact statement. `-` reads it from stdin."),
     choices: bool = typer.Option(False, "--choices", help="List the possible answers and exit."),
-    check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for the signals to recover."),
+    check_timeout: float = typer.Option(60.0, "--check-timeout", help="Seconds to wait for your fix's outcome."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Answer the active blind drill; get a score per level (detection, localization, root cause, mitigation)."""
+    """Answer the running blind drill; get a score per level (detection, localization, root cause, mitigation)."""
+    from ..drill.answer import validate_answer
+    from ..drill.handoff import submit_answer
+
     catalog = Catalog()
     if choices:
         _print_choices(catalog, as_json)
@@ -169,20 +206,65 @@ def answer(
 
         reasoning = sys.stdin.read()
     given = Answer(component=component, root_cause=root_cause, fix=fix, signal=signal, reasoning=reasoning)
-    with progress("scoring the answer") as report:
-        score, folder = finish_blind_drill(state.settings(), given, catalog, check_timeout, report)
+    validate_answer(given, catalog.choices)
+    with progress("handing the answer to the drill") as report:
+        result = submit_answer(state.settings(), given, check_timeout, report)
     if as_json:
-        print_json({**score.as_dict(), "folder": str(folder)})
+        print_json(result)
         return
-    table = Table(title=f"the scenario was: {score.scenario} — score {score.total:.0%}")
-    for column in ("level", "score", "your answer", "expected", "note"):
-        table.add_column(column)
-    for level in score.levels:
-        table.add_row(level.level, f"{level.score:.0%}", level.given or "-", level.expected, level.note)
+    _print_score(result)
+
+
+def signals(
+    watch: bool = typer.Option(False, "--watch", help="Refresh every 2 s until Ctrl-C."),
+    wide: bool = typer.Option(False, "--wide", help="Every column, whatever the terminal's width."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The live signals with their times: throughput, consumer lag per group, latency p50/p99, fallback
+    share, DLQ rate and reasons, feature age, drift share, MAE/bias, the alerts (of the running drill, or
+    sampled from the stack for ~12 s when no drill runs)."""
+    import time
+
+    from ..drill.snapshot import current_snapshot, signals_view
+
+    while True:
+        snapshot = current_snapshot(state.settings())
+        if as_json:
+            print_json(signals_view(snapshot))
+            return
+        if watch:
+            console.clear()
+        _print_signals(snapshot, wide)
+        if not watch:
+            return
+        time.sleep(2.0)
+
+
+def _print_signals(snapshot: dict[str, Any], wide: bool) -> None:
+    import time
+
+    from ..drill.snapshot import alert_rows, signal_rows
+
+    def clock(at: float | None) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(at)) if at else "-"
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+    where = f"drill {snapshot['drill']}" if snapshot.get("drill") else "the stack (no drill running)"
+    table = Table(title=f"signals of {where} at {clock(snapshot.get('updated_at'))}")
+    for column in ("signal", "now", "at", "min 60s", "max 60s") + (("meaning",) if wide else ()):
+        table.add_column(column, overflow="fold")
+    for row in signal_rows(snapshot):
+        table.add_row(row.name, num(row.value), clock(row.at), num(row.low), num(row.high),
+                      *((row.meaning,) if wide else ()))
     console.print(table)
-    for check in score.mitigation_checks:
-        console.print(f"  mitigation check: {check}")
-    console.print(f"debrief (with the brief: root cause and fix): {folder / 'debrief.html'}")
+    reasons = snapshot.get("dlq_reasons") or {}
+    console.print("dead letters by reason: " + (", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())) or "none"))
+    fired = [a for a in alert_rows(snapshot) if a["count"]]
+    console.print("alerts: " + ("; ".join(f"{a['kind']} ×{a['count']} (last {clock(a['last_at'])})"
+                                          + (f" on {', '.join(a['columns'])}" if a["columns"] else "")
+                                          for a in fired) or "none"))
 
 
 def _print_choices(catalog: Catalog, as_json: bool) -> None:
@@ -200,30 +282,6 @@ def _print_choices(catalog: Catalog, as_json: bool) -> None:
         for key, text in items.items():
             table.add_row(key, text)
         console.print(table)
-
-
-def dlq_replay(
-    rename: list[str] = typer.Option([], "--rename", help="Map a field on the way: OLD=NEW (repeatable)."),
-    source_topic: Optional[str] = typer.Option(None, "--source-topic", help="Only events from this topic."),
-    reason_contains: Optional[str] = typer.Option(None, "--reason", help="Only events whose reason contains this."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be replayed; send nothing."),
-    as_json: bool = typer.Option(False, "--json"),
-) -> None:
-    """Re-publish dead-lettered originals to their source topic (after fixing the cause)."""
-    from ..ingest.dlq_replay import parse_renames, replay
-
-    renames = parse_renames(rename)
-    with err_console.status("replaying the DLQ") as status:
-        report = replay(state.settings(), renames=renames, source_topic=source_topic, reason_contains=reason_contains,
-                        dry_run=dry_run, progress=lambda r: status.update(f"replaying the DLQ — {r.replayed} sent"))
-    if as_json:
-        print_json(report.as_dict())
-        return
-    verb = "would replay" if dry_run else "replayed"
-    console.print(f"read {report.read} dead letters; {verb} {report.replayed} "
-                  f"({', '.join(f'{t}: {n}' for t, n in report.by_topic.items()) or 'none'})")
-    for why, count in report.skipped.items():
-        console.print(f"  skipped {count}: {why}")
 
 
 def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str = "local",
@@ -247,17 +305,17 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     try:
         parsed = fault.parse(_parse_params(params))
     except ValidationError as exc:
-        from ..drill.scenario import ScenarioError, describe_error
-
-        problems = "; ".join(describe_error(err, kind) for err in exc.errors())
-        raise ScenarioError(f"params of {kind}: {problems}",
-                            hint="see the params with `gameday chaos kinds`") from None
+        if action == "recover" and not params and fault.recovers_without_params:
+            parsed = None  # `chaos recover KIND`: whatever parameters it was injected with
+        else:
+            _params_error(kind, exc)
     settings = state.settings()
     with progress(f"chaos {action} {kind}") as report:
         ctx = FaultContext(target=open_target(settings, target, admin), settings=settings, report=report)
         seconds = fault.recover_after_s(parsed) if action == "inject" else None
         if not seconds:
             message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
+            state.result = message
             console.print(f"[bold magenta]chaos[/] {message}")
             return
         # A burst ends by itself, however this command ends (the handlers are in place before it starts).
@@ -268,6 +326,13 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
                 time.sleep(seconds)
         finally:
             console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
+
+
+def _params_error(kind: str, exc: ValidationError) -> None:
+    from ..drill.scenario import ScenarioError, describe_error
+
+    problems = "; ".join(describe_error(err, kind) for err in exc.errors())
+    raise ScenarioError(f"params of {kind}: {problems}", hint="see the params with `gameday chaos kinds`") from None
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

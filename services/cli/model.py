@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import console, err_console, print_json, state
+from .common import console, console_for, err_console, print_json, state
 
 
 def register(app: typer.Typer) -> None:
@@ -66,7 +66,8 @@ def train(
     console.print(f"model cards and plots: {trained[0].path.parent}/<version>/model_card.md, evaluation.html")
 
 
-def model_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def model_list(wide: bool = typer.Option(False, "--wide", help="The feature service too, whatever the terminal's width."),
+               as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every trained model, newest first, with its metrics and its role in serving."""
     from ..models.control import current_routing
     from ..models.store import list_models, use_model_store
@@ -82,14 +83,16 @@ def model_list(as_json: bool = typer.Option(False, "--json", help="Machine-reada
         console.print("no trained model yet — run `gameday train`")
         return
     table = Table(title=f"models in {models[0].path.parent.parent}")
-    for column in ("tag", "variant", "role", "created", "MAE s", "p90 |err| s", "feature service"):
-        table.add_column(column)
+    columns = ("tag", "variant", "role", "created", "MAE s", "p90 s") + (("feature service",) if wide else ())
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for m in models:
         role = roles.get(m.tag, "")
-        table.add_row(m.tag, m.variant, f"[bold green]{role}[/]" if role else "", m.created.strftime("%Y-%m-%d %H:%M:%S"),
-                      f"{m.metrics.get('mae_s', float('nan')):.1f}", f"{m.metrics.get('p90_abs_error_s', float('nan')):.1f}",
-                      m.feature_service)
-    console.print(table)
+        row = [m.tag, m.variant, f"[bold green]{role}[/]" if role else "",
+               m.created.strftime("%Y-%m-%d %H:%M:%S" if wide else "%m-%d %H:%M"),
+               f"{m.metrics.get('mae_s', float('nan')):.1f}", f"{m.metrics.get('p90_abs_error_s', float('nan')):.1f}"]
+        table.add_row(*row, *((m.feature_service,) if wide else ()))
+    console_for(wide).print(table)
 
 
 def model_promote(

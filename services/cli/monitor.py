@@ -9,10 +9,11 @@ import webbrowser
 import typer
 from rich.table import Table
 
-from ..monitor.views import latest_report, latest_windows, local_alerts, topic_alerts, window_row
+from ..monitor.views import (alerts_since, latest_report, latest_windows, local_alerts, stalled_for, topic_alerts,
+                             window_row)
 from ..runtime.kafka import kafka_options
 from ..stack.endpoints import kafka_bootstrap
-from .common import console, print_json, state
+from .common import console, console_for, err_console, print_json, state
 
 
 def register(app: typer.Typer) -> None:
@@ -28,49 +29,84 @@ def _fmt(value: object, spec: str = ".3f") -> str:
 
 
 def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows."),
+            wide: bool = typer.Option(False, "--wide", help="Every column, whatever the terminal's width."),
             as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """The latest judged windows: drift share, worst column, MAE, bias, freshness, alerts."""
-    rows = [window_row(w) for w in latest_windows(state.settings(), last)]
+    """The latest judged windows with their times: drift share, worst column, MAE, bias, freshness, alerts.
+    Warns when the monitor stopped judging windows."""
+    settings = state.settings()
+    windows = latest_windows(settings, last)
+    rows = [window_row(w) for w in windows]
+    stalled = stalled_for(windows, settings.monitor.window_s)
     if as_json:
-        print_json(rows)
+        print_json({"windows": rows, "stalled_s": stalled})
         return
     if not rows:
         console.print("no window judged yet — is the monitor running (`gameday status`) and is traffic flowing?")
         return
     table = Table(title="monitor windows (error = prediction - actual; bias > 0 over-predicts)")
-    for column in ("window", "status", "rows", "labelled", "drift share", "worst column", "pred drift",
-                   "MAE s", "bias s", "age p95 s", "stale", "alerts"):
-        table.add_column(column)
+    columns = ["judged", "window", "status", "rows", "lab.", "drift", "MAE s", "bias s", "alerts"]
+    if wide:
+        columns[1:1] = ["events from", "to"]
+        columns[-1:-1] = ["worst column", "pred drift", "age p95 s", "stale"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(str(r["window"]), r["status"], str(r["rows"]), str(r["labelled"]), _fmt(r["drift_share"], ".2f"),
-                      r["worst_column"] or "-", _fmt(r["prediction_drift"]), _fmt(r["mae_s"], ".0f"),
-                      _fmt(r["bias_s"], "+.0f"), _fmt(r["feature_age_p95_s"], ".0f"), _fmt(r["stale_share"], ".0%"),
-                      "[red]" + ", ".join(r["alerts"]) + "[/]" if r["alerts"] else "")
-    console.print(table)
+        cells = {"judged": _clock(r["judged_at"]), "events from": _clock(r["first_event"]), "to": _clock(r["last_event"]),
+                 "window": str(r["window"]), "status": r["status"], "rows": str(r["rows"]), "lab.": str(r["labelled"]),
+                 "drift": _fmt(r["drift_share"], ".2f"), "worst column": r["worst_column"] or "-",
+                 "pred drift": _fmt(r["prediction_drift"]), "MAE s": _fmt(r["mae_s"], ".0f"),
+                 "bias s": _fmt(r["bias_s"], "+.0f"), "age p95 s": _fmt(r["feature_age_p95_s"], ".0f"),
+                 "stale": _fmt(r["stale_share"], ".0%"),
+                 "alerts": "[red]" + ", ".join(r["alerts"]) + "[/]" if r["alerts"] else ""}
+        table.add_row(*(cells[c] for c in columns))
+    console_for(wide).print(table)
+    if stalled is not None:
+        err_console.print(f"[bold yellow]! the monitor has judged no window for {stalled / 60:.0f} min[/] "
+                          "(it should every window): see `gameday logs monitor` and `gameday status`")
+
+
+def _clock(iso: str | None) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone().strftime("%H:%M:%S") if iso else "-"
 
 
 def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+           since: str | None = typer.Option(None, "--since", help="Only alerts of this last stretch, e.g. 10m."),
+           drill: bool = typer.Option(False, "--drill", help="Only alerts since the running drill started."),
            from_topic: bool = typer.Option(False, "--from-topic",
                                            help="Read the alerts topic of the running stack instead of the monitor's record.")) -> None:
-    """Alerts the monitor published (after hysteresis)."""
+    """Alerts the monitor published (after hysteresis), oldest first."""
+    import time
+
+    from ..drill.active import ActiveDrill, NoActiveDrill
+    from ..drill.units import parse_duration
+
     settings = state.settings()
+    start = time.time() - parse_duration(since) if since else None
+    if drill:
+        running = ActiveDrill.current(settings)
+        if running is None:
+            raise NoActiveDrill("no drill is running on this run folder", hint="use --since 10m instead")
+        start = max(start or 0.0, running.started_at)
     if from_topic:
         bootstrap = kafka_bootstrap(settings)
         found = topic_alerts(bootstrap, settings.topics.alerts, **kafka_options(settings.kafka))
     else:
         found = local_alerts(settings)
+    found = alerts_since(found, start)
     if as_json:
         print_json(found)
         return
     if not found:
-        console.print("no alerts")
+        console.print("no alerts" + (" in that stretch" if start else ""))
         return
     table = Table(title="alerts")
-    for column in ("time", "window", "kind", "column", "score", "threshold", "message"):
-        table.add_column(column)
+    for column in ("time", "window", "kind", "column", "score", "threshold"):
+        table.add_column(column, overflow="fold")
     for a in found:
-        table.add_row(a["event_time"][:19], str(a["window"]), f"[bold]{a['kind']}[/]", a.get("column") or "-",
-                      f"{a['score']:.3g}", f"{a['threshold']:.3g}", a.get("message", ""))
+        table.add_row(_clock(a["event_time"]), str(a["window"]), f"[bold]{a['kind']}[/]", a.get("column") or "-",
+                      f"{a['score']:.3g}", f"{a['threshold']:.3g}")
     console.print(table)
 
 

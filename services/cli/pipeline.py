@@ -98,29 +98,50 @@ def audit(
 
 def features_get(
     zone: list[int] = typer.Option(..., "--zone", "-z", help=f"Pickup zone id ({ZONE_RANGE}); repeat for several."),
+    from_store: bool = typer.Option(False, "--store", help="Open the online store here instead of asking serving (slower)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """A zone's online features and their age."""
+    """A zone's online features and their age (asked of serving, which has the store open)."""
     bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
         raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
+    now = datetime.now(timezone.utc)
+    found = _zone_features(zone, from_store)  # zone -> (values, event time)
+
+    def age_s(event_time: datetime | None) -> float | None:
+        return None if event_time is None else (now - event_time).total_seconds()
+
+    if as_json:
+        print_json([{"zone_id": z, "values": values, "event_time": at, "age_s": age_s(at)}
+                    for z, (values, at) in found.items()])
+        return
+    table = Table("zone", "requests 15m", "completed 30m", "speed 30m mph", "event time", "age")
+    for z, (v, at) in found.items():
+        age = age_s(at)
+        table.add_row(str(z), _fmt(v["requests_15m"], 0), _fmt(v["completed_30m"], 0), _fmt(v["mean_speed_30m"], 2),
+                      at.astimezone().strftime("%H:%M:%S") if at else "-", f"{age:.1f} s" if age is not None else "no row")
+    console.print(table)
+
+
+def _zone_features(zones: list[int], from_store: bool = False) -> dict[int, tuple[dict, datetime | None]]:
+    """From the store serving has open (well under a second); when serving is not up, from a store
+    opened here (importing Feast and opening its registry take seconds)."""
+    from ..drill.targets import LocalTarget
+    from ..errors import GamedayError
+
+    settings = state.settings()
+    if not from_store:
+        try:
+            rows = LocalTarget(settings).zone_features(zones)
+            return {r["zone_id"]: (r["values"], datetime.fromisoformat(r["event_time"]) if r["event_time"] else None)
+                    for r in rows}
+        except GamedayError:
+            pass  # serving is not up: the store itself
     # Imported here: importing feast sets process-wide env (metrics dirs) that `gameday up` must not pass on.
     from ..features.online import read_zone_features
     from ..features.store import open_store
 
-    now = datetime.now(timezone.utc)
-    found = read_zone_features(open_store(state.settings()), zone)
-    if as_json:
-        print_json([{"zone_id": z, "values": f.values, "event_time": f.event_time, "age_s": f.age_s(now)}
-                    for z, f in found.items()])
-        return
-    table = Table("zone", "requests_15m", "completed_30m", "mean_speed_30m (mph)", "event time", "age")
-    for z, f in found.items():
-        v = f.values
-        age = f.age_s(now)
-        table.add_row(str(z), _fmt(v["requests_15m"], 0), _fmt(v["completed_30m"], 0), _fmt(v["mean_speed_30m"], 2),
-                      f.event_time.isoformat() if f.event_time else "-", f"{age:.1f} s" if age is not None else "no row")
-    console.print(table)
+    return {z: (f.values, f.event_time) for z, f in read_zone_features(open_store(settings), zones).items()}
 
 
 def _fmt(value: float | None, digits: int) -> str:

@@ -14,7 +14,7 @@ from ..app import open_stack
 from ..config import settings_as_dict
 from ..errors import StackError
 from ..stack.supervisor import CHAOS_ACTIONS, ComponentStatus, Stack
-from .common import console, print_json, progress, state
+from .common import console, console_for, print_json, progress, state
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "dead": "red", "stopped": "yellow",
                "external": "cyan", "not started": "dim"}
@@ -75,7 +75,8 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack'
     console.print(f"stopped: {what}" + (" — data wiped" if wipe else ""))
 
 
-def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def status(wide: bool = typer.Option(False, "--wide", help="Uptime and memory too, whatever the terminal's width."),
+           as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
     from ..ingest.status import describe_totals, ingest_totals
 
@@ -84,25 +85,26 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         print_json({**stack.status_json(), "ingest": totals})
         return
-    _print_status(stack)
+    _print_status(stack, wide)
     if totals:
         console.print(describe_totals(totals), highlight=False)
 
 
-def _print_status(stack: Stack) -> None:
+def _print_status(stack: Stack, wide: bool = False) -> None:
+    """At 80 columns: every component's state, pid, ports and addresses, wrapped rather than cut;
+    uptime and memory with --wide."""
     table = Table(title=f"stack in {stack.run.root}")
-    for column in ("component", "state", "pid", "ports", "address", "uptime", "memory"):
-        table.add_column(column)
+    columns = ("component", "state", "pid", "ports", "address") + (("uptime", "memory") if wide else ())
+    for column in columns:  # an address is never broken; the ports wrap, one per line
+        table.add_column(column, no_wrap=column in ("address", "component"), overflow="fold")
     for s in stack.status():
         style = STATE_STYLE.get(s.state, "")
-        table.add_row(
-            s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
-            ", ".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
-            ", ".join(s.endpoints.values()) or "-",
-            f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-",
-            _memory(s),
-        )
-    console.print(table)
+        row = [s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
+               "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-", "\n".join(s.endpoints.values()) or "-"]
+        if wide:
+            row += [f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-", _memory(s)]
+        table.add_row(*row)
+    console_for(wide).print(table)
 
 
 def _memory(s: ComponentStatus) -> str:

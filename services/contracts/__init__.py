@@ -224,6 +224,13 @@ def dead_letter_of(raw: bytes | None, *, source_topic: str, partition: int | Non
         original_size=len(raw), original_sha256=hashlib.sha256(raw).hexdigest(), truncated=len(kept) < len(raw))
 
 
+def reason_kind(reason: str) -> str:
+    """A dead letter's reason without the values, for a tally: 'passenger_count: Input should be…'."""
+    if "ahead of ingest's clock" in reason:
+        return "event_time ahead of ingest's clock"
+    return reason.split(";")[0].split(" (got")[0].split(" at line ")[0][:80]
+
+
 EVENT_TYPES: dict[Topic, type[Event]] = {
     Topic.TRIPS_REQUESTED: TripRequested,
     Topic.TRIPS_COMPLETED: TripCompleted,

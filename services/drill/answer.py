@@ -2,38 +2,22 @@
 
 The four levels of the rubric (as in AIOpsLab's evaluators): detection (which signal
 showed it), localization (which component), root cause (from the shared list) and
-mitigation (which fix — and, where the scenario says how, whether the signals really
-came back to normal after the candidate acted: rolled back, restarted, replayed the DLQ).
-A fifth, impact, once the incident is costed from its measured signals (impact/): the
-reasoning's quantified impact statement, and the trade-off where the scenario asks for one.
+mitigation (which fix — and whether the candidate's fix achieved its outcome: the dead letters
+replayed, the SLO back, a retrained model live; drill/mitigation.py checks it). A fifth, impact,
+once the incident is costed from its measured signals (impact/): the free-text reasoning's
+quantified impact statement, and the trade-off where the scenario asks for one.
 """
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from ..app import open_stack
-from ..config import Settings
 from ..errors import GamedayError
 from ..impact import IncidentEstimate, score_impact_statement
-from ..impact.model import default_impact_model
-from ..runtime.kafka import kafka_options
-from ..stack.component import Reporter, silent
-from ..stack.endpoints import kafka_bootstrap
-from .catalog import Catalog, Choices
-from .expect import check_all, holds
-from .incident import incident_estimate
-from .faults import REGISTRY, FaultContext
-from .precision import judge_alerts
+from .catalog import Choices
 from .scenario import Scenario
-from .session import Session
-from .targets import LocalTarget
-from .timeline import Timeline
-from .watch import Watcher
+from .signals import ALL_SIGNALS
 
 LEVELS = ("detection", "localization", "root_cause", "mitigation", "impact")
 PARTIAL = 0.5
@@ -67,6 +51,8 @@ class Score:
     scenario: str
     levels: list[LevelScore]
     mitigation_checks: list[str] = field(default_factory=list)
+    # The mitigation's outcome verified on the live stack (False without an answer or a check).
+    mitigated: bool = False
 
     @property
     def total(self) -> float:
@@ -74,11 +60,15 @@ class Score:
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "total": round(self.total, 3),
-                "levels": [asdict(level) for level in self.levels], "mitigation_checks": self.mitigation_checks}
+                "levels": [asdict(level) for level in self.levels], "mitigation_checks": self.mitigation_checks,
+                "mitigated": self.mitigated}
 
 
 def validate_answer(answer: Answer, choices: Choices) -> None:
     """Every id must be one of the shared choices; the error lists them."""
+    if answer.signal is not None and answer.signal not in ALL_SIGNALS:
+        raise AnswerError(f"signal {answer.signal!r} is not one of the signals",
+                          hint="see them with `gameday answer --choices` (and their values with `gameday signals`)")
     for name, value, allowed in (("component", answer.component, choices.components),
                                  ("root cause", answer.root_cause, choices.root_causes),
                                  ("fix", answer.fix, choices.fixes)):
@@ -122,10 +112,12 @@ def score_answer(scenario: Scenario, answer: Answer, fired_signals: set[str],
     cause, cause_note = _graded(answer.root_cause, [key.root_cause], key.partial.root_cause)
     fix, fix_note = _graded(answer.fix, key.fix, key.partial.fix)
     checks: list[str] = []
+    verified = False
     if key.mitigation and mitigation is not None:
         verified, checks = mitigation
         fix_score = PARTIAL * fix + PARTIAL * (1.0 if verified else 0.0)
-        fix_note += "; the signals came back to normal" if verified else "; the signals did not come back to normal"
+        fix_note += ("; its outcome was verified" if verified
+                     else "; its outcome was not verified (see the mitigation checks)")
     else:
         fix_score = fix
     levels = [
@@ -138,7 +130,7 @@ def score_answer(scenario: Scenario, answer: Answer, fired_signals: set[str],
         credit = score_impact_statement(answer.reasoning, impact, key.tradeoff)
         wanted = impact.headline() + (f"; a trade-off with numbers on {', '.join(key.tradeoff)}" if key.tradeoff else "")
         levels.append(LevelScore("impact", credit.score, _excerpt(answer.reasoning), wanted, credit.note))
-    return Score(scenario.name, levels, checks)
+    return Score(scenario.name, levels, checks, mitigated=verified)
 
 
 def _excerpt(text: str | None, limit: int = 160) -> str | None:
@@ -148,90 +140,10 @@ def _excerpt(text: str | None, limit: int = 160) -> str | None:
     return flat if len(flat) <= limit else flat[:limit - 1] + "…"
 
 
-def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline,
-                      timeout_s: float = 60.0, report: Reporter = silent) -> tuple[bool, list[str]]:
-    """Watch the live signals until every mitigation condition holds (or the timeout)."""
-    if not scenario.explain.mitigation:
-        return True, []
-    stack = open_stack(settings)
-    target = LocalTarget(settings, stack)
-    bootstrap = kafka_bootstrap(settings)
-    since = timeline.now()
-    timeline.mark("action", "mitigation check started")
-    from .runner import pipeline_groups
-
-    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka), topics=settings.topics,
-                      lag_groups=pipeline_groups(settings)).start()
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            results = [holds(c, timeline, since) for c in scenario.explain.mitigation]
-            if all(ok for ok, _ in results) or time.monotonic() > deadline:
-                break
-            report("answer", f"checking that the signals are back to normal ({time.monotonic() - deadline + timeout_s:.0f}s)")
-            time.sleep(1.0)
-    finally:
-        watcher.stop()
-    verified = all(ok for ok, _ in results)
-    timeline.mark("action", "mitigation verified" if verified else "mitigation not verified",
-                  checks=[msg for _, msg in results])
-    return verified, [msg for _, msg in results]
-
-
-def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | None = None,
-                       check_timeout_s: float = 60.0, report: Reporter = silent) -> tuple[Score, Path]:
-    """Score the active blind drill, check the mitigation, turn its faults off, reveal, write the debrief."""
-    from .debrief import write_debrief
-    from .runner import DrillResult, Timing
-
-    catalog = catalog or Catalog()
-    session = Session.load(settings)
-    scenario = catalog.get(session.scenario)
-    validate_answer(answer, catalog.choices)
-    folder = Path(session.folder)
-    timeline = Timeline.load(folder / "timeline.jsonl")
-    timeline.mark("action", "answer", component=answer.component, root_cause=answer.root_cause,
-                  fix=answer.fix, signal=answer.signal, reasoning=answer.reasoning)
-    _reconcile(settings, session, timeline)
-    mitigation = verify_mitigation(settings, scenario, timeline, check_timeout_s, report)
-    fired = {m.name for m in timeline.marks_of("alert")}
-    timing = Timing.of(scenario, session.fast)
-    outcomes = check_all(scenario.expect, timeline, session.refs, timing.factor)
-    fired |= {o.expectation.signal for o in outcomes if o.fired}
-    # Costed from what was measured until the mitigation held (or the faults' end, below).
-    impact = incident_estimate(timeline, session.refs.get("fault"))
-    if impact is None:  # nothing was injected: nothing was lost
-        impact = IncidentEstimate.nothing(default_impact_model().currency)
-    score = score_answer(scenario, answer, fired, mitigation, impact)
-    _recover(settings, session, timeline)
-    Session.close(settings)
-    timeline.save(folder / "timeline.jsonl")
-    result = DrillResult(scenario, folder, outcomes, session.refs, time.time() - session.started_at,
-                         fast=session.fast, blind=True,
-                         alerts=judge_alerts(scenario, timeline, session.refs.get("fault")), drawn=session.drawn,
-                         impact=impact)
-    result.debrief = write_debrief(result, timeline, settings, session.counts)
-    (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
-    (folder / "answer.json").write_text(json.dumps({"answer": asdict(answer), **score.as_dict()}, indent=2))
-    return score, folder
-
-
-def _reconcile(settings: Settings, session: Session, timeline: Timeline) -> None:
-    ctx = FaultContext(target=LocalTarget(settings), settings=settings, memory=session.memory)
-    for fault in session.active:
-        injector = REGISTRY[fault["kind"]]
-        if (changed := injector.reconcile(ctx, injector.parse(fault["params"]))) is not None:
-            timeline.mark("action", f"{fault['kind']}: follows the candidate's action", message=changed)
-
-
-def _recover(settings: Settings, session: Session, timeline: Timeline) -> None:
-    """Whatever the candidate did, the drill's faults end here (a knob reset is idempotent)."""
-    ctx = FaultContext(target=LocalTarget(settings), settings=settings, memory=dict(session.memory))
-    for fault in session.active:
-        injector = REGISTRY[fault["kind"]]
-        try:
-            message = injector.recover(ctx, injector.parse(fault["params"]))
-            timeline.mark("recover", fault["kind"], message=message, at_end=True)
-        except GamedayError as exc:
-            timeline.mark("note", f"recovering {fault['kind']} failed", error=str(exc))
-
+def unanswered(scenario: Scenario, why: str, checks: list[str] | None = None) -> Score:
+    """The score of a drill that ended without an answer (its time limit): nothing, at every level."""
+    key = scenario.explain
+    expected = {"detection": " or ".join(scenario.detection_signals()) or "(no signal)",
+                "localization": key.component, "root_cause": key.root_cause, "mitigation": " or ".join(key.fix),
+                "impact": "(a quantified impact statement)"}
+    return Score(scenario.name, [LevelScore(level, 0.0, None, expected[level], why) for level in LEVELS], checks or [])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ..config import Settings
-from ..contracts import DeadLetter, EventRejected, Topic, parse_event
+from ..contracts import DeadLetter, EventRejected, Topic, parse_event, reason_kind
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
 from ..stack.endpoints import kafka_bootstrap
@@ -55,13 +55,6 @@ class AuditReport:
                 "pending": dict(self.pending), "unaccounted": dict(self.unaccounted), "reasons": dict(self.reasons),
                 "examples": self.examples, "requests": self.requests, "predicted": self.predicted,
                 "not_predicted": self.requests - self.predicted, "checks": self.checks}
-
-
-def reason_kind(reason: str) -> str:
-    """A dead letter's reason without the values (for a tally): 'passenger_count: Input should be…'."""
-    if "ahead of ingest's clock" in reason:
-        return "event_time ahead of ingest's clock"
-    return reason.split(";")[0].split(" (got")[0].split(" at line ")[0][:80]
 
 
 def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str], None] = lambda _: None) -> AuditReport:

@@ -1,5 +1,6 @@
 """A scenario's brief.md: the interviewer's prompt, what to look at, the questions, the rubric,
-the root cause and the fix — as `## ` sections, so the CLI can show only the safe ones in blind mode."""
+the root cause and the fix — as `## ` sections. A blind drill shows none of it before the answer
+(only the scenario's symptoms); the debrief shows it all."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import re
 from pathlib import Path
 
 SECTIONS = ("Prompt", "What to look at", "Questions", "Rubric", "Root cause", "Fix")
-# What a blind candidate may read before answering.
-BLIND_SECTIONS = ("Prompt", "What to look at", "Questions")
 
 
 def parse_brief(path: Path) -> dict[str, str]:
@@ -26,9 +25,3 @@ def parse_brief(path: Path) -> dict[str, str]:
 def missing_sections(path: Path) -> list[str]:
     found = parse_brief(path)
     return [s for s in SECTIONS if not found.get(s)]
-
-
-def blind_view(path: Path) -> str:
-    """The part of the brief a candidate sees in blind mode (no title: it would name the fault)."""
-    found = parse_brief(path)
-    return "\n\n".join(f"## {s}\n\n{found[s]}" for s in BLIND_SECTIONS if found.get(s))

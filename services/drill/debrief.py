@@ -108,6 +108,7 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
                   for a in result.alerts]
     else:
         lines.append("No alert fired.")
+    lines += _answer_section(result)
     lines += impact_markdown(result.impact)
     if result.drawn:
         lines += ["", "Fault parameters drawn for this blind run: "
@@ -166,6 +167,25 @@ def _term_value(value: float, unit: str, currency: str) -> str:
     if unit == "share":
         return f"{value:.2%}"
     return f"{value:,.1f} {unit}"
+
+
+def _answer_section(result: Any) -> list[str]:
+    """Blind: the candidate's answer, its score per level, the mitigation checks and the response times."""
+    score = getattr(result, "score", None)
+    if score is None:
+        return []
+    lines = ["", "## The candidate's answer", "", f"Score: {score.total:.0%}.", "",
+             "| level | score | answer | expected | note |", "|---|---|---|---|---|"]
+    lines += [f"| {lv.level} | {lv.score:.0%} | {lv.given or '-'} | {lv.expected} | {lv.note} |" for lv in score.levels]
+    lines += [f"- mitigation check: {check}" for check in score.mitigation_checks]
+    if result.response is not None:
+        times = result.response.as_dict()
+        lines += ["", "Response (seconds from the page): " + ", ".join(
+            f"{k} {v}" for k, v in times.items() if k != "paged_at" and v not in (None, False))]
+    reasoning = getattr(result.answer, "reasoning", "") if result.answer is not None else ""
+    if reasoning:
+        lines += ["", "Reasoning, in the candidate's words:", "", "> " + reasoning.replace("\n", "\n> ")]
+    return lines
 
 
 def figures(timeline: Timeline, outcomes: list[Outcome] | None = None) -> list[Any]:

@@ -25,7 +25,8 @@ def incident_window(timeline: Timeline, fault_at: float | None) -> tuple[float, 
     """(start, end, why it ended) in drill seconds, or None when no fault fired."""
     if fault_at is None:
         return None
-    candidates = [(m.t, "mitigation verified") for m in timeline.marks_of("action")
+    # A blind drill's check of the candidate's fix, or a drill's fix tried live, marks it as a phase.
+    candidates = [(m.t, "mitigation verified") for m in timeline.marks_of("phase")
                   if m.name == "mitigation verified" and m.t >= fault_at]
     candidates += [(m.t, f"{m.name} recovered") for m in timeline.marks_of("recover") if m.t >= fault_at]
     if candidates:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..app import open_stack
 from ..config import Settings
@@ -25,10 +25,13 @@ from ..runtime.kafka import kafka_options
 from ..runtime.shutdown import recovered_on_exit
 from ..stack.component import Reporter, silent
 from ..stack.endpoints import kafka_bootstrap
+from ..stack.state import RunFolder
 from ..stack.supervisor import Stack
 from ..history import ensure_trained
 from ..impact import IncidentEstimate
 from ..models import control as models
+from .active import ActiveDrill, new_drill_id
+from .catalog import Catalog
 from .expect import Outcome, check_all, holds
 from .incident import incident_estimate
 from .faults import REGISTRY, FaultContext
@@ -36,6 +39,7 @@ from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
 from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, run_action, set_knobs
+from .oncall import OnCall, Page
 from .timeline import Timeline
 from .watch import Watcher
 
@@ -50,6 +54,8 @@ FRESH_STACK_SETTLE_S = 5.0
 QUIET_TIMEOUT_S = 90.0
 # At most this long for the mitigation checks to hold once the faults are recovered.
 MITIGATION_TIMEOUT_S = 60.0
+# A blind drill ends this long after the page when nobody answered (scored as not mitigated).
+BLIND_TIME_LIMIT_S = 20 * 60.0
 
 
 class DrillError(GamedayError):
@@ -103,6 +109,10 @@ class DrillResult:
     # What the incident cost, from the signals measured (None: no fault fired, e.g. a control run).
     impact: IncidentEstimate | None = None
     debrief: dict[str, Path] = field(default_factory=dict)
+    # Blind: the candidate's score (None when the drill was not blind) and how they responded.
+    score: Any = None
+    response: Any = None
+    answer: Any = None
 
     @property
     def passed(self) -> bool:
@@ -126,7 +136,17 @@ class DrillResult:
                 "outcomes": [o.as_dict() for o in self.outcomes],
                 "mitigation": [{"check": m.check, "held": m.held, "detail": m.detail} for m in self.mitigation],
                 "impact": self.impact.as_dict() if self.impact is not None else None,
+                "score": self.score.as_dict() if self.score is not None else None,
+                "answer": asdict(self.answer) if self.answer is not None else None,
+                "response": self.response.as_dict() if self.response is not None else None,
                 "debrief": {k: str(v) for k, v in self.debrief.items()}}
+
+    def answer_dict(self) -> dict[str, Any]:
+        """What `gameday answer` prints: the score, the revealed scenario, the response times, the debrief."""
+        return {**(self.score.as_dict() if self.score is not None else {}), "folder": str(self.folder),
+                "answer": asdict(self.answer) if self.answer is not None else None,
+                "response": self.response.as_dict() if self.response is not None else None,
+                "drawn": self.drawn, "debrief": {k: str(v) for k, v in self.debrief.items()}}
 
 
 def pipeline_groups(settings: Settings) -> tuple[str, ...]:
@@ -307,12 +327,17 @@ class Drill:
 
     def __init__(self, settings: Settings, scenario: Scenario, *, fast: bool = False, blind: bool = False,
                  control: bool = False, report: Reporter = silent, seed: int = 42,
-                 target: Target | None = None) -> None:
+                 target: Target | None = None, time_limit_s: float = BLIND_TIME_LIMIT_S,
+                 on_page: Callable[[Page], None] | None = None) -> None:
         self.settings, self.scenario = settings, scenario
         # None: the local stack of the run folder (started, trained and repaired as needed).
         # A cluster target: deployed by `gameday k8s install`; the drill only breaks and watches.
         self.target = target
         self.fast, self.blind, self.control, self.report, self.seed = fast, blind, control, report, seed
+        # Blind: the page is shown (on_page) when the first fault fires; the faults stay on until the
+        # candidate answers or time_limit_s after the page.
+        self.time_limit_s, self.on_page = time_limit_s, on_page or (lambda page: None)
+        self.oncall: OnCall | None = None
         self.timing = Timing.of(scenario, fast)
         self.profile = drill_profile(scenario, seed)
         # A blind drill draws the faults' varied parameters (seeded): the same scenario is not the same run.
@@ -334,7 +359,9 @@ class Drill:
         ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
         ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
         set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
-        label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
+        # A blind run folder is named after a neutral id: the candidate can list the drills folder.
+        drill_id = new_drill_id()
+        label = drill_id if self.blind else self.scenario.name + ("-control" if self.control else "")
         folder = new_run_folder(self.settings, label)
         timeline = Timeline()
         watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
@@ -343,20 +370,26 @@ class Drill:
         refs: dict[str, float] = {}
         active: list[ScheduledAction] = []
         mitigation: list[MitigationCheck] = []
+        drill = ActiveDrill.claim(self.settings, drill_id, folder, self.blind, None)
+        logs = RunFolder(self.settings.run_path)
+        logs.mark_logs(f"drill {drill_id} started", drill=drill_id)
         try:
+            if self.blind:
+                catalog = Catalog(self.scenario.folder.parent if self.scenario.folder else None)
+                self.oncall = OnCall.open(self.settings, self.scenario, catalog.choices, target, timeline, watcher, drill)
             # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
             with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
                 self._break_and_watch(ctx, timeline, refs, active)
                 if self._fix_is_checked() and all(o.fired for o in check_all(
                         self.scenario.expect, timeline, refs, self.timing.factor)):
                     mitigation = self._try_the_fix(ctx, timeline, active)
-        except BaseException:
-            self._recover_all(ctx, timeline, active)
-            raise
+                if self.oncall is not None:
+                    self.oncall.finish(self._answer, ctx, refs, self.timing.factor, self.report)
         finally:
-            if not self.blind:
-                self._recover_all(ctx, timeline, active)
+            self._recover_all(ctx, timeline, active)
             watcher.stop()
+            drill.release(self.settings)
+            logs.mark_logs(f"drill {drill_id} ended", drill=drill_id)
         crashed = self._crashed(target, timeline)
         outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
         timeline.save(folder / "timeline.jsonl")
@@ -364,15 +397,18 @@ class Drill:
                              self.blind, self.control, stack_started, trained, crashed,
                              judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
                              mitigation)
-        if not self.control and not self.blind:  # a blind drill's incident lasts until the answer
-            result.impact = incident_estimate(timeline, refs.get("fault"))
-        if self.blind:
-            save_session(self.settings, result, ctx, active, watcher)
-        else:
-            from .debrief import write_debrief
+        if not self.control:
+            # Blind: costed when the answer came (until the mitigation held); unanswered: until now.
+            answered = self.oncall.impact if self.oncall is not None else None
+            result.impact = answered or incident_estimate(timeline, refs.get("fault"))
+        from .debrief import write_debrief
 
-            result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
+        if self.oncall is not None:
+            result.score, result.response, result.answer = self.oncall.score, self.oncall.response, self.oncall.answer
+        result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
         (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
+        if self.oncall is not None:
+            self.oncall.hand_back(result.answer_dict())
         return result
 
     def _deploy(self) -> tuple[Target, str, bool, bool]:
@@ -413,20 +449,23 @@ class Drill:
             start = t0 + step.at * factor
             actions.append(ScheduledAction(start, "inject", i, step))
             after = step.for_ if step.for_ is not None else REGISTRY[step.kind].recover_after_s(step.parsed())
-            if after is not None:
+            if after is not None and not self.blind:  # blind: the fault waits for the candidate's fix
                 actions.append(ScheduledAction(start + after * factor, "recover", i, step))
         return sorted(actions, key=lambda a: a.at)
 
     def _break_and_watch(self, ctx: FaultContext, timeline: Timeline, refs: dict[str, float],
                          active: list[ScheduledAction]) -> None:
-        """Fire and recover the faults on schedule until the end (or until every signal fired)."""
+        """Fire and recover the faults on schedule until the end (or until every signal fired).
+        Blind: from the page on, until the candidate answers or the time limit."""
         actions = self.schedule()
         end = self.timing.warmup + self.timing.duration
         timeline.mark("phase", "warm-up")
         self.report("drill", f"warm-up traffic for {self.timing.warmup:.0f}s")
         phase_break = False
         last_fired_at: float | None = None
-        while (now := timeline.now()) < end:
+        self._answer = None
+        while self.blind or (now := timeline.now()) < end:
+            now = timeline.now()
             if not phase_break and now >= self.timing.warmup:
                 timeline.mark("phase", "faults" if not self.control else "control (no fault)")
                 phase_break = True
@@ -436,7 +475,15 @@ class Drill:
                 action.done = True
                 self._perform(action, ctx, timeline, refs, active)
             pending = [a for a in actions if not a.done]
-            if not pending and refs and not self.control and self.scenario.expect:
+            if self.oncall is not None:
+                # Paged when the first fault fires (a scenario without one: when the warm-up ends).
+                if self.oncall.response.paged_at is None and (refs or (phase_break and not actions)):
+                    self.oncall.drill.deadline = time.time() + self.time_limit_s
+                    self.oncall.page(self.on_page)
+                self._answer = self.oncall.tick()
+                if self._answer is not None or self.oncall.response.paged_at is not None and self.oncall.expired():
+                    break
+            elif not pending and refs and not self.control and self.scenario.expect:
                 outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
                 if all(o.fired for o in outcomes):
                     last_fired_at = last_fired_at or now
@@ -473,8 +520,14 @@ class Drill:
     def _progress_line(self, now: float, end: float, pending: list[ScheduledAction]) -> str:
         if now < self.timing.warmup:
             return f"warm-up {now:.0f}/{self.timing.warmup:.0f}s"
-        nxt = "" if self.blind or not pending else f"; next: {pending[0].action} {pending[0].step.kind} at {pending[0].at:.0f}s"
-        return f"{'watching' if not self.blind else 'production is live'} {now:.0f}/{end:.0f}s{nxt}"
+        if self.oncall is not None and self.oncall.drill.deadline:
+            left = self.oncall.drill.deadline - time.time()
+            return (f"drill {self.oncall.drill.id}: {max(0.0, left) // 60:.0f}:{max(0.0, left) % 60:02.0f} left"
+                    " — investigate in another terminal, then `gameday answer`")
+        if self.blind:
+            return f"production is live {now:.0f}s"
+        nxt = "" if not pending else f"; next: {pending[0].action} {pending[0].step.kind} at {pending[0].at:.0f}s"
+        return f"watching {now:.0f}/{end:.0f}s{nxt}"
 
     def _perform(self, action: ScheduledAction, ctx: FaultContext, timeline: Timeline,
                  refs: dict[str, float], active: list[ScheduledAction]) -> None:
@@ -536,15 +589,3 @@ def control_scenario(scenarios: list[Scenario]) -> Scenario:
 
 def watcher_counts(watcher: Watcher) -> dict[str, Any]:
     return {"events": dict(watcher.counts), "dlq_total": watcher.dlq_total, "dlq_reasons": dict(watcher.dlq_reasons)}
-
-
-def save_session(settings: Settings, result: DrillResult, ctx: FaultContext,
-                 active: list[ScheduledAction], watcher: Watcher) -> Path:
-    """Blind mode: what `gameday answer` needs later (the faults still on, the injectors' notes)."""
-    from .session import Session
-
-    session = Session(scenario=result.scenario.name, folder=str(result.folder), started_at=time.time(),
-                      fast=result.fast, refs=result.refs,
-                      active=[{"kind": a.step.kind, "params": a.step.params} for a in active],
-                      memory=ctx.memory, counts=watcher_counts(watcher), drawn=result.drawn)
-    return session.save(settings)

@@ -17,13 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..contracts import MODEL_FEATURES
 from ..errors import GamedayError
 from .faults import REGISTRY
-from .signals import ALERT_SIGNALS, SERIES_SIGNALS, is_alert
+from .signals import ALERT_SIGNALS, FEATURE_MEAN_PREFIX, SERIES_SIGNALS, is_alert
 from .units import Duration, Rate, format_duration
 
 SCENARIO_FILE = "scenario.yaml"
 BRIEF_FILE = "brief.md"
-# Series computed per model feature: the mean of the feature over recent predictions.
-FEATURE_MEAN_PREFIX = "mean."
 
 
 class ScenarioError(GamedayError):
@@ -186,21 +184,52 @@ class AlertRef(_Strict):
         return kind == self.signal and (not self.columns or column in self.columns)
 
 
-class Condition(_Strict):
-    """A series that must hold a level, e.g. latency_p99_ms below 150 for 10 s (mitigation checks)."""
+# Outcome checks a mitigation can require besides series levels: what the candidate's fix must have
+# achieved (drill/mitigation.py verifies each against the live stack).
+OUTCOME_CHECKS: dict[str, str] = {
+    "dead_letters_replayed": "every event ingest dead-lettered since the fault is back on its topic as a valid event",
+    "labels_applied": "the label of every trip ingest dead-lettered since the fault is in the labels history",
+    "components_up": "every component the drill needs is running",
+    "retrained_model_live": "the live model was trained after the fault began",
+    "mae_near_reference": "online MAE within `tolerance` of the live model's hold-out MAE, held `hold`",
+    "nothing_changed": "the candidate changed nothing (no chaos, replay, promotion or training) and no alert fired",
+}
 
-    signal: str
+
+class Condition(_Strict):
+    """What must hold after the candidate acted (mitigation checks): a series level, e.g. latency_p99_ms
+    below 150 for 10 s, or an outcome check (OUTCOME_CHECKS), e.g. every dead letter replayed."""
+
+    signal: str | None = None
+    check: str | None = None
     above: float | None = None
     below: float | None = None
     hold: Duration = 10.0
     baseline: Literal["warmup"] | None = None  # as on Expectation: thresholds are multiples of the warm-up mean
+    # mae_near_reference: how far above the live model's hold-out MAE the online MAE may be (0.3: +30%).
+    tolerance: float | None = Field(None, gt=0, le=5)
 
     @model_validator(mode="after")
-    def _series_with_one_threshold(self) -> "Condition":
+    def _a_series_or_an_outcome(self) -> "Condition":
+        if (self.signal is None) == (self.check is None):
+            raise ValueError("a mitigation condition names a series (signal:) or an outcome (check:), not both")
+        if self.check is not None:
+            if self.check not in OUTCOME_CHECKS:
+                raise ValueError(f"unknown check {self.check!r}; allowed: {', '.join(OUTCOME_CHECKS)}")
+            if self.above is not None or self.below is not None or self.baseline:
+                raise ValueError(f"check {self.check}: above/below/baseline apply to series only")
+            if (self.tolerance is not None) != (self.check == "mae_near_reference"):
+                raise ValueError("tolerance goes with check: mae_near_reference, and it needs one")
+            return self
+        if self.tolerance is not None:
+            raise ValueError("tolerance goes with check: mae_near_reference")
         Expectation(signal=self.signal, within=1, above=self.above, below=self.below, baseline=self.baseline)
         return self
 
     def describe(self) -> str:
+        if self.check is not None:
+            extra = f" (within +{self.tolerance:.0%}, held {format_duration(self.hold)})" if self.tolerance else ""
+            return f"{self.check}{extra}"
         return f"{self.signal}{threshold_text(self.above, self.below, self.baseline)} for {format_duration(self.hold)}"
 
 
@@ -235,6 +264,9 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=3)
     teaches: str = Field(min_length=10, description="the ML-system-design lesson, one or two sentences")
+    # What the page says in a blind drill, shown when it starts: symptoms only — never the title, the
+    # fault or the cause (tests/drill/test_blind_card.py checks it names none of them).
+    symptoms: str = Field(min_length=10, description="the page a blind candidate gets: symptoms, not causes")
     stack: StackOptions = StackOptions()
     traffic: Traffic = Traffic()
     fast: FastMode = FastMode()

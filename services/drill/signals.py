@@ -8,7 +8,7 @@ threshold (`above` / `below`).
 
 from __future__ import annotations
 
-from ..contracts import ALERT_MEANINGS
+from ..contracts import ALERT_MEANINGS, MODEL_FEATURES
 
 # The monitor's alert kinds (contracts.AlertKind), as signals.
 ALERT_SIGNALS: dict[str, str] = {kind.value: meaning for kind, meaning in ALERT_MEANINGS.items()}
@@ -16,11 +16,13 @@ ALERT_SIGNALS: dict[str, str] = {kind.value: meaning for kind, meaning in ALERT_
 # Series the drill computes (unit in the name where it has one).
 SERIES_SIGNALS: dict[str, str] = {
     "latency_p99_ms": "p99 of the live predictions' serving latency over the last 10 s, ms",
+    "latency_p50_ms": "median of the live predictions' serving latency over the last 10 s, ms",
     "throughput": "predictions per second over the last 10 s",
     "fallback_share": "share of predictions served with stale or missing features (last 10 s)",
     "dlq_rate": "events dead-lettered per second over the last 10 s",
     "dlq_total": "events dead-lettered since the drill started",
     "mae_s": "online MAE of live predictions whose labels arrived in the last 30 s, seconds",
+    "bias_s": "mean error (prediction - actual) of the same live predictions, seconds: < 0 under-predicts",
     "canary_mae_ratio": "online MAE of canary predictions / MAE of live ones (last 60 s of labels)",
     "consumer_lag": "largest lag of the pipeline's consumer groups (ingest, riders) on the trip topics, events",
     "canary_share": "share of predictions answered by a canary model over the last 10 s",
@@ -43,7 +45,13 @@ SERIES_SIGNALS: dict[str, str] = {
     "label_coverage": "share of the last judged window's predictions that had their label (the monitor's)",
 }
 
-ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS}
+# Series computed per model feature: the mean of the feature over recent live predictions.
+FEATURE_MEAN_PREFIX = "mean."
+FEATURE_MEAN_SIGNALS: dict[str, str] = {
+    f"{FEATURE_MEAN_PREFIX}{name}": f"mean {name} served to live predictions over the last 10 s"
+    for name in MODEL_FEATURES}
+
+ALL_SIGNALS = {**ALERT_SIGNALS, **SERIES_SIGNALS, **FEATURE_MEAN_SIGNALS}
 
 
 def is_alert(signal: str) -> bool:

@@ -21,7 +21,7 @@ import httpx
 from ..config import TopicNames
 from ..contracts import MODEL_FEATURES, Topic, is_backfill
 from ..impact import default_impact_model
-from .scenario import FEATURE_MEAN_PREFIX
+from .signals import FEATURE_MEAN_PREFIX
 from .targets import Target
 from .timeline import Timeline
 
@@ -43,7 +43,8 @@ LAG_PREFIX = "consumer_lag."  # + group: each consumer group's own lag series
 SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
                   "gameday_feature_freshness_seconds", "gameday_monitor_mae", "gameday_monitor_mae_seconds",
                   "gameday_monitor_label_coverage", "gameday_monitor_last_judged_timestamp_seconds",
-                  "gameday_serving_worker_rss_bytes")
+                  "gameday_serving_worker_rss_bytes",
+                  "gameday_monitor_bias_seconds", "gameday_monitor_reference_mae_seconds")
 LATE_EVENTS = "gameday_ingest_events_total"  # with outcome="late"
 FEATURE_READS = "gameday_serving_feature_read_seconds_bucket"
 SCRAPED = {"monitor": SCRAPED_GAUGES, "ingest": SCRAPED_GAUGES + (LATE_EVENTS,),
@@ -90,7 +91,7 @@ class Watcher:
         self._repeats: deque[tuple[float, bool]] = deque()  # (wall time, trip id requested before?)
         self._counters: dict[str, tuple[float, Any]] = {}   # scraped counter -> (wall time, value) last sampled
         self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
-        # (wall time label seen, role, abs error, late: the trip ended late_after_s past its ETA)
+        # (wall time label seen, role, prediction - actual (signed), late: the trip ended late_after_s past its ETA)
         self._errors: deque[tuple[float, str, float, bool]] = deque()
         self._request_times: deque[float] = deque()  # wall time each (live) trip request was seen
         self._dlq_times: deque[float] = deque()
@@ -210,7 +211,7 @@ class Watcher:
         duration = event.get("duration_s")
         if by_role and isinstance(duration, (int, float)):
             for role, predicted in by_role.items():
-                self._errors.append((now, role, abs(predicted - duration), duration - predicted > self.late_after_s))
+                self._errors.append((now, role, predicted - duration, duration - predicted > self.late_after_s))
 
     def _on_dead_letter(self, event: dict, now: float) -> None:
         reason = str(event.get("reason", "?"))
@@ -273,6 +274,7 @@ class Watcher:
             "dlq_total": float(dlq_total),
             "unanswered_requests": float(unanswered),
             "latency_p99_ms": _percentile([p.latency_ms for p in live], 99) if len(live) >= 5 else None,
+            "latency_p50_ms": _percentile([p.latency_ms for p in live], 50) if len(live) >= 5 else None,
             "fallback_share": _share(p.fallback for p in live),
             "stale_share": _share(p.stale for p in live),
             "missing_share": _share(p.missing for p in live),
@@ -291,15 +293,16 @@ class Watcher:
         for feature in MODEL_FEATURES:
             numbers = [p.features[feature] for p in live if isinstance(p.features.get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
-        live_mae = [e for t, role, e, _ in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
-        values["mae_s"] = sum(live_mae) / len(live_mae) if len(live_mae) >= 5 else None
-        served_labels = [(e, late) for t, role, e, late in label_errors
+        live_errors = [e for t, role, e, _ in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
+        values["mae_s"] = sum(map(abs, live_errors)) / len(live_errors) if len(live_errors) >= 5 else None
+        values["bias_s"] = sum(live_errors) / len(live_errors) if len(live_errors) >= 5 else None
+        served_labels = [(abs(e), late) for t, role, e, late in label_errors
                          if role in SERVED_ROLES and t >= now - LABEL_WINDOW_S]
         if len(served_labels) >= 5:
             values["served_mae_s"] = sum(e for e, _ in served_labels) / len(served_labels)
             values["late_share"] = sum(late for _, late in served_labels) / len(served_labels)
-        canary = [e for _, role, e, _ in label_errors if role == "canary"]
-        live_all = [e for _, role, e, _ in label_errors if role == "live"]
+        canary = [abs(e) for _, role, e, _ in label_errors if role == "canary"]
+        live_all = [abs(e) for _, role, e, _ in label_errors if role == "live"]
         if len(canary) >= 30 and len(live_all) >= 30 and sum(live_all) > 0:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values

@@ -28,6 +28,18 @@ LABELS_SCHEMA = pa.schema([
 ])
 
 
+def labelled_trip_ids(settings: Settings, written_after: float | None = None) -> set[str]:
+    """The trip ids in the labels history — of the part files written after `written_after` (epoch s)
+    only, when given: a drill's own labels, without reading hours of history."""
+    folder = labels_dir(settings)
+    files = [f for f in sorted(folder.glob("part-*.parquet")) if folder.is_dir()
+             and (written_after is None or f.stat().st_mtime >= written_after)] if folder.is_dir() else []
+    if not files:
+        return set()
+    table = ds.dataset([str(f) for f in files], schema=LABELS_SCHEMA, format="parquet").to_table(columns=["trip_id"])
+    return set(table.column("trip_id").to_pylist())
+
+
 def load_trip_labels(settings: Settings) -> pd.DataFrame:
     """Every completed trip ingested so far, one row per trip, ordered by request time.
 

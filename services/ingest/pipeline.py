@@ -33,7 +33,7 @@ from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 
 from ..config import Settings
-from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
+from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of, reason_kind
 from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.history import LABELS_SCHEMA
@@ -42,7 +42,7 @@ from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
-from ..runtime.logs import log_event
+from ..runtime.logs import RepeatedEvents, log_event
 from ..stack.endpoints import kafka_bootstrap
 from . import checkpoint as ckpt
 from .alignment import EventTimeAlignment
@@ -103,6 +103,11 @@ class IngestPipeline:
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
         self._broken = False
         self._nan_rng = np.random.default_rng(17)  # the nan_share knob's draws
+        # The log of an incident: dead letters counted per reason per interval, and a progress line.
+        self.dead_letters = RepeatedEvents(log, "dead-lettered events", self.cfg.log_interval_s)
+        self._interval: Counter = Counter()
+        self._interval_start = time.monotonic()
+        self._lag = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -166,6 +171,7 @@ class IngestPipeline:
     def close(self) -> None:
         if self.consumer is None:
             return
+        self._log_progress(force=True)
         try:
             if not self._broken:  # a half-applied batch (or a lost dead letter) is never committed
                 self.checkpoint()
@@ -186,6 +192,7 @@ class IngestPipeline:
             self._align()
             if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
                 self.checkpoint()
+            self._log_progress()
         except BaseException:
             self._broken = True
             raise
@@ -252,6 +259,7 @@ class IngestPipeline:
                 if count:
                     m.events.labels(topic, outcome).inc(count)
                     self.totals[outcome] += count
+                    self._interval[topic, outcome] += count
 
         now = time.time()
         zones = self.windows.zones
@@ -291,6 +299,8 @@ class IngestPipeline:
         self.metrics.last_write.set(time.time())
 
     def _dead_letter(self, record, reason: str) -> None:
+        self.dead_letters.add(f"{record.topic}: {reason_kind(reason)}", topic=record.topic, partition=record.partition,
+                              offset=record.offset, reason=reason[:300])
         letter = dead_letter_of(record.value, source_topic=record.topic, partition=record.partition,
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)
         # The original key is kept when it is a plausible one (the pickup zone): a hostile key is not copied.
@@ -355,7 +365,25 @@ class IngestPipeline:
 
     def _update_lag(self) -> None:
         lags = (self.alignment.lag(tp, self.consumer.highwater, self.offsets) for tp in self.assigned)
-        self.metrics.lag.set(sum(lag for lag in lags if lag is not None))
+        self._lag = sum(lag for lag in lags if lag is not None)
+        self.metrics.lag.set(self._lag)
+
+    def _log_progress(self, force: bool = False) -> None:
+        """Every log_interval_s: events per topic and outcome, the rate, the backlog (and the dead letters'
+        summary by reason); an interval with no event and no backlog logs nothing."""
+        self.dead_letters.flush(force)
+        elapsed = time.monotonic() - self._interval_start
+        if not force and elapsed < self.cfg.log_interval_s:
+            return
+        received = sum(n for (_, outcome), n in self._interval.items() if outcome == "received")
+        if received or self._lag or force:
+            by_topic: dict[str, dict[str, int]] = {}
+            for (topic, outcome), count in sorted(self._interval.items()):
+                by_topic.setdefault(topic, {})[outcome] = count
+            log_event(log, "progress", interval_s=round(elapsed, 1), events_per_s=round(received / max(elapsed, 1e-9), 1),
+                      lag=self._lag, by_topic=by_topic, dead_lettered_total=self.totals["dead_lettered"])
+        self._interval.clear()
+        self._interval_start = time.monotonic()
 
     def status(self) -> dict:
         return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import Settings
-from ..drill.answer import Answer, AnswerError, finish_blind_drill, validate_answer
-from ..drill.brief import blind_view
+from ..drill.answer import Answer, AnswerError, validate_answer
 from ..drill.catalog import Catalog
 from ..drill.debrief import add_to_debrief
+from ..drill.handoff import submit_answer
+from ..drill.oncall import Page
 from ..drill.profile import drill_profile
 from ..drill.runner import Drill, ensure_stack, start_missing, train_if_needed
 from ..drill.targets import LocalTarget
@@ -36,6 +38,8 @@ from .scoring import PhaseTime, ScoreSheet, model_choice, score_sheet, sheet_mar
 from .script import InterviewError, Script, Slot, clock, load_script, plan
 
 EXPLAIN_ATTEMPTS = 3  # a mistyped choice is asked again; a scripted answer gets the same answer each time
+# Up to this long for the incident's drill to page (deploy, warm-up and the fault, accelerated or not).
+PAGE_TIMEOUT_S = 15 * 60.0
 
 Echo = Callable[[str], None]
 
@@ -146,10 +150,31 @@ class Interview:
         return live.get("variant"), [s.name for s in statuses if s.state == "running"]
 
     def _incident(self, slot: Slot) -> None:
-        Drill(self.settings, self.scenario, fast=self.fast, blind=True, report=self.report, seed=self.seed).run()
-        self.echo("[interviewer] Production is degraded. The ticket reads:")
-        for line in blind_view(self.scenario.brief_path).splitlines():
-            self.echo("  " + line)
+        """The blind drill runs attached, as `gameday drill --blind` does in its own terminal: here on a
+        thread, its faults on until the answer is handed to it (`_explain`) or its time limit."""
+        paged = threading.Event()
+
+        def on_page(page: Page) -> None:
+            self.echo("[interviewer] Production is degraded. You are paged:")
+            for line in page.symptoms.strip().splitlines():
+                self.echo("  " + line)
+            paged.set()
+
+        def run() -> None:
+            try:
+                self._drill_result = Drill(self.settings, self.scenario, fast=self.fast, blind=True, report=self.report,
+                                           seed=self.seed, on_page=on_page).run()
+            except BaseException as exc:  # handed to the round's thread below
+                self._drill_error = exc
+            finally:
+                paged.set()
+
+        self._drill_result, self._drill_error = None, None
+        self._drill = threading.Thread(target=run, name="incident", daemon=True)
+        self._drill.start()
+        if not paged.wait(PAGE_TIMEOUT_S) or self._drill_error is not None:
+            raise InterviewError(f"the incident's drill did not page: {self._drill_error or 'timed out'}",
+                                 hint="see `gameday status` and `gameday logs`; rerun with --fast on a loaded machine")
         self.candidate.investigate(self.settings)
 
     def _explain(self, slot: Slot) -> tuple[dict[str, Any], Path]:
@@ -169,10 +194,14 @@ class Interview:
                                          hint="the blind drill is still on: answer it with `gameday answer --choices`,"
                                               " then `gameday answer --component ... --root-cause ... --fix ...`") from None
         self.answers["reasoning"] = answer.reasoning or ""
-        score, folder = finish_blind_drill(self.settings, answer, self.catalog, self.check_timeout_s, self.report)
-        self.echo(f"[interviewer] The incident was {score.scenario}. Your answer: {score.total:.0%} ("
-                  + ", ".join(f"{lv.level} {lv.score:.0%}" for lv in score.levels) + ")")
-        return score.as_dict(), folder
+        result = submit_answer(self.settings, answer, self.check_timeout_s, self.report)
+        self._drill.join()  # the drill writes its debrief, then ends
+        if self._drill_error is not None:
+            raise InterviewError(f"the incident's drill failed: {self._drill_error}", hint="see `gameday logs`")
+        score = {k: result[k] for k in ("scenario", "total", "levels", "mitigation_checks", "mitigated")}
+        self.echo(f"[interviewer] The incident was {score['scenario']}. Your answer: {score['total']:.0%} ("
+                  + ", ".join(f"{lv['level']} {lv['score']:.0%}" for lv in score["levels"]) + ")")
+        return score, Path(result["folder"])
 
     def _impact(self, slot: Slot) -> dict[str, Any]:
         self.echo("  measuring each variant on this stack (`gameday model compare`)…")

@@ -22,11 +22,12 @@ from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from ..config import MonitorSettings, Settings
-from ..contracts import EventRejected, Prediction, Topic, TripCompleted, dead_letter_of, is_backfill, parse_event, utcnow
+from ..contracts import (EventRejected, Prediction, Topic, TripCompleted, dead_letter_of, is_backfill, parse_event,
+                         reason_kind, utcnow)
 from ..contracts.knobs import MonitorFaults
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
-from ..runtime.logs import log_event
+from ..runtime.logs import RepeatedEvents, log_event
 from ..stack.endpoints import kafka_bootstrap
 from .alerts import Hysteresis, findings, to_alert
 from .errors import ReferenceError_
@@ -95,6 +96,9 @@ class MonitorService:
         self._retry_at = 0.0
         self._alert_keys: set[tuple[str, str | None]] = set()
         self._exported: dict[str, int] = {}
+        self.started_at = time.time()
+        # Dead letters: counted per reason, one log line per interval (a schema break makes thousands).
+        self.dead_letters = RepeatedEvents(log, "dead-lettered events")
 
     # ---- Kafka ---------------------------------------------------------------------------
 
@@ -138,8 +142,10 @@ class MonitorService:
             if self._unsent and time.monotonic() >= self._retry_at:
                 self._send_queued()
             self.metrics.pending.set(self.book.pending_predictions())
+            self.dead_letters.flush()
 
     def close(self) -> None:
+        self.dead_letters.flush(force=True)
         left = self.book.pending_predictions()
         if left:
             log_event(log, "stopping with windows not judged", predictions=left)
@@ -183,7 +189,7 @@ class MonitorService:
                              reason=reason)
         self._send(self.topics.dlq, None, letter.to_bytes())
         self.metrics.events.labels(topic, "dead_lettered").inc()
-        log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
+        self.dead_letters.add(f"{topic}: {reason_kind(reason)}", topic=topic, offset=offset, reason=reason[:300])
 
     # ---- reset ---------------------------------------------------------------------------
 
@@ -300,6 +306,7 @@ class MonitorService:
 
     def status(self) -> dict:
         last = self.results[-1].as_dict() if self.results else None
-        return {"pending_predictions": self.book.pending_predictions(), "counts": self.book.counts.__dict__,
+        return {"started_at": self.started_at, "dead_lettered": self.dead_letters.total,
+                "pending_predictions": self.book.pending_predictions(), "counts": self.book.counts.__dict__,
                 "active_alerts": sorted(f"{k}:{c or ''}" for k, c in self.hysteresis.active),
                 "recent_failures": [f"{k}:{c or ''}" for k, c in self.hysteresis.failing()], "last_window": last}

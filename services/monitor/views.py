@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,29 @@ def window_row(w: dict[str, Any]) -> dict[str, Any]:
         "mae_s": quality.get("mae"), "bias_s": quality.get("bias"),
         "feature_age_p95_s": fresh.get("p95_s"), "stale_share": fresh.get("stale_share"),
         "alerts": w.get("alerts", []),
+        "first_event": w.get("first_event"), "last_event": w.get("last_event"), "judged_at": w.get("judged_at"),
     }
+
+
+# The monitor is called stalled when its newest judged window is this many window lengths old.
+STALLED_AFTER_WINDOWS = 3
+
+
+def stalled_for(windows: list[dict[str, Any]], window_s: float | None, now: float | None = None) -> float | None:
+    """Seconds since the newest window was judged, when that is over STALLED_AFTER_WINDOWS window
+    lengths (at least 2 minutes): a monitor that stopped judging says so. None when it is judging."""
+    judged = [datetime.fromisoformat(w["judged_at"]).timestamp() for w in windows if w.get("judged_at")]
+    if not judged:
+        return None
+    age = (time.time() if now is None else now) - max(judged)
+    return age if age > max(120.0, STALLED_AFTER_WINDOWS * (window_s or 60.0)) else None
+
+
+def alerts_since(alerts: list[dict[str, Any]], since: float | None) -> list[dict[str, Any]]:
+    """The alerts whose event time is at or after `since` (epoch s); all when None."""
+    if since is None:
+        return alerts
+    return [a for a in alerts if datetime.fromisoformat(a["event_time"]).timestamp() >= since]
 
 
 def local_alerts(settings: Settings) -> list[dict[str, Any]]:

@@ -235,7 +235,7 @@ def compare_models(settings: Settings, *, rate: float = 10.0, seconds: float = 1
                    seed: int = 7) -> Comparison:
     """Every variant's figures (see the module doc); `measure=False` skips the load (offline and online
     MAE only). Saved to the run folder's compare/latest.json."""
-    from ..drill.session import Session
+    from ..drill.active import ActiveDrill
     from ..models.control import change_models, serving_routing, serving_url
 
     impact = impact or default_impact_model()
@@ -249,7 +249,7 @@ def compare_models(settings: Settings, *, rate: float = 10.0, seconds: float = 1
     if measure and url is None:
         raise CompareError("serving is not running: latency and CPU are measured on the live stack",
                            hint="`gameday up` first, or `gameday model compare --offline` for the MAE figures only")
-    if measure and Session.path(settings).is_file():
+    if measure and (running := ActiveDrill.current(settings)) is not None and running.blind:
         raise CompareError("a blind drill is waiting for its answer: comparing would change its live model",
                            hint="answer it first (`gameday answer ...`), then compare")
     online = online_mae(settings)

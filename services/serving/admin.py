@@ -53,6 +53,20 @@ async def models(request: Request) -> JSONResponse:
     return JSONResponse(_predictor().models.describe())
 
 
+async def features(request: Request) -> JSONResponse:
+    """GET /admin/features?zone=1&zone=2: the zones' online features, from the store serving reads."""
+    try:
+        zones = [int(z) for z in request.query_params.getlist("zone")]
+    except ValueError:
+        return JSONResponse({"error": "zone must be an integer"}, status_code=400)
+    if not zones:
+        return JSONResponse({"error": "give at least one ?zone="}, status_code=400)
+    found = await anyio.to_thread.run_sync(lambda: _predictor().reader.read_now(zones))
+    return JSONResponse({"zones": [{"zone_id": z, "values": f.values,
+                                    "event_time": f.event_time.isoformat() if f.event_time else None}
+                                   for z, f in found.items()]})
+
+
 async def promote(request: Request) -> JSONResponse:
     try:
         change = PromoteRequest.model_validate(await _body(request))
@@ -75,5 +89,6 @@ async def promote(request: Request) -> JSONResponse:
 admin_app = Starlette(routes=[
     Route("/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/models", models, methods=["GET"]),
+    Route("/features", features, methods=["GET"]),
     Route("/promote", promote, methods=["POST"]),
 ])

@@ -114,6 +114,11 @@ class ZoneFeatureReader:
         self.request_reads = 0  # ... of them made while a request waited (cache miss or expired entry)
         self.read_errors = 0
 
+    def read_now(self, zones: list[int]) -> dict[int, ZoneFeatures]:
+        """What the online store holds now (no cache, no fault latency): `gameday features get`, answered
+        by the store this process has open instead of a new one (opening one costs seconds)."""
+        return self._read(self._store, zones)
+
     def _fetch(self, zones: list[int]) -> dict[int, ZoneLookup]:
         """One online read; the fault latency is added here."""
         started = time.perf_counter()

@@ -71,6 +71,15 @@ class RunFolder:
     def log_of(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 
+    def mark_logs(self, message: str, **fields: object) -> None:
+        """One line in every component's log (a drill's start or end): the runs of a long log told apart.
+        The services append their own lines (O_APPEND), so a line added here never cuts one of theirs."""
+        line = json.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
+                           "service": "gameday", "msg": f"===== {message} =====", **fields}) + "\n"
+        for log in sorted(self.logs.glob("*.log")) if self.logs.is_dir() else []:
+            with open(log, "a") as out:
+                out.write(line)
+
     def data_of(self, component: str) -> Path:
         return self.data / component
 

@@ -35,7 +35,8 @@ def test_partly_right_answer_gets_partial_credit_per_level(catalog: Catalog) -> 
                          mitigation=(False, ["latency_p99_ms did not stay below 150 for 10s"]))
     assert levels(score) == {"detection": 0.5, "localization": 0.5, "root_cause": 0.5, "mitigation": 0.25}
     assert score.total == pytest.approx(0.4375)
-    assert "did not come back to normal" in score.levels[3].note
+    assert "its outcome was not verified" in score.levels[3].note
+    assert not score.mitigated
 
 
 def test_wrong_answer_scores_zero(catalog: Catalog) -> None:
@@ -53,9 +54,8 @@ def test_right_fix_without_the_signals_recovering_is_half_the_mitigation(catalog
     assert levels(score)["mitigation"] == 0.5
 
 
-def test_scenario_without_mitigation_checks_scores_the_fix_choice(catalog: Catalog) -> None:
+def test_an_unchecked_mitigation_scores_the_fix_choice(catalog: Catalog) -> None:
     scenario = catalog.get("data-drift")
-    assert not scenario.explain.mitigation
     answer = Answer(component="model", root_cause="input-drift", fix="retrain", signal=None)
     score = score_answer(scenario, answer, fired_signals=set(), mitigation=None)
     assert levels(score) == {"detection": 0.0, "localization": 0.5, "root_cause": 1.0, "mitigation": 1.0}

@@ -6,7 +6,8 @@ import json
 from collections import namedtuple
 
 from mlgameday.contracts import dead_letter_of
-from mlgameday.drill.audit import AuditReport, _judge, reason_kind
+from mlgameday.contracts import reason_kind
+from mlgameday.drill.audit import AuditReport, _judge
 
 Record = namedtuple("Record", "topic partition offset value")
 REQ, DONE = "trips.requested", "trips.completed"

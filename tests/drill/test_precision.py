@@ -13,6 +13,7 @@ from mlgameday.drill.timeline import Timeline
 
 SCENARIO = {
     "name": "tiny", "title": "A tiny scenario", "teaches": "How alerts are judged in a drill.",
+    "symptoms": "Riders see odd ETAs today.",
     "faults": [{"at": "10s", "kind": "shift_feature", "params": {"column": "trip_distance", "multiply": 2.0, "share": 0.5},
                 "vary": {"multiply": [1.5, 3.0], "share": [0.3, 0.9], "at": [0, 20]}}],
     "expect": [{"signal": "drift.detected", "columns": ["trip_distance"], "within": "60s"}],

@@ -14,6 +14,7 @@ GOOD = {
     "name": "tiny",
     "title": "A tiny scenario",
     "teaches": "How a scenario file is validated.",
+    "symptoms": "Riders see odd ETAs today.",
     "traffic": {"rate": "10/s", "warmup": "30s", "duration": "1m30s"},
     "faults": [{"at": "10s", "kind": "shift_feature", "params": {"column": "trip_distance", "multiply": 2}}],
     "expect": [{"signal": "drift.detected", "columns": ["trip_distance"], "within": "60s"}],
@@ -81,7 +82,7 @@ def test_unknown_top_level_key_lists_the_allowed_keys(tmp_path: Path) -> None:
     data = with_changes()
     data["duration"] = "2m"
     message = error_of(tmp_path, data)
-    assert "duration: unknown key; allowed: name, title, teaches, stack, traffic, fast, faults, expect, may_alert, explain, brief" in message
+    assert "duration: unknown key; allowed: name, title, teaches, symptoms, stack, traffic, fast, faults, expect, may_alert, explain, brief" in message
 
 
 def test_unknown_nested_key_lists_the_keys_of_that_section(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ Knobs are reset between scenarios by the drill itself; traffic is the scenarios'
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mlgameday.config import Settings
@@ -75,18 +77,35 @@ def test_later_scenario_fires_every_expected_signal_in_time(drill_stack: Setting
     run_and_check(drill_stack, name)
 
 
-def test_blind_drill_then_answer_checks_the_candidates_rollback(drill_stack: Settings) -> None:
-    """--blind leaves the fault on; the candidate rolls back; `answer` scores and verifies it."""
-    from mlgameday.drill.answer import Answer, finish_blind_drill
-    from mlgameday.drill.session import Session
+def test_blind_drill_waits_for_the_candidates_rollback(drill_stack: Settings) -> None:
+    """--blind keeps the fault on past the scenario's duration; the candidate rolls back and answers;
+    the drill checks the rollback's outcome on its own watcher and scores."""
+    import threading
+    import time
+
+    from mlgameday.drill.active import ActiveDrill
+    from mlgameday.drill.answer import Answer
+    from mlgameday.drill.handoff import submit_answer
 
     scenario = CATALOG.get("slow-model")
-    result = Drill(drill_stack, scenario, fast=True, blind=True).run()
-    assert Session.path(drill_stack).is_file()
+    pages = []
+    drill = Drill(drill_stack, scenario, fast=True, blind=True, on_page=pages.append, time_limit_s=600)
+    results = []
+    runner = threading.Thread(target=lambda: results.append(drill.run()), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 600
+    while not pages:
+        assert runner.is_alive() and time.monotonic() < deadline, "the blind drill never paged"
+        time.sleep(1.0)
+    assert "slow" not in pages[0].folder.name and pages[0].drill_id in pages[0].folder.name
+    time.sleep(Drill(drill_stack, scenario, fast=True).timing.duration + 5)  # past the scenario's duration
+    assert runner.is_alive() and ActiveDrill.current(drill_stack) is not None
     assert LocalTarget(drill_stack).serving_models()["live"]["variant"] == "accurate"  # still broken
     change_models(drill_stack, "fast")  # the candidate's rollback (`gameday model promote fast`)
     answer = Answer(component="model", root_cause="slow-model", fix="rollback-model", signal="latency_p99_ms")
-    score, folder = finish_blind_drill(drill_stack, answer, CATALOG, check_timeout_s=60)
-    assert score.total == 1.0, score.as_dict()
-    assert folder == result.folder and (folder / "answer.json").is_file() and (folder / "debrief.html").is_file()
-    assert not Session.path(drill_stack).exists()
+    scored = submit_answer(drill_stack, answer, check_timeout_s=60)
+    runner.join(timeout=300)
+    assert scored["total"] == 1.0 and scored["mitigated"], scored
+    result = results[0]
+    assert Path(scored["folder"]) == result.folder and (result.folder / "answer.json").is_file()
+    assert (result.folder / "debrief.html").is_file() and ActiveDrill.current(drill_stack) is None

@@ -172,3 +172,28 @@ def test_metrics_readiness_and_model_list(server):
     assert server.metric("gameday_serving_predictions_published_total") >= 5
     models = server.client.get("/admin/models").json()
     assert models["live"]["variant"] == "accurate"
+
+
+def test_admin_features_reads_the_online_store_now_despite_a_feature_fault(server, store):
+    """`gameday features get` asks serving (its store is open): the row just pushed, without the fault's latency."""
+    import time as clock
+    from datetime import datetime, timezone
+
+    from mlgameday.features.online import push_online, rows_frame
+
+    now = datetime.now(timezone.utc)
+    push_online(store, rows_frame([(42, 9, 4, 17.25, now, now)]))
+    server.client.post("/admin/faults", json={"feature_latency_ms": 2000})
+    try:
+        started = clock.monotonic()
+        found = server.client.get("/admin/features", params=[("zone", 42)])
+        took = clock.monotonic() - started
+    finally:
+        server.client.delete("/admin/faults")
+    assert found.status_code == 200, found.text
+    zones = {z["zone_id"]: z for z in found.json()["zones"]}
+    assert zones[42]["values"]["mean_speed_30m"] == 17.25 and zones[42]["values"]["requests_15m"] == 9
+    assert abs((datetime.fromisoformat(zones[42]["event_time"]) - now).total_seconds()) < 1
+    assert took < 2.0  # the fault's 2 s read latency is for requests, not for this look
+    assert server.client.get("/admin/features").status_code == 400
+    assert server.client.get("/admin/features", params={"zone": "x"}).status_code == 400

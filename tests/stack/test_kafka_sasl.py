@@ -17,7 +17,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from mlgameday.config import load_settings
 from mlgameday.contracts import Alert, Topic, new_event_id, utcnow
-from mlgameday.ingest.dlq_replay import replay
+from mlgameday.dlq.replay import replay
 from mlgameday.drill.watch import Watcher
 from mlgameday.ingest.pipeline import IngestPipeline
 from mlgameday.monitor.service import MonitorService
@@ -151,7 +151,7 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
     assert {"ingest-sasl", "monitor"} <= {letter["consumer"] for letter in letters}
 
     # The DLQ replay (consumer + producer) and the drill watcher's lag check (admin client).
-    replayed = replay(client, dry_run=True, idle_s=2)
+    replayed = replay(client, dry_run=True, timeout_s=30)
     assert replayed.read >= 2
     lags = Watcher(client.kafka.bootstrap, None, None, security=kafka_options(client.kafka))._consumer_lags()
     assert lags

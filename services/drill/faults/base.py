@@ -34,6 +34,9 @@ class Injector:
     family: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    # `gameday chaos recover KIND` with no --param: recover(ctx, None) undoes the fault whatever it was
+    # injected with (a knob back to its default, the canary cleared); False where the params say what to undo.
+    recovers_without_params: ClassVar[bool] = True
 
     def parse(self, raw: dict[str, Any] | None) -> BaseModel:
         return self.Params.model_validate(raw or {})

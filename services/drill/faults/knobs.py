@@ -52,6 +52,8 @@ class ListKnobFault(KnobFault):
         return f"{self.component} {self.list_knob} += {_short(entry)}"
 
     def recover(self, ctx: FaultContext, params: Any) -> str:
+        if params is None:  # every entry of the list
+            return super().recover(ctx, params)
         entry = self.entry(params)
         current = list(get_knobs(ctx.target, self.component).get(self.list_knob) or [])
         remaining = [e for e in current if not _same(e, entry)]

@@ -18,6 +18,7 @@ class ComponentParams(BaseModel):
 class ProcessFault(Injector):
     family = "process"
     Params = ComponentParams
+    recovers_without_params = False  # which component to bring back
     action: ClassVar[str] = ""
     undo: ClassVar[str | None] = None
 

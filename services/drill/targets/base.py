@@ -71,6 +71,11 @@ class Target(ABC):
         """{"live": {"tag", "variant"} | None, "canary": ... | None, "canary_share": float}."""
         return _admin_call(self, "serving", "GET", "/admin/models")
 
+    def zone_features(self, zones: list[int]) -> list[dict[str, Any]]:
+        """The zones' online features as serving reads them: [{"zone_id", "values", "event_time"}]."""
+        query = "&".join(f"zone={int(z)}" for z in zones)
+        return _admin_call(self, "serving", "GET", f"/admin/features?{query}")["zones"]
+
     def live_model(self) -> str | None:
         live = self.serving_models().get("live")
         return live.get("tag") if isinstance(live, dict) else None
