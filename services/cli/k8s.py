@@ -9,12 +9,17 @@ import typer
 from rich.table import Table
 
 from ..k8s.cluster import ClusterTarget
+from ..k8s.local.cluster import LocalCluster
+from ..k8s.provision import cluster_up, reachable_user_cluster
 from ..k8s.helm import DEFAULT_KUBE_VERSION, DEFAULT_RELEASE, ChartRelease
-from .common import console, print_json
+from .common import console, err_console, print_json
 
 k8s_app = typer.Typer(help="The stack on Kubernetes: Helm chart and chaos on a cluster.", no_args_is_help=True)
 chaos_app = typer.Typer(help="Faults on a cluster through the Kubernetes API.", no_args_is_help=True)
+cluster_app = typer.Typer(help="A cluster to install into: yours (KUBECONFIG), or a single-node one on this machine.",
+                          no_args_is_help=True)
 k8s_app.add_typer(chaos_app, name="chaos")
+k8s_app.add_typer(cluster_app, name="cluster")
 
 # Options every command shares (kubeconfig and namespace default to the usual places).
 RELEASE = typer.Option(DEFAULT_RELEASE, "--release", "-r", help="Helm release name.")
@@ -142,3 +147,43 @@ def chaos_env(
         raise typer.BadParameter("give a VALUE, or --unset to remove the variable")
     previous = ClusterTarget.connect(namespace, release, kubeconfig, context).set_env(component, key, value)
     console.print(f"[bold magenta]chaos[/] {component}: {key} {previous!r} → {value!r}")
+
+
+@cluster_app.command("up")
+def cluster_up_command(
+    local: bool = typer.Option(False, "--local", help="Run this machine's own cluster even when KUBECONFIG reaches one."),
+) -> None:
+    """Use the cluster of your kubeconfig if it answers; else build (once, cached) and start a single-node one."""
+    outcome = cluster_up(lambda line: err_console.print(f"  [dim]·[/] {line}"), prefer_local=local)
+    console.print(outcome)
+
+
+@cluster_app.command("status")
+def cluster_status(as_json: bool = JSON) -> None:
+    """This machine's single-node cluster: build, processes, memory, node; and whether KUBECONFIG reaches another."""
+    info = LocalCluster().status()
+    info["user_cluster"] = reachable_user_cluster()
+    if as_json:
+        print_json(info)
+        return
+    if info["user_cluster"]:
+        console.print(f"your kubeconfig reaches {info['user_cluster']}")
+    console.print(f"single-node cluster v{info['version']} ({'built' if info['built'] else 'not built'}; {info['home']}): "
+                  f"{'[green]running[/]' if info['running'] else '[yellow]not running[/]'}, {info['memory_mb']:.0f} MB")
+    table = Table()
+    for column in ("process", "pid", "state", "memory MB"):
+        table.add_column(column)
+    for p in info["processes"]:
+        table.add_row(p["name"], str(p["pid"] or "-"), "[green]running[/]" if p["running"] else "[red]stopped[/]",
+                      f"{p['rss_mb']:.0f}")
+    console.print(table)
+    if info["node"]:
+        console.print(f"node {info['node']['name']}: {'Ready' if info['node'].get('ready') else 'not Ready'}")
+        console.print(f"kubeconfig: {info['kubeconfig']}")
+
+
+@cluster_app.command("down")
+def cluster_down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the cluster's data (the build is kept).")) -> None:
+    """Stop this machine's single-node cluster (its pods first)."""
+    stopped = LocalCluster().down(lambda line: err_console.print(f"  [dim]·[/] {line}"), wipe=wipe)
+    console.print(f"stopped {len(stopped)} process(es)" if stopped else "the single-node cluster was not running")

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from ..errors import MissingToolError
 from .errors import ClusterUnreachable, K8sError
+from .local.layout import Paths
 
 CHART_DIR = Path(__file__).resolve().parents[2] / "helm" / "mlgameday"
 DEFAULT_RELEASE = "gameday"
@@ -39,8 +40,13 @@ def find_helm() -> str:
 
 
 def kubeconfig_path(explicit: str | Path | None = None) -> str:
-    """The kubeconfig file(s) in effect: the option, else $KUBECONFIG, else ~/.kube/config."""
-    return str(explicit or os.environ.get("KUBECONFIG") or Path.home() / ".kube" / "config")
+    """The kubeconfig file(s) in effect: the option, else $KUBECONFIG, else ~/.kube/config, else
+    the kubeconfig of this machine's own cluster (`gameday k8s cluster up`) once it exists."""
+    if explicit or os.environ.get("KUBECONFIG"):
+        return str(explicit or os.environ["KUBECONFIG"])
+    user = Path.home() / ".kube" / "config"
+    local = Paths.default().kubeconfig
+    return str(local if not user.exists() and local.exists() else user)
 
 
 def current_namespace(kubeconfig: str | Path | None = None, context: str | None = None) -> str:
@@ -84,9 +90,7 @@ class ChartRelease:
         return args
 
     def _cluster_args(self) -> list[str]:
-        args = ["--namespace", str(self.namespace)]
-        if self.kubeconfig:
-            args += ["--kubeconfig", str(self.kubeconfig)]
+        args = ["--namespace", str(self.namespace), "--kubeconfig", kubeconfig_path(self.kubeconfig)]
         if self.context:
             args += ["--kube-context", self.context]
         return args
