@@ -4,8 +4,10 @@
 Delivery: offsets are committed only after the rows are written and the checkpoint
 (state + offsets) is saved; a restart resumes from the checkpoint, replaying events after
 it onto the state they first met, so online features end exactly as without the crash.
-A checkpoint is taken every `ingest.checkpoint_interval_s`; offline/labels part files
-written after the last checkpoint of a killed process are deleted on start.
+A checkpoint is taken every `ingest.checkpoint_interval_s`, one per partition number
+(shard.py, checkpoint.py: the state follows its partition, so replicas in one group end with
+the features one process computes); offline/labels part files written after the last
+checkpoint of a killed process are deleted when its partition is next assigned.
 Event-time alignment: a partition that has read more than ALIGN_S of event time ahead of a
 partition still behind is paused until the others catch up, so a backfill (both topics full of
 history) is read in event-time order across topics, not one topic hours ahead of the other
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from typing import Callable, Literal
 import numpy as np
 from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 from pydantic import BaseModel, ConfigDict
@@ -40,8 +44,7 @@ from pydantic import BaseModel, ConfigDict
 from ..config import Settings
 from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
 from ..errors import GamedayError
-from ..features.history import LABELS_SCHEMA
-from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
+from ..features.offline import drop_parts_after
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..producer.sink import resolve_bootstrap
@@ -50,9 +53,9 @@ from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
 from . import checkpoint as ckpt
 from .decode import EventDecoder
-from .dedup import SeenIds
-from .frames import labels_frame, zone_rows_frame
+from .frames import zone_rows_frame
 from .metrics import IngestMetrics
+from .shard import Shard, merged_windows
 from .windows import ZoneWindows, speed_micro_mph
 
 log = logging.getLogger("ingest")
@@ -98,17 +101,15 @@ class IngestPipeline:
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
         self.on_batch = on_batch
-        self.identity = ckpt.identity_of(settings)
-        self.checkpoint_path = ckpt.checkpoint_path(settings)
+        # This process's name in the partitions' owner files (checkpoint.claim).
+        self.token = uuid.uuid4().hex
+        self.shards: dict[int, Shard] = {}   # partition number -> its state, for the partitions assigned
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
         self._decoders = {self.cfg.requested_topic: EventDecoder(TripRequested), self.cfg.completed_topic: EventDecoder(TripCompleted)}
         self.started = False
-        self._dirty = False
         self._last_checkpoint = time.monotonic()
-        self._offline_rows: list[tuple] = []
-        self._labels: list[tuple] = []
         self._read_until: dict[TopicPartition, float] = {}  # latest event time applied, per partition
         self._next_time: dict[TopicPartition, float] = {}   # time of the first record held back
         self._held: dict[TopicPartition, list] = {}         # parsed records held back (not applied yet)
@@ -123,21 +124,7 @@ class IngestPipeline:
         """Open the store, restore the checkpoint, join the consumer group."""
         if self.store is None:
             self.store = open_store(self.settings)
-        saved = ckpt.load(self.checkpoint_path, self.identity)
-        self.seq = saved.seq if saved else 0
-        self.offsets: dict[tuple[str, int], int] = dict(saved.offsets) if saved else {}
-        self.windows = saved.windows if saved else ZoneWindows()
-        self.seen = SeenIds(self.cfg.dedup_capacity, ckpt.unpack_ids(saved.seen_ids) if saved else None)
-        # Every event this state has met, by outcome (saved with it: a restart keeps counting).
-        self.totals = ckpt.totals_of(saved)
-        # Part files newer than the checkpoint come from a process killed before it checkpointed.
-        removed = drop_parts_after(offline_dir(self.settings), self.seq) + drop_parts_after(labels_dir(self.settings), self.seq)
-        log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
-                  seq=self.seq, zones=len(self.windows.zones), partitions=len(self.offsets), orphan_parts=len(removed))
-        poisoned = self.windows.forget_after(time.time() + self.cfg.max_ahead_s)
-        if poisoned:
-            log_event(log, "zone clocks ahead of the clock in the checkpoint: their future buckets dropped",
-                      zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
+        self._forget_stale_checkpoint()
         bootstrap = resolve_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
         self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
@@ -151,6 +138,8 @@ class IngestPipeline:
         return dict(
             **kafka_options(self.settings.kafka),
             group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
+            # Partition p of both topics to the same member: a shard's state needs both (checkpoint.py).
+            partition_assignment_strategy=(RangePartitionAssignor,),
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=FETCH_MAX_BYTES,
             max_partition_fetch_bytes=4 * 1024 * 1024,
@@ -163,9 +152,40 @@ class IngestPipeline:
             check_crcs=True,
         )
 
+    def _forget_stale_checkpoint(self) -> None:
+        """A checkpoint of format 1 (every partition in one file) and its unsharded parts are
+        replaced by reading the topics from the start (the features are a function of the events)."""
+        stale = ckpt.stale_checkpoint(self.settings)
+        if stale.is_file():
+            removed = drop_parts_after(offline_dir(self.settings), 0) + drop_parts_after(labels_dir(self.settings), 0)
+            stale.unlink()
+            log_event(log, "checkpoint of an earlier format: reading the topics from the start", path=str(stale),
+                      parts_removed=len(removed))
+
     @property
     def ready(self) -> bool:
         return self.started and bool(self.assigned)
+
+    # The state of the shards assigned, read as one (status, tests, the history job).
+    @property
+    def offsets(self) -> dict[tuple[str, int], int]:
+        return {key: offset for shard in self.shards.values() for key, offset in shard.offsets.items()}
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return _sum_totals(self.shards)
+
+    @property
+    def windows(self) -> ZoneWindows:
+        return merged_windows(self.shards)
+
+    def _shard(self, partition: int) -> Shard:
+        shard = self.shards.get(partition)
+        if shard is None:
+            ckpt.claim(self.settings, partition, self.token)
+            capacity = max(1, self.cfg.dedup_capacity // max(1, self.settings.kafka.partitions))
+            shard = self.shards[partition] = Shard.restore(self.settings, partition, capacity)
+        return shard
 
     def run(self, stopping: threading.Event, max_seconds: float | None = None) -> None:
         """Poll until stopped; a final checkpoint on the way out."""
@@ -267,7 +287,7 @@ class IngestPipeline:
         self._held = {}
         limit = self._limit(parsed)
         queue = []
-        received_by_topic: dict[str, int] = {}
+        received: Counter = Counter()   # (topic, partition) -> records taken from the batch
         # Partitions in (topic, partition) order, each in offset order; the stable sort by position
         # then applies in event-time order, ties in that order (deterministic, whatever the poll order).
         for tp in sorted(parsed, key=lambda tp: (tp.topic, tp.partition)):
@@ -282,66 +302,68 @@ class IngestPipeline:
                 self._next_time.pop(tp, None)
             if take:
                 position, record = items[take - 1][:2]
-                self.offsets[(tp.topic, tp.partition)] = record.offset + 1
+                shard = self._shard(tp.partition)
+                shard.offsets[(tp.topic, tp.partition)] = record.offset + 1
+                shard.dirty = True
                 self._read_until[tp] = position
-                received_by_topic[tp.topic] = received_by_topic.get(tp.topic, 0) + take
+                received[tp] = take
                 queue.extend(items[:take] if take < len(items) else items)
         queue.sort(key=itemgetter(0))
-        affected: set[int] = set()
+        affected: set[tuple[int, int]] = set()   # (partition, zone)
         event_times: list[float] = []
-        written_requests = 0
-        # Per topic; rare outcomes (a valid event on the hot path costs no dict update here).
+        # Per (topic, partition); rare outcomes (a valid event on the hot path costs no dict update:
+        # written = received - dead-lettered - duplicate - late).
         dead, ahead, dups, late = Counter(), Counter(), Counter(), Counter()
         requested_topic = self.cfg.requested_topic
-        remember = self.seen.add
-        zone_of = self.windows.zone
-        labels = self._labels
+        shards = self.shards
         for _, record, event, reason, t in queue:
+            where = (record.topic, record.partition)
             if event is None:
                 self._dead_letter(record, reason)
-                dead[record.topic] += 1
+                dead[where] += 1
                 if t:
-                    ahead[record.topic] += 1
+                    ahead[where] += 1
                 continue
-            if not remember(event.event_id):
-                dups[record.topic] += 1
+            shard = shards[record.partition]
+            if not shard.seen.add(event.event_id):
+                dups[where] += 1
                 continue
-            window = zone_of(event.pickup_zone)
+            window = shard.windows.zone(event.pickup_zone)
             if record.topic == requested_topic:
                 counted = window.add_request(t)
-                written_requests += counted
             else:
                 counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                labels.append(_label_row(event, t))
+                shard.labels.append(_label_row(event, t))
             if counted:
-                affected.add(event.pickup_zone)
+                affected.add((record.partition, event.pickup_zone))
                 event_times.append(t)
             else:
-                late[record.topic] += 1
-        received = len(queue)
-        written = Counter({requested_topic: written_requests, self.cfg.completed_topic: len(event_times) - written_requests})
-        outcomes = {"received": Counter(received_by_topic), "written": written, "dead_lettered": dead, "ahead": ahead,
+                late[where] += 1
+        written = Counter({where: count - dead[where] - dups[where] - late[where] for where, count in received.items()})
+        outcomes = {"received": received, "written": written, "dead_lettered": dead, "ahead": ahead,
                     "duplicate": dups, "late": late}
-        for outcome, by_topic in outcomes.items():
-            for topic, count in by_topic.items():
+        for outcome, by_place in outcomes.items():
+            for (topic, partition), count in by_place.items():
                 if count:
                     m.events.labels(topic, outcome).inc(count)
-                    self.totals[outcome] += count
+                    shards[partition].totals[outcome] += count
 
         now = time.time()
-        zones = self.windows.zones
-        rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(affected)]
+        rows = []
+        for partition, z in sorted(affected, key=itemgetter(1)):
+            window = shards[partition].windows.zones[z]
+            row = (z, *window.features(), window.clock, now)
+            rows.append(row)
+            shards[partition].offline_rows.append(row)
         if rows:
             self._write_online(rows)
-            self._offline_rows.extend(rows)
         written_at = time.time()
         freshness = written_at - np.asarray(event_times) if event_times else np.empty(0)
         m.freshness.observe_many(freshness)
         latency = time.perf_counter() - started
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
-        self._dirty = True
-        result = BatchResult(received, len(event_times), dead.total(), dups.total(), late.total(), ahead.total(),
+        result = BatchResult(len(queue), len(event_times), dead.total(), dups.total(), late.total(), ahead.total(),
                              len(rows), latency, freshness)
         if self.on_batch:
             self.on_batch(result)
@@ -391,23 +413,22 @@ class IngestPipeline:
     # ---- checkpoint ------------------------------------------------------------------------
 
     def checkpoint(self, force: bool = False) -> bool:
-        """Flush buffered history, save state + offsets atomically, then commit the offsets."""
+        """Flush each changed shard's buffered history and save its state + offsets atomically,
+        then commit the offsets. A shard whose partition another process now owns is dropped unsaved."""
         self._last_checkpoint = time.monotonic()
-        if not self._dirty and not force:
-            return False
-        if not self._dirty:
+        changed = [shard for shard in self.shards.values() if shard.dirty]
+        if not changed:
             return False
         self._flush_dead_letters()  # dead letters are durable before their offsets are committed
-        seq = self.seq + 1
-        if self._offline_rows:
-            write_part(offline_dir(self.settings), seq, zone_rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
-        if self._labels:
-            write_part(labels_dir(self.settings), seq, labels_frame(self._labels), LABELS_SCHEMA)
-        ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows,
-                                                        ckpt.pack_ids(self.seen.snapshot()), dict(self.totals)))
-        self.seq = seq
-        self._offline_rows, self._labels, self._dirty = [], [], False
-        commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
+        for shard in changed:
+            if not ckpt.owns(self.settings, shard.partition, self.token):
+                log_event(log, "partition owned by another ingest now: its state here is dropped unsaved",
+                          partition=shard.partition)
+                del self.shards[shard.partition]
+                continue
+            shard.save(self.settings)
+        offsets = self.offsets
+        commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()
                   if TopicPartition(t, p) in self.assigned}
         if commit:
             try:
@@ -442,23 +463,39 @@ class IngestPipeline:
         lag = self._lag_of(tp)
         return lag is None or lag > 0
 
+    def _offset_of(self, tp: TopicPartition) -> int:
+        shard = self.shards.get(tp.partition)
+        return shard.offsets.get((tp.topic, tp.partition), 0) if shard else 0
+
     def _lag_of(self, tp: TopicPartition) -> int | None:
         high = self.consumer.highwater(tp)
         if high is None:
             return None
-        return max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
+        return max(0, high - self._offset_of(tp))
 
     def _update_lag(self) -> None:
         lag = 0
         for tp in self.assigned:
             high = self.consumer.highwater(tp)
             if high is not None:
-                lag += max(0, high - self.offsets.get((tp.topic, tp.partition), 0))
+                lag += max(0, high - self._offset_of(tp))
         self.metrics.lag.set(lag)
 
     def status(self) -> dict:
-        return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
-                "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
+        shards = self.shards.values()
+        return {"seq": {shard.partition: shard.seq for shard in shards},
+                "zones": sum(len(shard.windows.zones) for shard in shards),
+                "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
+                "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()},
+                "seen_ids": sum(len(shard.seen) for shard in shards), "totals": self.totals}
+
+
+def _sum_totals(shards: dict[int, Shard]) -> dict[str, int]:
+    totals = {outcome: 0 for outcome in ckpt.OUTCOMES}
+    for shard in shards.values():
+        for outcome, count in shard.totals.items():
+            totals[outcome] = totals.get(outcome, 0) + count
+    return totals
 
 
 def _later(a: datetime, b: datetime) -> bool:
@@ -485,18 +522,28 @@ class _Rebalance(ConsumerRebalanceListener):
         self.pipeline = pipeline
 
     def on_partitions_revoked(self, revoked) -> None:
-        if revoked and self.pipeline._dirty:
-            self.pipeline.checkpoint(force=True)
-        self.pipeline.assigned -= set(revoked)
+        p = self.pipeline
+        if revoked and not p._broken:
+            p.checkpoint(force=True)  # the next owner of each partition resumes from this
+        p.assigned -= set(revoked)
         for tp in revoked:
-            self.pipeline._read_until.pop(tp, None)
-            self.pipeline._next_time.pop(tp, None)
-            self.pipeline._held.pop(tp, None)  # not applied, offsets not advanced: the next owner reads them
+            p._read_until.pop(tp, None)
+            p._next_time.pop(tp, None)
+            p._held.pop(tp, None)  # not applied, offsets not advanced: the next owner reads them
+        kept = {tp.partition for tp in p.assigned}
+        for partition in {tp.partition for tp in revoked} - kept:
+            p.shards.pop(partition, None)
 
     def on_partitions_assigned(self, assigned) -> None:
         p = self.pipeline
+        by_topic: dict[str, set[int]] = {}
         for tp in assigned:
-            offset = p.offsets.get((tp.topic, tp.partition))
+            by_topic.setdefault(tp.topic, set()).add(tp.partition)
+        if len({frozenset(numbers) for numbers in by_topic.values()}) > 1:
+            log.warning("ingest got different partitions of its two topics (%s): are they created with the same "
+                        "number of partitions? a zone's state needs both", by_topic)
+        for tp in assigned:
+            offset = p._shard(tp.partition).offsets.get((tp.topic, tp.partition))
             if offset is None:
                 p.consumer.seek_to_beginning(tp)
             else:
