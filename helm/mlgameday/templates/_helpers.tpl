@@ -68,6 +68,13 @@ redis://{{ include "mlgameday.fullname" . }}-redis:6379/0
 {{- $root := .root }}
 - name: GAMEDAY_RUN_DIR
   value: {{ $root.Values.runDir.path | quote }}
+{{- with $root.Values.admin.existingSecret }}
+- name: GAMEDAY_ADMIN_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $root.Values.admin.tokenKey }}
+{{- end }}
 - name: GAMEDAY_KAFKA__MODE
   value: external
 - name: GAMEDAY_KAFKA__BOOTSTRAP
