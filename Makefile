@@ -4,7 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test deps venv clean
+.PHONY: drill test deps venv clean k8s-deps k8s-cluster k8s-cluster-down test-k8s
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -23,6 +23,20 @@ drill: deps venv
 
 test: deps venv
 	$(BIN)/python -m pytest -q
+
+# Kubernetes: a cluster (yours through KUBECONFIG, else this machine's own single node, built
+# from the Go module proxy once and cached in ~/.cache/mlgameday/k8s), then the cluster lane.
+k8s-deps:
+	@bash .ci/k8s-deps
+
+k8s-cluster: k8s-deps venv
+	$(BIN)/gameday k8s cluster up
+
+k8s-cluster-down: venv
+	$(BIN)/gameday k8s cluster down
+
+test-k8s: deps k8s-cluster
+	$(BIN)/python -m pytest -q -m cluster tests/cluster
 
 clean:
 	-$(BIN)/gameday down

@@ -57,7 +57,7 @@ def test_stamp_changes_with_the_go_sources(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_packages_name_one_main_package_per_binary() -> None:
-    assert build.packages()[:2] == ["./pause", "./coredns"]
+    assert build.packages()[:3] == ["./pause", "./probe", "./coredns"]
     assert "k8s.io/kubernetes/cmd/kube-apiserver" in build.packages()
     assert "gitVersion=v1.37.2" in build.ldflags()
 

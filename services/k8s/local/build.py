@@ -3,7 +3,7 @@
 `k8s.io/kubernetes` cannot be `go install`ed: its go.mod points its staging modules
 (k8s.io/api, client-go, ...) at folders of its own repository. A wrapper module requires
 it and replaces each of those with the released module of the same version; it also holds
-the project's two small Go programs (go/pause, go/coredns). One `go build` of every
+the project's small Go programs (go/pause, go/probe, go/coredns). One `go build` of every
 command shares the compilation of what they have in common. A cold build is long (on two
 busy cores ~25 min, the API server most of it); a warm Go build cache makes it a minute,
 and the binaries are not rebuilt at all while the stamp of their inputs is unchanged.
@@ -67,7 +67,7 @@ def ldflags() -> str:
 
 def packages() -> list[str]:
     """What `go build` compiles, in the order of BINARIES."""
-    own = {"pause": "./pause", "coredns": "./coredns"}
+    own = {"pause": "./pause", "probe": "./probe", "coredns": "./coredns"}
     return [own.get(name, f"k8s.io/kubernetes/cmd/{name}") for name in BINARIES]
 
 

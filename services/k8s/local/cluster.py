@@ -26,7 +26,7 @@ from . import build, node, pki
 from .addons import ADDONS
 from .images import NodeImages, binary_image_archive
 from .layout import (BRIDGE, COREDNS_IMAGE, KUBERNETES_VERSION, NODE_IP, NODE_NAME, PAUSE_IMAGE, POD_CIDR,
-                     RUN_DIR, SERVICE_CIDR, Paths)
+                     PROBE_IMAGE, RUN_DIR, SERVICE_CIDR, Paths)
 
 Say = Callable[[str], None]
 PROVISIONER = "local-path-provisioner"
@@ -237,7 +237,7 @@ class LocalCluster:
 
     def _import_node_images(self, say: Say) -> None:
         images = NodeImages(self.paths.containerd_socket)
-        for ref, binary, entrypoint in ((PAUSE_IMAGE, "pause", ["/pause"]),
+        for ref, binary, entrypoint in ((PAUSE_IMAGE, "pause", ["/pause"]), (PROBE_IMAGE, "probe", ["/probe"]),
                                         (COREDNS_IMAGE, "coredns", ["/coredns"])):
             if not images.has(ref):
                 say(f"importing {ref} into the node")

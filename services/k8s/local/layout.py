@@ -37,11 +37,12 @@ RUN_DIR = Path("/run/gameday-k8s")
 CONTAINERD_NAMESPACE = "k8s.io"
 PAUSE_IMAGE = "mlgameday.local/pause:1"
 COREDNS_IMAGE = f"mlgameday.local/coredns:{COREDNS_VERSION}"
+PROBE_IMAGE = "mlgameday.local/probe:1"
 STORAGE_CLASS = "local-path"
 PROVISIONER_NAME = "mlgameday.local/local-path"
 
 # Binaries built from the Go module proxy, in build order (the last one takes longest).
-BINARIES = ("pause", "coredns", "kube-proxy", "kube-scheduler", "kubelet", "kubectl",
+BINARIES = ("pause", "probe", "coredns", "kube-proxy", "kube-scheduler", "kubelet", "kubectl",
             "kube-controller-manager", "kube-apiserver")
 
 
