@@ -51,13 +51,15 @@ def windows_since(path: Path, since_iso: str) -> list[dict]:
 
 # ---- the checks, as (name, score of a window or None, default threshold) ------------------------
 
-def drift_score(column: str) -> Callable[[dict], float | None]:
+def column_score(section: str, column: str, field: str) -> Callable[[dict], float | None]:
+    """A window's score of one column in one of its lists (drift: score; skew: relative_difference)."""
     def score(w: dict) -> float | None:
-        for d in w.get("drift", []):
-            if d["column"] == column:
-                return d["score"]
-        return None
+        return next((item[field] for item in w.get(section, []) if item["column"] == column), None)
     return score
+
+
+def drift_score(column: str) -> Callable[[dict], float | None]:
+    return column_score("drift", column, "score")
 
 
 def prediction_drift(w: dict) -> float | None:
@@ -78,12 +80,7 @@ def stale_share(w: dict) -> float | None:
 
 
 def skew_score(column: str) -> Callable[[dict], float | None]:
-    def score(w: dict) -> float | None:
-        for s in w.get("skew", []):
-            if s["column"] == column:
-                return s["relative_difference"]
-        return None
-    return score
+    return column_score("skew", column, "relative_difference")
 
 
 def checks(settings: Any) -> dict[str, tuple[Callable[[dict], float | None], list[float], float]]:
