@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..k8s.cluster import ClusterTarget
+from ..k8s.install import install as install_release
 from ..k8s.local.cluster import LocalCluster
 from ..k8s.provision import cluster_up, reachable_user_cluster
 from ..k8s.helm import DEFAULT_KUBE_VERSION, DEFAULT_RELEASE, ChartRelease
@@ -60,12 +61,17 @@ def render(
 def install(
     values: List[Path] = VALUES, set_values: List[str] = SET, release: str = RELEASE,
     namespace: Optional[str] = NAMESPACE, kubeconfig: Optional[str] = KUBECONFIG, context: Optional[str] = CONTEXT,
-    wait: bool = typer.Option(False, "--wait", help="Wait until every pod is ready (up to 10 min)."),
+    timeout: str = typer.Option("15m", "--timeout", help="How long to wait for every pod to be Ready (helm's --timeout)."),
 ) -> None:
-    """Install or upgrade the release (`helm upgrade --install`)."""
+    """Install or upgrade the release and wait until every pod is Ready and the Jobs are done
+    (on this machine's own cluster, the local images are loaded into the node first)."""
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
                          values_files=values, set_values=set_values)
-    print(chart.install(wait=wait), end="")
+    target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)
+    report = install_release(chart, target.core, lambda line: err_console.print(f"  [dim]·[/] {line}"), timeout=timeout)
+    loaded = f"images loaded in {report.load_s:.1f} s ({', '.join(report.images_loaded)}); " if report.images_loaded else ""
+    console.print(f"release [bold]{report.release}[/] in {report.namespace}: {loaded}every pod Ready "
+                  f"{report.install_s:.1f} s after helm install")
 
 
 @k8s_app.command()

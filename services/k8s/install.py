@@ -1,0 +1,137 @@
+"""`gameday k8s install`: the chart's release, every pod Ready, with the images it needs.
+
+On this machine's own cluster (`gameday k8s cluster up`) no registry exists: the images
+built by `gameday images build` are loaded into the node's containerd (again only when the
+engine's copy changed) and the release is told to use them as they are (pullPolicy Never).
+On any other cluster the images are the user's business (a registry, `kind load
+docker-image`), as the chart's README says. The services' admin key is a Secret the
+install makes once per namespace (the chart itself holds no credential).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import K8sError
+from .helm import ChartRelease, kubeconfig_path
+from .local.images import NodeImages
+from .local.layout import Paths
+
+Say = Callable[[str], None]
+ADMIN_TOKEN_KEY = "token"
+# The chart's images as `gameday images build` names them (chart key -> repository, tag).
+LOCAL_IMAGES = {"image": ("mlgameday", "0.1.0"), "kafka.image": ("mlgameday-kafka", "4.1.1"),
+                "redis.image": ("mlgameday-redis", "7.0")}
+
+
+@dataclass
+class InstallReport:
+    release: str
+    namespace: str
+    images_loaded: list[str]
+    load_s: float
+    install_s: float          # helm upgrade --install --wait: to every pod Ready and the Jobs done
+
+
+def admin_secret_name(release: str) -> str:
+    return f"{release}-admin"
+
+
+def is_local_cluster(kubeconfig: str | None = None) -> bool:
+    """True when the kubeconfig in effect is this machine's own cluster's."""
+    return Path(kubeconfig_path(kubeconfig)).resolve() == Paths.default().kubeconfig.resolve()
+
+
+def ensure_admin_secret(core: Any, namespace: str, release: str) -> str:
+    """The Secret with the services' admin key (made once: an upgrade keeps the key)."""
+    from kubernetes.client.exceptions import ApiException
+
+    name = admin_secret_name(release)
+    try:
+        core.read_namespace(namespace)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        core.create_namespace({"metadata": {"name": namespace}})
+    try:
+        core.read_namespaced_secret(name, namespace)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+        core.create_namespaced_secret(namespace, {
+            "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "mlgameday",
+                                                  "app.kubernetes.io/instance": release}},
+            "type": "Opaque", "stringData": {ADMIN_TOKEN_KEY: secrets.token_urlsafe(32)}})
+    return name
+
+
+def read_admin_token(core: Any, namespace: str, release: str) -> str:
+    import base64
+
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        secret = core.read_namespaced_secret(admin_secret_name(release), namespace)
+    except ApiException as exc:
+        raise K8sError(f"no admin key Secret {admin_secret_name(release)} in namespace {namespace} ({exc.status})",
+                       hint="install the release with `gameday k8s install` (it makes the Secret)") from None
+    return base64.b64decode(secret.data[ADMIN_TOKEN_KEY]).decode()
+
+
+def load_local_images(say: Say) -> list[str]:
+    """Each chart image of the local engine into the node, when the node's copy is not that one."""
+    paths = Paths.default()
+    images = NodeImages(paths.containerd_socket)
+    record = paths.cluster / "images" / "loaded.json"
+    loaded = json.loads(record.read_text()) if record.is_file() else {}
+    done = []
+    for repository, tag in LOCAL_IMAGES.values():
+        ref = f"{repository}:{tag}"
+        image_id = _docker_image_id(ref)
+        if loaded.get(ref) == image_id and images.has(ref):
+            continue
+        say(f"loading {ref} into the node ({image_id[:19]})")
+        images.import_from_docker(ref)
+        loaded[ref] = image_id
+        done.append(ref)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(loaded, indent=2))
+    return done
+
+
+def local_image_values() -> list[str]:
+    values = []
+    for key, (repository, tag) in LOCAL_IMAGES.items():
+        values += [f"{key}.repository={repository}", f"{key}.tag={tag}", f"{key}.pullPolicy=Never"]
+    return values
+
+
+def _docker_image_id(ref: str) -> str:
+    done = subprocess.run(["docker", "image", "inspect", "--format", "{{.Id}}", ref], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise K8sError(f"image {ref} is not in the local Docker engine: {done.stderr.strip()[:200]}",
+                       hint="build the images first: `make images` (`gameday images build`)")
+    return done.stdout.strip()
+
+
+def install(chart: ChartRelease, core: Any, say: Say, timeout: str = "15m") -> InstallReport:
+    started = time.monotonic()
+    loaded: list[str] = []
+    extra = [f"admin.existingSecret={ensure_admin_secret(core, str(chart.namespace), chart.release)}"]
+    if is_local_cluster(chart.kubeconfig):
+        loaded = load_local_images(say)
+        extra += local_image_values()
+    load_s = time.monotonic() - started
+    release = ChartRelease(release=chart.release, namespace=chart.namespace, kubeconfig=chart.kubeconfig,
+                           context=chart.context, chart=chart.chart, values_files=chart.values_files,
+                           set_values=[*extra, *chart.set_values], kube_version=chart.kube_version, helm=chart.helm)
+    say(f"helm upgrade --install {chart.release} (waiting for every pod to be Ready and the Jobs to finish)")
+    began = time.monotonic()
+    release.install(wait=True, timeout=timeout)
+    return InstallReport(chart.release, str(chart.namespace), loaded, load_s, time.monotonic() - began)
