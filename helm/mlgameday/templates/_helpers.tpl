@@ -101,6 +101,9 @@ redis://{{ include "mlgameday.fullname" . }}-redis:6379/0
 - name: GAMEDAY_{{ upper .component }}__HOST
   value: 0.0.0.0
 {{- end }}
+# The Feast definitions: the chart's copy of feature_repo/ (a ConfigMap, serviceVolumeMounts).
+- name: GAMEDAY_FEATURES__REPO_PATH
+  value: /app/feature_repo
 # BentoML's model store on the shared run folder: the trainer writes models, serving reads them.
 - name: BENTOML_HOME
   value: {{ printf "%s/bentoml" $root.Values.runDir.path | quote }}
