@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import K8sError
-from .helm import ChartRelease, kubeconfig_path
+from .helm import CHART_DIR, ChartRelease, kubeconfig_path
 from .local.images import NodeImages
 from .local.layout import Paths
 
 Say = Callable[[str], None]
 ADMIN_TOKEN_KEY = "token"
 # The chart's images as `gameday images build` names them (chart key -> repository, tag).
+SINGLE_NODE_VALUES = CHART_DIR / "values-single-node.yaml"
 LOCAL_IMAGES = {"image": ("mlgameday", "0.1.0"), "kafka.image": ("mlgameday-kafka", "4.1.1"),
                 "redis.image": ("mlgameday-redis", "7.0")}
 
@@ -93,7 +94,13 @@ def load_local_images(say: Say) -> list[str]:
     done = []
     for repository, tag in LOCAL_IMAGES.values():
         ref = f"{repository}:{tag}"
-        image_id = _docker_image_id(ref)
+        try:
+            image_id = _docker_image_id(ref)
+        except K8sError:
+            if images.has(ref):  # no engine answering (or the image gone from it): the node's copy stays
+                say(f"{ref}: not in a running Docker engine; the node's copy ({loaded.get(ref, '?')[:19]}) is used")
+                continue
+            raise
         if loaded.get(ref) == image_id and images.has(ref):
             continue
         say(f"loading {ref} into the node ({image_id[:19]})")
@@ -124,12 +131,14 @@ def install(chart: ChartRelease, core: Any, say: Say, timeout: str = "15m") -> I
     started = time.monotonic()
     loaded: list[str] = []
     extra = [f"admin.existingSecret={ensure_admin_secret(core, str(chart.namespace), chart.release)}"]
+    values_files = list(chart.values_files)
     if is_local_cluster(chart.kubeconfig):
         loaded = load_local_images(say)
         extra += local_image_values()
+        values_files.insert(0, SINGLE_NODE_VALUES)
     load_s = time.monotonic() - started
     release = ChartRelease(release=chart.release, namespace=chart.namespace, kubeconfig=chart.kubeconfig,
-                           context=chart.context, chart=chart.chart, values_files=chart.values_files,
+                           context=chart.context, chart=chart.chart, values_files=values_files,
                            set_values=[*extra, *chart.set_values], kube_version=chart.kube_version, helm=chart.helm)
     say(f"helm upgrade --install {chart.release} (waiting for every pod to be Ready and the Jobs to finish)")
     began = time.monotonic()

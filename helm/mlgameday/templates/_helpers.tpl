@@ -206,6 +206,7 @@ spec:
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       terminationGracePeriodSeconds: 30
+      {{- include "mlgameday.waitForModel" $root | nindent 6 }}
       containers:
         - name: {{ .component }}
           image: {{ include "mlgameday.image" $root }}
@@ -236,4 +237,38 @@ spec:
     {{- include "mlgameday.selectorLabels" $ctx | nindent 4 }}
   ports:
     - {name: admin, port: {{ $v.port }}, targetPort: admin}
+{{- end }}
+
+{{/*
+The services start once the trainer Job has put a model in the run folder, as on the local
+stack: live trips must come after the history the model learns from (the producer), the
+history's ingest must be the group's only member while it runs (ingest), and serving and
+the monitor need the model and its reference.
+*/}}
+{{- define "mlgameday.waitForModel" -}}
+{{- if .Values.trainer.enabled }}
+initContainers:
+  - name: wait-for-model
+    image: {{ include "mlgameday.image" . }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: [python, -c]
+    args:
+      - |
+        import glob, os, time
+        pattern = os.path.join(os.environ["BENTOML_HOME"], "models", "triptime", "*", "model.yaml")
+        while not glob.glob(pattern):
+            print("waiting for a trained model (the trainer Job) in", os.path.dirname(os.path.dirname(pattern)), flush=True)
+            time.sleep(5)
+    env:
+      - name: BENTOML_HOME
+        value: {{ printf "%s/bentoml" .Values.runDir.path | quote }}
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {cpu: 100m, memory: 128Mi}
+    securityContext:
+      {{- toYaml .Values.containerSecurityContext | nindent 6 }}
+    volumeMounts:
+      - name: run-dir
+        mountPath: {{ .Values.runDir.path }}
+{{- end }}
 {{- end }}
