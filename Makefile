@@ -4,7 +4,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test deps venv clean k8s-deps k8s-cluster k8s-cluster-down test-k8s
+.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers \
+	k8s-deps k8s-cluster k8s-cluster-down test-k8s
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -15,14 +16,42 @@ $(BIN)/gameday: pyproject.toml setup.py
 
 venv: $(BIN)/gameday
 
+# The suite's own tools (pytest, import-linter, testcontainers, ...): the `test` extra.
+$(VENV)/.test-extra: $(BIN)/gameday pyproject.toml
+	$(BIN)/pip install --progress-bar on -e '.[test]'
+	@touch $@
+
+test-deps: $(VENV)/.test-extra
+
 deps:
 	@bash .ci/system-deps
 
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
-test: deps venv
+test: deps venv test-deps
 	$(BIN)/python -m pytest -q
+
+# Containers: the images (no registry needed), a Docker engine when none answers (as root on
+# Debian/Ubuntu: docker.io, dockerd started by hand), and the testcontainers lane.
+CONTAINER_TESTS := tests/containers tests/stack tests/pipeline \
+	"tests/drill/test_scenarios_e2e.py::test_later_scenario_fires_every_expected_signal_in_time[broker-outage]"
+
+docker-engine: venv
+	$(BIN)/gameday images engine start
+
+docker-engine-stop: venv
+	$(BIN)/gameday images engine stop
+
+images: deps venv docker-engine
+	$(BIN)/gameday images build
+
+test-containers: images test-deps
+	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
+
+# The fast lane: every test that needs no real part (broker, stack, server), in under a minute.
+test-unit: deps venv test-deps
+	$(BIN)/python -m pytest -q -m "not integration"
 
 # Kubernetes: a cluster (yours through KUBECONFIG, else this machine's own single node, built
 # from the Go module proxy once and cached in ~/.cache/mlgameday/k8s), then the cluster lane.
@@ -35,7 +64,7 @@ k8s-cluster: k8s-deps venv
 k8s-cluster-down: venv
 	$(BIN)/gameday k8s cluster down
 
-test-k8s: deps k8s-cluster
+test-k8s: images k8s-cluster test-deps
 	$(BIN)/python -m pytest -q -m cluster tests/cluster
 
 clean:

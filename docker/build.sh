@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the images, tagged with the chart's appVersion (helm/mlgameday/Chart.yaml):
 #   mlgameday:<appVersion>          docker/Dockerfile — every service, picked by its first argument
+#                                   (`gameday images build --only app`: no registry needed)
 #   mlgameday-serving:<appVersion>  docker/bentofile.yaml — BentoML's image of serving with the model
 # Usage: docker/build.sh [--no-bento] [--print-tags]   (REGISTRY=ghcr.io/you to prefix the names)
+# Every image of the stack and the chart (Kafka, Redis too): `make images`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,10 @@ done
 command -v docker >/dev/null || { echo "docker is required to build the images" >&2; exit 1; }
 
 echo "building $SERVICES_IMAGE"
-docker build -f docker/Dockerfile -t "$SERVICES_IMAGE" .
+"${GAMEDAY:-.venv/bin/gameday}" images build --only app
+if [[ -n "$PREFIX" ]]; then
+  docker tag "mlgameday:$VERSION" "$SERVICES_IMAGE"
+fi
 
 if ((bento)); then
   echo "building $SERVING_IMAGE (needs a trained model: gameday train)"

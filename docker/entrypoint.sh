@@ -1,6 +1,7 @@
 #!/bin/sh
 # The image's entry point: the first argument picks the service, the rest are its arguments.
-# Each service is `python -m mlgameday.<service>`; serving is BentoML's server of the same code.
+# Each service is `python -m mlgameday.<service>`; serving is BentoML's server of the same code;
+# the trainer is the one-shot `gameday train` (a history first if none exists, then the variants).
 set -eu
 
 usage() {
@@ -9,9 +10,13 @@ usage() {
 
 service="${1:-}"
 case "$service" in
-  producer|ingest|monitor|trainer)
+  producer|ingest|monitor)
     shift
     exec python -m "mlgameday.$service" "$@"
+    ;;
+  trainer)
+    shift
+    exec gameday train "$@"
     ;;
   serving)
     shift

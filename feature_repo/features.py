@@ -10,7 +10,7 @@ from feast import Entity, FeatureService, FeatureView, Field, FileSource, PushSo
 from feast.data_format import ParquetFormat
 from feast.types import Float64, Int64
 from feast.value_type import ValueType
-from mlgameday.contracts import ZONE_RANGE
+from mlgameday.contracts import FEATURE_SERVICE, ZONE_RANGE
 
 # The pickup zone (the city's zones, contracts.ZONE_IDS): every zone feature is keyed by it.
 zone = Entity(name="zone", join_keys=["zone_id"], value_type=ValueType.INT64,
@@ -46,6 +46,6 @@ zone_stats_fv = FeatureView(
 
 # What model version 1 reads online; a new model with new features gets triptime_v2.
 triptime_v1 = FeatureService(
-    name="triptime_v1",
+    name=FEATURE_SERVICE,  # "triptime_v1", the name each saved model carries
     features=[zone_stats_fv[["requests_15m", "completed_30m", "mean_speed_30m"]]],
 )

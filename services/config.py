@@ -20,7 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from .contracts import LONGEST_ZONE_WINDOW_S
+from .contracts import LONGEST_ZONE_WINDOW_S, Topic
 from .errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "gameday.yaml"
@@ -83,6 +83,9 @@ class KafkaSettings(BaseModel):
         if self.mode == "local" and self.security_protocol == "SASL_PLAINTEXT" and self.sasl_mechanism == "PLAIN":
             raise ValueError("the local broker's SASL users are SCRAM users: use kafka.sasl_mechanism "
                              "SCRAM-SHA-512 or SCRAM-SHA-256 with kafka.mode local")
+        if self.mode == "testcontainers" and self.security_protocol != "PLAINTEXT":
+            raise ValueError("kafka.mode 'testcontainers' runs its broker without SASL or TLS: use PLAINTEXT "
+                             "(a SASL_PLAINTEXT broker: kafka.mode local)")
         if self.mode == "local" and self.security_protocol.endswith("SSL"):
             raise ValueError("the local broker listens without TLS: use SASL_PLAINTEXT (or PLAINTEXT) with "
                              "kafka.mode local, SSL/SASL_SSL with a broker you run (mode external)")
@@ -127,6 +130,28 @@ def client_properties_settings(path: Path) -> dict[str, Any]:
     return found
 
 
+class TopicNames(BaseModel):
+    """The name on the broker of each contract topic (contracts.Topic), the one place clients read it:
+    producer, ingest, serving's publisher, the monitor, the riders, the drill, the CLI, the stack."""
+
+    model_config = {"extra": "forbid"}
+    trips_requested: str = Topic.TRIPS_REQUESTED.value
+    trips_completed: str = Topic.TRIPS_COMPLETED.value
+    predictions: str = Topic.PREDICTIONS.value
+    alerts: str = Topic.ALERTS.value
+    dlq: str = Topic.DLQ.value
+
+    def __getitem__(self, topic: Topic) -> str:
+        return getattr(self, topic.name.lower())
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(self[topic] for topic in Topic)
+
+    def contract_of(self, name: str) -> Topic | None:
+        """Which contract topic the broker's topic `name` is (None: none of ours)."""
+        return next((topic for topic in Topic if self[topic] == name), None)
+
+
 class RedisSettings(BaseModel):
     # Set by the stack for the processes it starts; or point it at your own Redis.
     url: str | None = None
@@ -151,8 +176,6 @@ class ProducerSettings(BaseModel):
     # at their steady level at once, and a producer restarted after a pause fills its gap.
     warm_start_s: float = Field(float(LONGEST_ZONE_WINDOW_S), ge=0, le=3600)
     seed: int = 42
-    requested_topic: str = "trips.requested"
-    completed_topic: str = "trips.completed"
 
 
 class IngestSettings(BaseModel):
@@ -162,9 +185,6 @@ class IngestSettings(BaseModel):
     # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
     host: str = "127.0.0.1"
     group_id: str = "ingest"
-    requested_topic: str = "trips.requested"
-    completed_topic: str = "trips.completed"
-    dlq_topic: str = "dlq"
     max_poll_records: int = Field(5000, ge=1, le=100_000)
     poll_timeout_ms: int = Field(100, ge=1, le=10_000)
     # Batching of a live stream: the broker holds a fetch until fetch_min_kb have arrived or
@@ -196,7 +216,7 @@ class FeatureSettings(BaseModel):
 
 
 class TrainerSettings(BaseModel):
-    """The one-shot training job (`gameday train`, `python -m mlgameday.trainer`)."""
+    """The one-shot training job (`gameday train`; the image's `trainer` job)."""
 
     # Minutes of history `gameday train` creates when none exists yet, at the live density
     # (producer.rate): the first 30 (the longest zone window) only warm the features up, and the
@@ -224,7 +244,6 @@ class ServingSettings(BaseModel):
     feature_cache_ms: float = Field(500, ge=0, le=60_000)
     # Predictions waiting to be published (a few seconds of batch traffic); when full, new ones are dropped and counted.
     publish_buffer: int = Field(100_000, ge=10, le=1_000_000)
-    predictions_topic: str = "predictions"
 
 
 class MonitorSettings(BaseModel):
@@ -234,10 +253,6 @@ class MonitorSettings(BaseModel):
     port: int = Field(0, ge=0, le=65535)
     # Admin HTTP address: loopback locally; the Helm chart sets 0.0.0.0 so probes reach it.
     host: str = "127.0.0.1"
-    predictions_topic: str = "predictions"
-    labels_topic: str = "trips.completed"
-    alerts_topic: str = "alerts"
-    dlq_topic: str = "dlq"
     group_id: str = "gameday-monitor"
     # latest: judge live traffic from now on; earliest: replay what the topics hold.
     auto_offset_reset: Literal["earliest", "latest"] = "latest"
@@ -310,6 +325,27 @@ class MonitorSettings(BaseModel):
         return self
 
 
+class ImageSettings(BaseModel):
+    """The images `gameday images build` makes (docker/) and the Docker engine it may start."""
+
+    # The base every image starts FROM: "mmdebstrap" builds Debian bookworm from this machine's
+    # apt mirror (no registry needed); or an image to pull where a registry is reachable,
+    # e.g. "debian:bookworm-slim" (the official one).
+    base: str = "mmdebstrap"
+    # Where a Docker engine started by `gameday images engine start` keeps its images and
+    # build cache, and where build contexts (jars, wheels) are staged: outside the work tree.
+    engine_root: Path = CACHE_HOME / "docker"
+    build_cache: Path = CACHE_HOME / "images"
+
+
+# Per-service topic keys of earlier versions -> their key under `topics`.
+MOVED_TOPIC_KEYS = {("producer", "requested_topic"): "trips_requested", ("producer", "completed_topic"): "trips_completed",
+                    ("ingest", "requested_topic"): "trips_requested", ("ingest", "completed_topic"): "trips_completed",
+                    ("ingest", "dlq_topic"): "dlq", ("serving", "predictions_topic"): "predictions",
+                    ("monitor", "predictions_topic"): "predictions", ("monitor", "labels_topic"): "trips_completed",
+                    ("monitor", "alerts_topic"): "alerts", ("monitor", "dlq_topic"): "dlq"}
+
+
 class Settings(BaseSettings):
     """The effective configuration of one stack (one run folder)."""
 
@@ -325,6 +361,8 @@ class Settings(BaseSettings):
     # Feast online store: sqlite (embedded, default) or redis (redis-server started by the stack).
     online_store: Literal["sqlite", "redis"] = "sqlite"
     kafka: KafkaSettings = KafkaSettings()
+    # The topics' names on the broker (defaults: the contract's names).
+    topics: TopicNames = TopicNames()
     redis: RedisSettings = RedisSettings()
     producer: ProducerSettings = ProducerSettings()
     ingest: IngestSettings = IngestSettings()
@@ -332,6 +370,7 @@ class Settings(BaseSettings):
     trainer: TrainerSettings = TrainerSettings()
     serving: ServingSettings = ServingSettings()
     monitor: MonitorSettings = MonitorSettings()
+    images: ImageSettings = ImageSettings()
     # Which TripTime services `gameday up` starts besides the infrastructure (Kafka, Redis):
     # all by default; [] runs only the infrastructure (GAMEDAY_SERVICES='[]').
     services: list[Literal["ingest", "producer", "serving", "riders", "monitor", "prometheus"]] = [
@@ -341,6 +380,22 @@ class Settings(BaseSettings):
     # The key of the admin endpoints (fault knobs, model promotion). Unset: the run folder's
     # admin.token, created on first use; set it where the CLI does not share the run folder.
     admin_token: SecretStr | None = Field(None, min_length=16)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _topics_moved(cls, data: Any) -> Any:
+        """The topic names moved to `topics` (one place for every client): an old per-service key that
+        names another topic would be ignored silently, so it is refused with its new name (one that
+        names the default topic, as an earlier version's settings.yaml does, is dropped)."""
+        if isinstance(data, dict):
+            for (section, key), new in MOVED_TOPIC_KEYS.items():
+                values = data.get(section)
+                if isinstance(values, dict) and key in values:
+                    if values[key] != TopicNames.model_fields[new].default:
+                        raise ValueError(f"{section}.{key} is now topics.{new} (GAMEDAY_TOPICS__{new.upper()}), "
+                                         "the one place every client reads the topic names from")
+                    data = {**data, section: {k: v for k, v in values.items() if k != key}}
+        return data
 
     @property
     def run_path(self) -> Path:

@@ -25,3 +25,7 @@ class StackError(GamedayError):
 
 class MissingToolError(GamedayError):
     kind = "MissingTool"
+
+
+class ImageError(GamedayError):
+    kind = "ImageError"

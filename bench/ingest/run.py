@@ -58,12 +58,11 @@ def free_port() -> int:
 
 
 def settings_for(root: Path, bootstrap: str, tag: str, store: str, redis_url: str | None):
-    topics = {"requested_topic": f"bench.{tag}.req", "completed_topic": f"bench.{tag}.done"}
-    ensure_topics(bootstrap, 3, tuple(topics.values()) + (f"bench.{tag}.dlq",))
+    topics = {"trips_requested": f"bench.{tag}.req", "trips_completed": f"bench.{tag}.done", "dlq": f"bench.{tag}.dlq"}
+    ensure_topics(bootstrap, 3, tuple(topics.values()))
     return load_settings(run_dir=root / tag, kafka={"mode": "external", "bootstrap": bootstrap},
-                         online_store=store, redis={"url": redis_url}, producer=topics,
-                         ingest={**topics, "dlq_topic": f"bench.{tag}.dlq", "group_id": f"bench-{tag}",
-                                 "checkpoint_interval_s": 2.0})
+                         online_store=store, redis={"url": redis_url}, topics=topics,
+                         ingest={"group_id": f"bench-{tag}", "checkpoint_interval_s": 2.0})
 
 
 def drain(settings, total: int, timeout_s: float = 300) -> tuple[float, float]:
@@ -92,7 +91,7 @@ def naive(settings, limit: int, timeout_s: float = 300) -> float:
 
     cfg = settings.ingest
     store = open_store(settings)
-    consumer = KafkaConsumer(cfg.requested_topic, cfg.completed_topic, bootstrap_servers=settings.kafka.bootstrap,
+    consumer = KafkaConsumer(settings.topics.trips_requested, settings.topics.trips_completed, bootstrap_servers=settings.kafka.bootstrap,
                              group_id=f"{cfg.group_id}-naive", auto_offset_reset="earliest", enable_auto_commit=False)
     windows = ZoneWindows()
     done = 0
@@ -101,7 +100,7 @@ def naive(settings, limit: int, timeout_s: float = 300) -> float:
     try:
         while done < limit and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=200, max_records=500).items():
-                model = TripRequested if tp.topic == cfg.requested_topic else TripCompleted
+                model = TripRequested if tp.topic == settings.topics.trips_requested else TripCompleted
                 for record in records:
                     if done >= limit:
                         break
@@ -142,7 +141,7 @@ def freshness(settings, seconds: float, events_per_s: float) -> dict:
         pipeline.poll_once()
     pipeline.poll_once()
     load = subprocess.Popen([sys.executable, str(Path(__file__).with_name("load.py")), "--bootstrap", settings.kafka.bootstrap,
-                             "--requested", settings.ingest.requested_topic, "--completed", settings.ingest.completed_topic,
+                             "--requested", settings.topics.trips_requested, "--completed", settings.topics.trips_completed,
                              "--rate", str(events_per_s), "--seconds", str(seconds)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     started = time.monotonic()

@@ -32,7 +32,6 @@ import numpy as np
 
 from mlgameday.config import load_settings
 from mlgameday.drill.catalog import Catalog
-from mlgameday.drill.profile import drill_profile
 from mlgameday.drill.runner import Drill
 
 WINDOW_S = 10.0  # the drill profile's monitor.window_s
@@ -180,7 +179,7 @@ def offline_mae(settings: Any, windows: list[dict]) -> float:
     """The hold-out MAE the trainer measured for the model the control windows judged."""
     import bentoml
 
-    from mlgameday.trainer.model_store import use_model_store
+    from mlgameday.models.store import use_model_store
 
     use_model_store(settings)
     return float(bentoml.models.get(windows[-1]["model_tag"]).info.metadata["metrics"]["mae_s"])

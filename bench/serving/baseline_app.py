@@ -17,7 +17,7 @@ from mlgameday.contracts import ZONE_FEATURES
 from mlgameday.features.online import read_zone_features
 from mlgameday.features.store import open_store
 from mlgameday.serving.schemas import TripRequest
-from mlgameday.trainer.model_store import load_model, resolve_tag, use_model_store
+from mlgameday.models.store import load_model, resolve_tag, use_model_store
 
 settings = load_settings()
 use_model_store(settings)

@@ -66,7 +66,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     from mlgameday.stack.kafka.admin import admin_client
     from mlgameday.stack.kafka.local import LocalKafka
     from mlgameday.stack.supervisor import Stack
-    from mlgameday.trainer.history import create_history
+    from mlgameday.history import create_history
     from mlgameday.trainer.train import train
 
     broker = Stack(load_settings(run_dir=root / "kafka"), components=[LocalKafka()])
@@ -81,10 +81,11 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
     config = {
         "run_dir": str(root / "run"),
         "kafka": {"mode": "external", "bootstrap": bootstrap},
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": 4.0},
-        "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
-                   "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}"},
-        "serving": {"predictions_topic": f"pred.{suffix}", "model": "accurate"},
+        "topics": {"trips_requested": f"req.{suffix}", "trips_completed": f"done.{suffix}",
+                   "dlq": f"dlq.{suffix}", "predictions": f"pred.{suffix}"},
+        "producer": {"rate": 4.0},
+        "ingest": {"group_id": f"ingest-{suffix}"},
+        "serving": {"model": "accurate"},
     }
     config_file = root / "gameday.yaml"
     config_file.write_text(yaml.safe_dump(config))
@@ -97,7 +98,7 @@ def prepare(root: Path, quick: bool) -> tuple[Path, object, str]:
 
 
 def write_bodies(root: Path) -> tuple[Path, Path]:
-    from mlgameday.producer.city import CITY
+    from mlgameday.city import CITY
 
     rng = random.Random(7)
     zones = [int(z) for z in CITY.zone_ids]

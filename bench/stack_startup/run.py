@@ -20,9 +20,9 @@ import psutil
 from mlgameday.config import load_settings
 from mlgameday.stack.kafka.admin import wait_until_answers
 from mlgameday.stack.kafka.jars import ensure_jars
-from mlgameday.stack.kafka.local import new_cluster_id, server_properties
+from mlgameday.stack.kafka.broker import Listeners, new_cluster_id, server_properties
 from mlgameday.stack.ports import free_port
-from mlgameday.stack.supervisor import Stack
+from mlgameday.app import open_stack
 
 
 def emit(**fields: object) -> None:
@@ -31,7 +31,7 @@ def emit(**fields: object) -> None:
 
 def time_gameday_up(root: Path) -> tuple[float, float]:
     settings = load_settings(run_dir=root)
-    stack = Stack(settings)
+    stack = open_stack(settings)
     started = time.perf_counter()
     stack.up(settings)
     elapsed = time.perf_counter() - started
@@ -44,7 +44,7 @@ def time_gameday_up(root: Path) -> tuple[float, float]:
 def time_bare_broker(root: Path, libs: Path) -> tuple[float, float]:
     broker, controller = free_port(), free_port()
     props = root / "server.properties"
-    props.write_text(server_properties(root / "log", broker, controller, 3))
+    props.write_text(server_properties(root / "log", Listeners.local(broker, controller), 3))
     subprocess.run(["java", "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
                     "-c", str(props)], check=True, capture_output=True)
     started = time.perf_counter()

@@ -13,6 +13,7 @@ import typer
 
 from ..errors import GamedayError
 from . import drill as drill_commands
+from . import images as images_commands
 from . import k8s as k8s_commands
 from . import model as model_commands
 from . import monitor as monitor_commands
@@ -45,6 +46,7 @@ pipeline_commands.register(app)
 model_commands.register(app)
 monitor_commands.register(app)
 k8s_commands.register(app)
+images_commands.register(app)
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ def drill(
     scenario = catalog.pick_random() if random_pick else catalog.get(name)
     settings = state.settings()
     label = "a hidden scenario" if blind else scenario.name
-    from ..drill.target import open_target
+    from ..drill.targets import open_target
 
     cluster = open_target(settings, target, admin) if target != "local" else None
     with progress(f"drill: {label}") as report:
@@ -198,7 +198,7 @@ def dlq_replay(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Re-publish dead-lettered originals to their source topic (after fixing the cause)."""
-    from ..drill.dlq import parse_renames, replay
+    from ..ingest.dlq_replay import parse_renames, replay
 
     renames = parse_renames(rename)
     with err_console.status("replaying the DLQ") as status:
@@ -220,7 +220,8 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     import time
 
     from ..drill.faults import REGISTRY, FaultContext, injector
-    from ..drill.target import open_target
+    from ..drill.targets import open_target
+    from ..runtime.shutdown import recovered_on_exit
 
     if action == "kinds" or not kind:
         table = Table(title="fault kinds (gameday chaos inject KIND --param key=value)")
@@ -242,12 +243,18 @@ def fault_chaos(action: str, kind: Optional[str], params: list[str], target: str
     settings = state.settings()
     with progress(f"chaos {action} {kind}") as report:
         ctx = FaultContext(target=open_target(settings, target, admin), settings=settings, report=report)
-        message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
-        console.print(f"[bold magenta]chaos[/] {message}")
         seconds = fault.recover_after_s(parsed) if action == "inject" else None
-        if seconds:
-            report("chaos", f"holding the {kind} for {seconds:.0f}s")
-            time.sleep(seconds)
+        if not seconds:
+            message = fault.inject(ctx, parsed) if action == "inject" else fault.recover(ctx, parsed)
+            console.print(f"[bold magenta]chaos[/] {message}")
+            return
+        # A burst ends by itself, however this command ends (the handlers are in place before it starts).
+        try:
+            with recovered_on_exit(lambda: fault.recover(ctx, parsed)):
+                console.print(f"[bold magenta]chaos[/] {fault.inject(ctx, parsed)}")
+                report("chaos", f"holding the {kind} for {seconds:.0f}s")
+                time.sleep(seconds)
+        finally:
             console.print(f"[bold magenta]chaos[/] {fault.recover(ctx, parsed)}")
 
 

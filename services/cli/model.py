@@ -30,7 +30,7 @@ def train(
 ) -> None:
     """Train ETA models on the labels history (point-in-time features from Feast) into the model store."""
     from ..drill.units import parse_duration
-    from ..trainer.history import ensure_history
+    from ..history import ensure_history
     from ..trainer.train import VARIANTS, train as run_training
 
     try:
@@ -66,8 +66,8 @@ def train(
 
 def model_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every trained model, newest first, with its metrics and its role in serving."""
-    from ..serving.control import current_routing
-    from ..trainer.model_store import list_models, use_model_store
+    from ..models.control import current_routing
+    from ..models.store import list_models, use_model_store
 
     settings = state.settings()
     use_model_store(settings)
@@ -98,7 +98,7 @@ def model_promote(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Switch the live model without downtime (or start a canary / shadow)."""
-    from ..serving.control import change_models
+    from ..models.control import change_models
 
     result = change_models(state.settings(), tag, canary=canary, shadow=shadow)
     _print_change(result, as_json)
@@ -110,7 +110,7 @@ def model_clear(
 ) -> None:
     """Stop the canary or the shadow model (the live one keeps serving)."""
     from ..errors import GamedayError
-    from ..serving.control import change_models
+    from ..models.control import change_models
 
     if role not in ("canary", "shadow"):
         raise GamedayError(f"cannot clear {role!r}", hint="clear canary, or clear shadow")

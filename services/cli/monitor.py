@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..monitor.views import latest_report, latest_windows, local_alerts, topic_alerts, window_row
 from ..runtime.kafka import kafka_options
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 from .common import console, print_json, state
 
 
@@ -55,12 +55,8 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     """Alerts the monitor published (after hysteresis)."""
     settings = state.settings()
     if from_topic:
-        bootstrap = settings.kafka.bootstrap or Stack(settings).endpoint("kafka", "bootstrap")
-        if not bootstrap:
-            from ..errors import StackError
-
-            raise StackError("no broker to read the alerts topic from", hint="start the stack with `gameday up`")
-        found = topic_alerts(bootstrap, settings.monitor.alerts_topic, **kafka_options(settings.kafka))
+        bootstrap = kafka_bootstrap(settings)
+        found = topic_alerts(bootstrap, settings.topics.alerts, **kafka_options(settings.kafka))
     else:
         found = local_alerts(settings)
     if as_json:

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from ..app import open_stack
 from ..config import settings_as_dict
 from ..errors import StackError
 from ..stack.supervisor import CHAOS_ACTIONS, ComponentStatus, Stack
@@ -42,7 +43,7 @@ def up(
         settings = settings.model_copy(update={"monitor": settings.monitor.model_copy(update={"prometheus": True})})
     started = time.monotonic()
     with progress("starting the stack") as report:
-        stack = Stack(settings, report=report)
+        stack = open_stack(settings, report=report)
         stack.up(settings)
     console.print(f"[green]stack is up[/] in {time.monotonic() - started:.1f}s — run folder {stack.run.root}")
     _print_status(stack)
@@ -68,7 +69,7 @@ def _hold_until_interrupted(stack: Stack) -> None:
 def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack's data (topics, features, models' runs).")) -> None:
     """Stop every process of the stack; nothing is left running."""
     with progress("stopping the stack") as report:
-        stack = Stack(state.settings(), report=report)
+        stack = open_stack(state.settings(), report=report)
         stopped = stack.down(wipe=wipe)
     what = ", ".join(stopped) if stopped else "nothing was running"
     console.print(f"stopped: {what}" + (" — data wiped" if wipe else ""))
@@ -78,8 +79,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
     from ..ingest.status import describe_totals, ingest_totals
 
-    stack = Stack(state.settings())
-    totals = ingest_totals(stack)
+    stack = open_stack(state.settings())
+    totals = ingest_totals(stack.settings)
     if as_json:
         print_json({**stack.status_json(), "ingest": totals})
         return
@@ -95,7 +96,7 @@ def _print_status(stack: Stack) -> None:
     for s in stack.status():
         style = STATE_STYLE.get(s.state, "")
         table.add_row(
-            s.name, f"[{style}]{s.state}[/]", str(s.pid or "-"),
+            s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
             ", ".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
             ", ".join(s.endpoints.values()) or "-",
             f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-",
@@ -118,7 +119,7 @@ def logs(
     lines: int = typer.Option(40, "--lines", "-n", help="How many lines from the end."),
 ) -> None:
     """Print the end of a component's log."""
-    stack = Stack(state.settings())
+    stack = open_stack(state.settings())
     path = stack.run.log_of(component)
     if not path.exists():
         raise StackError(f"no log for {component!r} in {stack.run.logs}",
@@ -132,11 +133,18 @@ def chaos(
     param: list[str] = typer.Option([], "--param", "-p", help="inject/recover: a fault param key=value (repeatable)."),
     target: str = typer.Option("local", "--target", help="local, or k8s (the chart's release on a cluster)."),
     admin: list[str] = typer.Option([], "--admin", help="k8s knob faults: COMPONENT=http://127.0.0.1:PORT (port-forward)."),
+    markdown: bool = typer.Option(False, "--markdown", help="kinds: the fault docs of scenarios/FORMAT.md."),
 ) -> None:
     """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
     Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
     from .drill import FAULT_ACTIONS, fault_chaos
 
+    if action == "kinds" and markdown:
+        from ..drill.faults import REGISTRY
+        from ..drill.faults.docs import fault_docs
+
+        print(fault_docs(REGISTRY), end="")
+        return
     if action in FAULT_ACTIONS:
         return fault_chaos(action, component, param, target, admin)
     if target != "local":  # the process verbs, on the cluster: the process fault kinds
@@ -144,7 +152,7 @@ def chaos(
     if component is None:
         raise typer.BadParameter(f"chaos {action} needs a component, e.g. `gameday chaos {action} kafka`")
     with progress(f"chaos {action} {component}") as report:
-        message = Stack(state.settings(), report=report).chaos(action, component)
+        message = open_stack(state.settings(), report=report).chaos(action, component)
     console.print(f"[bold magenta]chaos[/] {message}")
 
 

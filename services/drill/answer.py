@@ -14,18 +14,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..app import open_stack
 from ..config import Settings
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
 from ..stack.component import Reporter, silent
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 from .catalog import Catalog, Choices
 from .expect import check_all, holds
 from .faults import REGISTRY, FaultContext
 from .precision import judge_alerts
 from .scenario import Scenario
 from .session import Session
-from .target import LocalTarget
+from .targets import LocalTarget
 from .timeline import Timeline
 from .watch import Watcher
 
@@ -131,14 +132,14 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
     """Watch the live signals until every mitigation condition holds (or the timeout)."""
     if not scenario.explain.mitigation:
         return True, []
-    stack = Stack(settings)
+    stack = open_stack(settings)
     target = LocalTarget(settings, stack)
-    bootstrap = stack.endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
+    bootstrap = kafka_bootstrap(settings)
     since = timeline.now()
     timeline.mark("action", "mitigation check started")
     from .runner import pipeline_groups
 
-    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka),
+    watcher = Watcher(bootstrap, target, timeline, security=kafka_options(settings.kafka), topics=settings.topics,
                       lag_groups=pipeline_groups(settings)).start()
     try:
         deadline = time.monotonic() + timeout_s

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ..config import Settings
-from ..contracts import DeadLetter, EventRejected, Topics, parse_event
+from ..contracts import DeadLetter, EventRejected, Topic, parse_event
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 
 RECEIVE_MAX_BYTES = 64 * 2**20  # a hostile record can be ~1 MB: the client's frame limit must take it
 EXAMPLES = 20
@@ -69,12 +69,11 @@ def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str],
 
     from ..features.history import load_trip_labels
 
-    bootstrap = Stack(settings).endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
-    if not bootstrap:
-        raise AuditError("no Kafka broker to audit", hint="start the stack with `gameday up`")
+    bootstrap = kafka_bootstrap(settings)
     security = kafka_options(settings.kafka)
     cfg = settings.ingest
-    trips = (cfg.requested_topic, cfg.completed_topic)
+    topics = settings.topics
+    trips = (topics.trips_requested, topics.trips_completed)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                              receive_message_max_bytes=RECEIVE_MAX_BYTES, client_id="gameday-audit", **security)
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="gameday-audit", **security)
@@ -85,7 +84,7 @@ def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str],
         committed = _wait_committed(admin, cfg.group_id, ends, wait_s)
         progress("reading the dead letters")
         letters = {}
-        for record in _read_all(consumer, [settings.ingest.dlq_topic]):
+        for record in _read_all(consumer, [topics.dlq]):
             try:
                 letter = DeadLetter.model_validate_json(record.value)
             except ValueError:
@@ -94,16 +93,16 @@ def audit(settings: Settings, *, wait_s: float = 60.0, progress: Callable[[str],
                 letters[(letter.source_topic, letter.partition, letter.offset)] = letter
         progress("reading the predictions")
         predicted_ids = set()
-        for record in _read_all(consumer, [settings.serving.predictions_topic]):
+        for record in _read_all(consumer, [topics.predictions]):
             try:
-                predicted_ids.add(parse_event(Topics.PREDICTIONS, record.value).trip_id)
+                predicted_ids.add(parse_event(Topic.PREDICTIONS, record.value).trip_id)
             except EventRejected:
                 continue
         labelled = set(load_trip_labels(settings)["trip_id"])
         progress("judging every trip event")
         report = AuditReport()
         for record in _read_all(consumer, list(trips), ends):
-            _judge(report, record, letters, committed, labelled, predicted_ids, cfg.requested_topic)
+            _judge(report, record, letters, committed, labelled, predicted_ids, topics.trips_requested)
     finally:
         consumer.close()
         admin.close()
@@ -123,7 +122,7 @@ def _judge(report: AuditReport, record, letters: dict, committed: dict, labelled
     if record.offset >= committed.get((topic, record.partition), 0):
         report.pending[topic] += 1
         return
-    contract = Topics.TRIPS_REQUESTED if topic == requested_topic else Topics.TRIPS_COMPLETED
+    contract = Topic.TRIPS_REQUESTED if topic == requested_topic else Topic.TRIPS_COMPLETED
     try:
         event = parse_event(contract, record.value or b"")
     except EventRejected as exc:

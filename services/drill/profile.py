@@ -1,89 +1,55 @@
-"""The stack settings a drill needs, applied when the drill (or its test fixture) starts the stack.
+"""The stack settings a drill needs: a typed overlay on the stack's settings, handed to the stack.
 
-Labels must arrive within seconds (the producer's time_scale) and the monitor must judge
-short windows, or no quality or drift signal could fire inside a few minutes. Services
-read their settings from GAMEDAY_* variables, so the profile is a set of variables for
-the processes the stack starts.
+Labels must arrive within seconds (the producer's time_scale) and the monitor must judge short
+windows, or no quality or drift signal could fire inside a few minutes. The drill lays this overlay
+on the settings the stack runs with and hands the result to the stack (Stack.up, or
+Stack.reconfigure for a running one): settings.yaml records it, the services read it from there, and
+the components whose settings changed — their record's settings digest differs — are restarted.
 """
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-from typing import Iterator
+from typing import Any
 
+from ..config import Settings
+from ..errors import ConfigError
 from .scenario import Scenario
-
 
 # A drill's freshness budget: live features are seconds old, so this old means the pipeline stopped.
 FEATURE_AGE_BUDGET_S = 30
 
 
-def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str, str]:
-    """GAMEDAY_* variables for the stack's processes during drills."""
+def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str, dict[str, Any]]:
+    """Section -> settings the drill changes. The traffic rate is not one of them: the drill sets it
+    through the producer's rate_multiplier knob, without a restart."""
     traffic = scenario.traffic if scenario else None
     return {
-        "GAMEDAY_PRODUCER__RATE": f"{traffic.rate if traffic else 20.0:g}",
-        "GAMEDAY_PRODUCER__TIME_SCALE": f"{traffic.time_scale if traffic else 300.0:g}",
-        "GAMEDAY_PRODUCER__SEED": str(seed),
+        "producer": {"time_scale": traffic.time_scale if traffic else 300.0, "seed": seed},
         # Short windows judged soon (a drill is minutes, not hours): ~10 s of traffic each, judged
         # once 99% of the labels are in (monitor.label_coverage) or after 20 s; an alert needs 2 of 3.
-        "GAMEDAY_MONITOR__WINDOW_S": "10",
-        "GAMEDAY_MONITOR__WINDOW_ROWS": "200",
-        "GAMEDAY_MONITOR__MIN_ROWS": "60",
-        "GAMEDAY_MONITOR__MIN_LABELED_ROWS": "30",
-        "GAMEDAY_MONITOR__LABEL_WAIT_S": "20",
-        "GAMEDAY_MONITOR__ALERT_K": "2",
-        "GAMEDAY_MONITOR__ALERT_N": "3",
-        "GAMEDAY_MONITOR__SAVE_HTML": "true",
-        # Thresholds from measured false-alarm rates (bench/monitor/calibrate.py: 10 min of no-fault
-        # traffic, 63 windows; README, Monitoring): at 200-row windows a window's MAE and bias move
-        # ±10-25% around the reference by chance, and passengers' Jensen-Shannon distance reaches
-        # 0.10; with 2-of-3 hysteresis these values raised no modelled false alarm in 500 hours.
-        "GAMEDAY_MONITOR__MAE_INCREASE": "0.35",
-        "GAMEDAY_MONITOR__BIAS_SHARE": "0.35",
-        "GAMEDAY_MONITOR__CATEGORICAL_THRESHOLD": "0.15",
-        "GAMEDAY_MONITOR__MAX_FEATURE_AGE_S": f"{FEATURE_AGE_BUDGET_S}",
-        # The skew check compares 50 served rows per window with the Feast offline store (~0.7 s a
-        # window since joins read only their window's rows; it was 30-60 s, and off in drills).
-        "GAMEDAY_MONITOR__SKEW_SAMPLE": "50",
+        "monitor": {
+            "window_s": 10.0, "window_rows": 200, "min_rows": 60, "min_labeled_rows": 30, "label_wait_s": 20.0,
+            "alert_k": 2, "alert_n": 3, "save_html": True,
+            # Thresholds from measured false-alarm rates (bench/monitor/calibrate.py: 10 min of no-fault
+            # traffic, 63 windows; README, Monitoring): at 200-row windows a window's MAE and bias move
+            # ±10-25% around the reference by chance, and passengers' Jensen-Shannon distance reaches
+            # 0.10; with 2-of-3 hysteresis these values raised no modelled false alarm in 500 hours.
+            "mae_increase": 0.35, "bias_share": 0.35, "categorical_threshold": 0.15,
+            "max_feature_age_s": float(FEATURE_AGE_BUDGET_S),
+            # The skew check compares 50 served rows per window with the Feast offline store (~0.7 s a
+            # window since joins read only their window's rows).
+            "skew_sample": 50,
+        },
     }
 
 
-# The drill sets the traffic rate through the producer's rate_multiplier knob, without a restart.
-SET_AT_RUN_TIME = {"GAMEDAY_PRODUCER__RATE"}
-
-
-def lacking_profile(statuses: list, profile: dict[str, str]) -> list[str]:
-    """Running services whose environment misses the profile's variables for their section
-    (GAMEDAY_MONITOR__* for monitor, ...): e.g. started by a plain `gameday up` before the drill."""
-    import psutil
-
-    lacking = []
-    for status in statuses:
-        wanted = {k: v for k, v in profile.items()
-                  if k.startswith(f"GAMEDAY_{status.name.upper()}__") and k not in SET_AT_RUN_TIME}
-        if not wanted or status.state != "running" or not status.pid:
-            continue
+def with_profile(settings: Settings, profile: dict[str, dict[str, Any]]) -> Settings:
+    """`settings` with the profile's sections laid over, each section validated as the config is."""
+    update = {}
+    for section, values in profile.items():
+        current = getattr(settings, section)
         try:
-            environ = psutil.Process(status.pid).environ()
-        except psutil.Error:
-            continue
-        if any(environ.get(key) != value for key, value in wanted.items()):
-            lacking.append(status.name)
-    return lacking
-
-
-@contextmanager
-def applied(profile: dict[str, str]) -> Iterator[None]:
-    """Set the variables for processes started inside the block (the stack copies os.environ)."""
-    saved = {key: os.environ.get(key) for key in profile}
-    os.environ.update(profile)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+            update[section] = type(current).model_validate({**current.model_dump(), **values})
+        except ValueError as exc:
+            raise ConfigError(f"the drill profile's {section} settings are invalid: {exc}") from None
+    return settings.model_copy(update=update)

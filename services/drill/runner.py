@@ -16,23 +16,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..app import open_stack
 from ..config import Settings
-from ..errors import GamedayError
+from ..errors import GamedayError, StackError
 from ..runtime.kafka import kafka_options
+from ..runtime.shutdown import recovered_on_exit
 from ..stack.component import Reporter, silent
+from ..stack.endpoints import kafka_bootstrap
 from ..stack.supervisor import Stack
-from . import models
+from ..history import ensure_trained
+from ..models import control as models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
-from .profile import applied, drill_profile, lacking_profile
+from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
-from .target import LocalTarget, Target, get_knobs, reset_knobs, set_knobs
+from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, set_knobs
 from .timeline import Timeline
 from .watch import Watcher
 
-# Services the drill drives; each is another part of the project (see INTERFACES.md).
-REQUIRED_COMPONENTS = ("kafka", "producer", "ingest", "serving", "riders", "monitor")
 KNOB_COMPONENTS = ("producer", "ingest", "serving")
 TICK_S = 0.5
 # After every expectation fired, keep watching this long (context for the plots), then stop early.
@@ -106,7 +108,7 @@ class DrillResult:
 
 def pipeline_groups(settings: Settings) -> tuple[str, ...]:
     """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
-    from .riders import GROUP_ID as RIDERS_GROUP
+    from ..riders.service import GROUP_ID as RIDERS_GROUP
 
     return (settings.ingest.group_id, RIDERS_GROUP)
 
@@ -128,14 +130,22 @@ def new_run_folder(settings: Settings, label: str) -> Path:
 
 # ---- deploy ----------------------------------------------------------------------------------
 
-def ensure_stack(settings: Settings, report: Reporter = silent) -> tuple[Stack, bool]:
-    """The running stack of the settings' run folder, started now if nothing runs. (stack, started?)"""
-    stack = Stack(settings, report=report)
+def ensure_stack(settings: Settings, report: Reporter = silent,
+                 profile: dict | None = None) -> tuple[Stack, bool, list[str]]:
+    """The running stack of the settings' run folder with the drill's profile laid over the settings it
+    runs with: started now if nothing runs, else the components whose settings changed restarted.
+    (stack, started?, restarted)"""
+    stack = open_stack(settings, report=report)
+    wanted = with_profile(stack.settings, profile or {})
     states = {s.name: s.state for s in stack.status()}
     if any(state in ("running", "paused") for state in states.values()):
-        return stack, False
-    stack.up()
-    return stack, True
+        restarted = stack.reconfigure(wanted)
+        if restarted:
+            report("drill", f"restarted {', '.join(restarted)} with the drill's settings "
+                            "(time scale, short monitor windows)")
+        return stack, False, restarted
+    stack.up(wanted)
+    return stack, True, []
 
 
 def train_if_needed(target: Target, settings: Settings, report: Reporter = silent) -> bool:
@@ -143,10 +153,10 @@ def train_if_needed(target: Target, settings: Settings, report: Reporter = silen
     ingested labels stop growing, which they never would with the producer running."""
     if models.has_model(settings):
         return False
-    if target.components().get("producer") == "running":
+    if target.components().get("producer") == State.UP:
         report("drill", "pausing live traffic while the first model trains")
         target.chaos("stop", "producer")
-    return models.ensure_trained(settings, report)  # start_missing() brings the producer back
+    return ensure_trained(settings, report)  # start_missing() brings the producer back
 
 
 def monitor_status(target: Target) -> dict | None:
@@ -198,11 +208,11 @@ def start_missing(target: Target, settings: Settings, report: Reporter = silent)
     exists; a previous drill or candidate may have left one stopped); resume paused ones."""
     started = []
     for name, state in target.components().items():
-        if name not in REQUIRED_COMPONENTS or (name == "kafka" and settings.kafka.mode != "local"):
+        if name not in target.required or (name == "kafka" and settings.kafka.mode != "local"):
             continue
-        if state == "paused":
+        if state == State.PAUSED:
             target.chaos("resume", name)
-        elif state in ("dead", "stopped", "external"):
+        elif state in (State.DEAD, State.STOPPED, State.ABSENT):
             report("drill", f"starting {name} ({state})")
             target.chaos("start", name)
             started.append(name)
@@ -211,19 +221,24 @@ def start_missing(target: Target, settings: Settings, report: Reporter = silent)
 
 def check_components(target: Target) -> None:
     states = target.components()
-    missing = [c for c in REQUIRED_COMPONENTS if c not in states]
+    missing = [c for c in target.required if c not in states]
     if missing:
-        raise DrillError(f"the stack has no {', '.join(missing)}: a drill needs {', '.join(REQUIRED_COMPONENTS)}",
-                         hint="those parts register in services/stack/registry.py; see `gameday status`")
-    down = [c for c in REQUIRED_COMPONENTS if states[c] not in ("running", "external")]
+        raise DrillError(f"the {target.kind} target has no {', '.join(missing)}: a drill needs {', '.join(target.required)}",
+                         hint="the local stack's parts are listed in mlgameday/app.py; see `gameday status`")
+    down = [c for c in target.required if states[c] != State.UP]
     if down:
         raise DrillError(f"{', '.join(f'{c} is {states[c]}' for c in down)}: the drill needs the whole stack running",
                          hint="start them with `gameday chaos start NAME`, or `gameday down` then `gameday drill` again")
 
 
-def reset_faults(target: Target) -> None:
-    """Every knob of every service back to its 'off' default (a clean slate between drills)."""
+def reset_faults(target: Target, report: Reporter = silent) -> None:
+    """Every knob of every service back to its 'off' default (a clean slate between drills). On a
+    cluster, a service whose admin port was not forwarded is said and passed over: a knob fault on it
+    fails when injected, naming the port-forward."""
     for component in KNOB_COMPONENTS:
+        if target.endpoint(component, "http") is None:
+            report("drill", f"{component}'s knobs are not reachable on this {target.kind} target: not reset")
+            continue
         reset_knobs(target, component)
 
 
@@ -275,44 +290,46 @@ class Drill:
 
     def run(self) -> DrillResult:
         started = time.monotonic()
-        with applied(self.profile):
-            target, bootstrap, stack_started, trained = self._deploy()
-            reset_faults(target)
-            wait_for_quiet_monitor(target, time.time(), self.report)
-            # In blind mode the injectors' progress lines would name the fault: keep them quiet.
-            ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
-            ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
-            set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
-            label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
-            folder = new_run_folder(self.settings, label)
-            timeline = Timeline()
-            watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
-                              lag_groups=pipeline_groups(self.settings)).start()
-            refs: dict[str, float] = {}
-            active: list[ScheduledAction] = []
-            try:
+        target, bootstrap, stack_started, trained = self._deploy()
+        reset_faults(target, self.report)
+        wait_for_quiet_monitor(target, time.time(), self.report)
+        # In blind mode the injectors' progress lines would name the fault: keep them quiet.
+        ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
+        ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
+        set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
+        label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
+        folder = new_run_folder(self.settings, label)
+        timeline = Timeline()
+        watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
+                          topics=self.settings.topics,
+                          lag_groups=pipeline_groups(self.settings)).start()
+        refs: dict[str, float] = {}
+        active: list[ScheduledAction] = []
+        try:
+            # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
+            with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
                 self._break_and_watch(ctx, timeline, refs, active)
-            except BaseException:
-                self._recover_all(ctx, timeline, active)  # an interrupted drill leaves nothing broken
-                raise
-            finally:
-                if not self.blind:
-                    self._recover_all(ctx, timeline, active)
-                watcher.stop()
-            crashed = self._crashed(target, timeline)
-            outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
-            timeline.save(folder / "timeline.jsonl")
-            result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
-                                 self.blind, self.control, stack_started, trained, crashed,
-                                 judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
-            if self.blind:
-                save_session(self.settings, result, ctx, active, watcher)
-            else:
-                from .debrief import write_debrief
+        except BaseException:
+            self._recover_all(ctx, timeline, active)
+            raise
+        finally:
+            if not self.blind:
+                self._recover_all(ctx, timeline, active)
+            watcher.stop()
+        crashed = self._crashed(target, timeline)
+        outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
+        timeline.save(folder / "timeline.jsonl")
+        result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
+                             self.blind, self.control, stack_started, trained, crashed,
+                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+        if self.blind:
+            save_session(self.settings, result, ctx, active, watcher)
+        else:
+            from .debrief import write_debrief
 
-                result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
-            (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
-            return result
+            result.debrief = write_debrief(result, timeline, self.settings, watcher_counts(watcher))
+        (folder / "result.json").write_text(json.dumps(result.as_dict(), indent=2))
+        return result
 
     def _deploy(self) -> tuple[Target, str, bool, bool]:
         """(target, broker address, stack started now?, model trained now?), ready for the drill."""
@@ -323,31 +340,27 @@ class Drill:
                                  hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
             return self.target, self.settings.kafka.bootstrap, False, False
         self.report("drill", f"deploying the stack for {'a hidden scenario' if self.blind else self.scenario.name}")
-        stack, stack_started = ensure_stack(self.settings, self.report)
+        stack, stack_started, restarted = ensure_stack(self.settings, self.report, self.profile)
+        self.settings = stack.settings  # what the stack runs with now: the drill's profile laid over
         target = LocalTarget(self.settings, stack)
         trained = train_if_needed(target, self.settings, self.report)
-        restarted = start_missing(target, self.settings, self.report)
-        for name in lacking_profile(stack.status(), self.profile):
-            self.report("drill", f"restarting {name} with the drill's settings (traffic, time scale, short monitor windows)")
-            target.chaos("restart", name)
-            restarted.append(name)
+        restarted += start_missing(target, self.settings, self.report)
         check_components(target)
-        self._ensure_live_model()  # before the settle: the warm-up's first window is the scenario's model's
+        self._ensure_live_model(target)  # before the settle: the warm-up's first window is the scenario's model's
         if stack_started or trained or restarted:
             settle(self.report)
-        bootstrap = stack.endpoint("kafka", "bootstrap") or self.settings.kafka.bootstrap
-        return target, bootstrap, stack_started, trained
+        return target, kafka_bootstrap(stack.settings), stack_started, trained
 
-    def _ensure_live_model(self) -> None:
+    def _ensure_live_model(self, target: Target) -> None:
         try:
-            live = models.serving_models(self.settings)
-        except models.ModelOpsError:
+            live = target.serving_models()
+        except StackError:
             return  # serving without model selection: it serves its configured model
-        wanted = models.baseline_tag(self.settings, self.scenario.stack.model)
+        wanted = target.resolve_model(self.scenario.stack.model)
         if (live.get("live") or {}).get("tag") != wanted:
-            models.promote(self.settings, wanted, role="live", report=self.report)
+            target.promote(wanted, role="live", report=self.report)
         if live.get("canary"):
-            models.clear_canary(self.settings, report=self.report)
+            target.clear_canary(report=self.report)
 
     def schedule(self) -> list[ScheduledAction]:
         t0, factor = self.timing.warmup, self.timing.factor
@@ -422,7 +435,7 @@ class Drill:
         """The drill's components found dead at the end that no fault of the scenario stopped."""
         aimed = {step.params.get("component") for step in self.scenario.faults}
         dead = [name for name, state in target.components().items()
-                if name in REQUIRED_COMPONENTS and state == "dead" and name not in aimed]
+                if name in target.required and state == State.DEAD and name not in aimed]
         for name in dead:
             timeline.mark("note", f"{name} died during the drill", hint=f"see `gameday logs {name}`")
         return dead

@@ -8,16 +8,10 @@ threshold (`above` / `below`).
 
 from __future__ import annotations
 
-# Alert kinds of INTERFACES.md ("Monitoring signals"), published by the monitor.
-ALERT_SIGNALS: dict[str, str] = {
-    "drift.detected": "data drift on an input column (Evidently, window vs reference)",
-    "prediction.drift": "the distribution of predictions moved",
-    "quality.mae_increase": "MAE on labelled predictions rose over the reference",
-    "quality.bias": "predictions are systematically too low or too high (signed score)",
-    "freshness.stale": "online features are older than their freshness budget",
-    "skew.detected": "online feature values differ from what training saw (training-serving skew)",
-    "labels.missing": "predictions are not getting their delayed labels (info)",
-}
+from ..contracts import ALERT_MEANINGS
+
+# The monitor's alert kinds (contracts.AlertKind), as signals.
+ALERT_SIGNALS: dict[str, str] = {kind.value: meaning for kind, meaning in ALERT_MEANINGS.items()}
 
 # Series the drill computes (unit in the name where it has one).
 SERIES_SIGNALS: dict[str, str] = {

@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 
-from ..contracts import MODEL_FEATURES, Topics, is_backfill
+from ..config import TopicNames
+from ..contracts import MODEL_FEATURES, Topic, is_backfill
 from .scenario import FEATURE_MEAN_PREFIX
-from .target import Target
+from .targets import Target
 from .timeline import Timeline
 
 log = logging.getLogger("drill.watch")
@@ -41,8 +42,10 @@ SCRAPED_GAUGES = ("gameday_monitor_drift_share", "gameday_ingest_consumer_lag",
 
 class Watcher:
     def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0,
-                 security: dict | None = None, lag_groups: tuple[str, ...] | None = None) -> None:
+                 security: dict | None = None, lag_groups: tuple[str, ...] | None = None,
+                 topics: TopicNames | None = None) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
+        self.topics = topics or TopicNames()  # settings.topics: the names on the broker
         self.security = security or {}  # runtime.kafka.kafka_options(settings.kafka)
         # The consumer groups whose lag is `consumer_lag` (None: all): the pipeline's, whose backlog
         # delays features and ETAs — not a monitor busy judging a window (its lag is its own series).
@@ -60,7 +63,7 @@ class Watcher:
         self._dlq_times: deque[float] = deque()
         self.dlq_total = 0
         self.dlq_reasons: dict[str, int] = {}
-        self.counts: dict[str, int] = {t: 0 for t in Topics.ALL}
+        self.counts: dict[str, int] = {t.value: 0 for t in Topic}  # by contract topic
         self._threads = [threading.Thread(target=self._consume, name="drill-consume", daemon=True),
                          threading.Thread(target=self._sample_loop, name="drill-sample", daemon=True)]
 
@@ -87,7 +90,7 @@ class Watcher:
                                      receive_message_max_bytes=RECEIVE_MAX_BYTES,
                                      request_timeout_ms=15000, reconnect_backoff_max_ms=2000, **self.security)
             partitions = []
-            for topic in Topics.ALL:
+            for topic in self.topics.all():
                 for p in sorted(consumer.partitions_for_topic(topic) or ()):
                     partitions.append(TopicPartition(topic, p))
             consumer.assign(partitions)
@@ -115,27 +118,30 @@ class Watcher:
             if consumer is not None:
                 consumer.close()
 
-    def _on_event(self, topic: str, raw: bytes, now: float) -> None:
-        self.counts[topic] = self.counts.get(topic, 0) + 1
+    def _on_event(self, name: str, raw: bytes, now: float) -> None:
+        topic = self.topics.contract_of(name)
+        if topic is None:
+            return
+        self.counts[topic.value] += 1
         try:
             event = json.loads(raw)
         except (ValueError, TypeError):
             event = None
-        if topic == Topics.DLQ:
+        if topic == Topic.DLQ:
             self._on_dead_letter(event if isinstance(event, dict) else {}, now)
             return
         if not isinstance(event, dict):
             return
         with self._lock:
-            if topic == Topics.TRIPS_REQUESTED and isinstance(event.get("trip_id"), str):
+            if topic == Topic.TRIPS_REQUESTED and isinstance(event.get("trip_id"), str):
                 # Partitions are read in any order: the prediction may come before its request.
                 if event["trip_id"] not in self._answered and len(self._requested) < MAX_TRACKED:
                     self._requested[event["trip_id"]] = now
-            elif topic == Topics.PREDICTIONS:
+            elif topic == Topic.PREDICTIONS:
                 self._on_prediction(event, now)
-            elif topic == Topics.TRIPS_COMPLETED:
+            elif topic == Topic.TRIPS_COMPLETED:
                 self._on_label(event, now)
-        if topic == Topics.ALERTS:
+        if topic == Topic.ALERTS:
             self.timeline.mark("alert", str(event.get("kind")), column=event.get("column"),
                                score=event.get("score"), threshold=event.get("threshold"),
                                evidence_path=event.get("evidence_path"), message=event.get("message", ""))
@@ -246,7 +252,7 @@ class Watcher:
             worst: dict[str, int] = {}
             for group in groups:
                 for tp, meta in admin.list_consumer_group_offsets(group).items():
-                    if tp.topic in (Topics.TRIPS_REQUESTED, Topics.TRIPS_COMPLETED) and meta.offset >= 0:
+                    if tp.topic in (self.topics.trips_requested, self.topics.trips_completed) and meta.offset >= 0:
                         committed[(group, tp)] = meta.offset
             if not committed:
                 return None

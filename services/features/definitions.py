@@ -22,7 +22,6 @@ from ..errors import GamedayError
 DEFAULT_REPO_PATH = Path(__file__).resolve().parents[2] / "feature_repo"
 PUSH_SOURCE = "zone_stats_push"
 FEATURE_VIEW = "zone_stats"
-FEATURE_SERVICE = "triptime_v1"
 ENTITY_KEY = "zone_id"
 # The offline history folder and the push source's batch source path, relative to the repo path.
 OFFLINE_FOLDER = "data/zone_stats"

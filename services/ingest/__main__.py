@@ -17,7 +17,8 @@ from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .gc_policy import relax_gc
 from .metrics import IngestMetrics
-from .pipeline import IngestFaults, IngestPipeline
+from ..contracts.knobs import IngestFaults
+from .pipeline import IngestPipeline
 
 
 def main() -> None:

@@ -97,8 +97,8 @@ def owns(settings: Settings, partition: int, token: str) -> bool:
 
 def identity_of(settings: Settings, partition: int) -> dict:
     """What a checkpoint belongs to: the group, the topics it reads and the partition."""
-    cfg = settings.ingest
-    return {"group": cfg.group_id, "topics": [cfg.requested_topic, cfg.completed_topic], "partition": partition}
+    return {"group": settings.ingest.group_id,
+            "topics": [settings.topics.trips_requested, settings.topics.trips_completed], "partition": partition}
 
 
 def load_for(settings: Settings, partition: int) -> Checkpoint | None:

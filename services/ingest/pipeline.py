@@ -8,10 +8,8 @@ A checkpoint is taken every `ingest.checkpoint_interval_s`, one per partition nu
 (shard.py, checkpoint.py: the state follows its partition, so replicas in one group end with
 the features one process computes); offline/labels part files written after the last
 checkpoint of a killed process are deleted when its partition is next assigned.
-Event-time alignment: a partition that has read more than ALIGN_S of event time ahead of a
-partition still behind is paused until the others catch up, so a backfill (both topics full of
-history) is read in event-time order across topics, not one topic hours ahead of the other
-(which would make labels arrive "late" and undercount completed_30m in the history).
+Event-time alignment across partitions (alignment.py) and applying events to the zone windows
+(apply.py) are pure and unit-tested; this module is the consumer, the writes and the checkpoint.
 Bad events go to the dlq topic with the reason and the original bytes (bounded: see
 contracts.dead_letter_of); redelivered events (an event_id already seen) are counted and
 change nothing. A dead letter the broker did not take stops ingest before the checkpoint:
@@ -26,10 +24,8 @@ import logging
 import threading
 import time
 import uuid
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Callable, Literal
 
@@ -39,39 +35,34 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
-from pydantic import BaseModel, ConfigDict
 
 from ..config import Settings
 from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of
+from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.offline import drop_parts_after
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
-from ..producer.sink import resolve_bootstrap
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
+from ..stack.endpoints import kafka_bootstrap
 from . import checkpoint as ckpt
+from .alignment import EventTimeAlignment
+from .apply import apply_events, epoch
 from .decode import EventDecoder
 from .frames import zone_rows_frame
 from .metrics import IngestMetrics
 from .shard import Shard, merged_windows
-from .windows import ZoneWindows, speed_micro_mph
+from .windows import ZoneWindows
 
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
-ALIGN_S = 60.0
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls' worth
 
 
 class DeadLetterError(GamedayError):
     kind = "DeadLetterError"
-
-
-class IngestFaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    # The units bug: online mean_speed_30m written in km/h (offline history stays in mph).
-    speed_unit: Literal["mph", "kmh"] = "mph"
 
 
 @dataclass
@@ -87,16 +78,13 @@ class BatchResult:
     freshness_s: np.ndarray  # per written event: online write time - event time
 
 
-def _epoch(moment: datetime) -> float:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
 class IngestPipeline:
     def __init__(self, settings: Settings, *, store: FeatureStore | None = None,
                  knobs: Knobs | None = None, metrics: IngestMetrics | None = None,
                  on_batch: Callable[[BatchResult], None] | None = None) -> None:
         self.settings = settings
         self.cfg = settings.ingest
+        self.topics = settings.topics
         self.store = store
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
@@ -107,12 +95,10 @@ class IngestPipeline:
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
-        self._decoders = {self.cfg.requested_topic: EventDecoder(TripRequested), self.cfg.completed_topic: EventDecoder(TripCompleted)}
+        self._decoders = {self.topics.trips_requested: EventDecoder(TripRequested), self.topics.trips_completed: EventDecoder(TripCompleted)}
         self.started = False
         self._last_checkpoint = time.monotonic()
-        self._read_until: dict[TopicPartition, float] = {}  # latest event time applied, per partition
-        self._next_time: dict[TopicPartition, float] = {}   # time of the first record held back
-        self._held: dict[TopicPartition, list] = {}         # parsed records held back (not applied yet)
+        self.alignment = EventTimeAlignment()
         # Dead letters sent since the last checkpoint: (record, future), checked before it.
         self._letters: list[tuple] = []
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
@@ -125,9 +111,9 @@ class IngestPipeline:
         if self.store is None:
             self.store = open_store(self.settings)
         self._forget_stale_checkpoint()
-        bootstrap = resolve_bootstrap(self.settings)
+        bootstrap = kafka_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
-        self.consumer.subscribe([self.cfg.requested_topic, self.cfg.completed_topic], listener=_Rebalance(self))
+        self.consumer.subscribe([self.topics.trips_requested, self.topics.trips_completed], listener=_Rebalance(self))
         self.dlq = KafkaProducer(bootstrap_servers=bootstrap, client_id="gameday-ingest-dlq", acks="all", linger_ms=5,
                                  **kafka_options(self.settings.kafka))
         self.started = True
@@ -173,7 +159,11 @@ class IngestPipeline:
 
     @property
     def totals(self) -> dict[str, int]:
-        return _sum_totals(self.shards)
+        totals = {outcome: 0 for outcome in ckpt.OUTCOMES}
+        for shard in self.shards.values():
+            for outcome, count in shard.totals.items():
+                totals[outcome] = totals.get(outcome, 0) + count
+        return totals
 
     @property
     def windows(self) -> ZoneWindows:
@@ -201,7 +191,7 @@ class IngestPipeline:
             return
         try:
             if not self._broken:  # a half-applied batch (or a lost dead letter) is never committed
-                self.checkpoint(force=True)
+                self.checkpoint()
         finally:
             self.consumer.close(autocommit=False)
             self.consumer = None
@@ -214,7 +204,7 @@ class IngestPipeline:
         assert self.consumer is not None, "start() first"
         try:
             polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
-            result = self._process(polled) if polled or self._held else None
+            result = self._process(polled) if polled or self.alignment.held else None
             self._update_lag()
             self._align()
             if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
@@ -231,11 +221,11 @@ class IngestPipeline:
         parsed = {}
         now = time.time()
         horizon = now + self.cfg.max_ahead_s
-        completed_topic = self.cfg.completed_topic
+        completed_topic = self.topics.trips_completed
         for tp, records in polled.items():
             decode = self._decoders[tp.topic].decode
             labels = tp.topic == completed_topic
-            position = self._read_until.get(tp, float("-inf"))
+            position = self.alignment.position(tp)
             items = []
             append = items.append
             for record in records:
@@ -247,7 +237,7 @@ class IngestPipeline:
                 except EventRejected as exc:
                     append((position, record, None, exc.reason, 0.0))
                     continue
-                t = _epoch(event.event_time)
+                t = epoch(event.event_time)
                 if t > horizon or (labels and _later(event.pickup_time, event.event_time)):
                     append((position, record, None, self._time_policy_reason(event, t, now), t))
                     continue
@@ -262,99 +252,47 @@ class IngestPipeline:
             return (f"event_time {_iso(t)} is {t - now:,.0f} s ahead of ingest's clock ({_iso(now)}); "
                     f"events more than ingest.max_ahead_s = {self.cfg.max_ahead_s:g} s ahead are refused "
                     "(check the sender's clock)")
-        return f"pickup_time {_iso(_epoch(event.pickup_time))} is after event_time {_iso(t)} (the dropoff)"
-
-    def _limit(self, parsed: dict) -> float:
-        """Event time up to which this batch may be applied: ALIGN_S past the slowest partition
-        that still has records to read (in this batch's view)."""
-        slowest = []
-        for tp in self.assigned:
-            items = parsed.get(tp)
-            if items:
-                high = self.consumer.highwater(tp)
-                if high is not None and high > items[-1][1].offset + 1:
-                    slowest.append(items[-1][0])
-            elif self._behind(tp):
-                slowest.append(self._time_of(tp))
-        return min(slowest) + ALIGN_S if slowest else float("inf")
+        return f"pickup_time {_iso(epoch(event.pickup_time))} is after event_time {_iso(t)} (the dropoff)"
 
     def _process(self, polled: dict) -> BatchResult:
         started = time.perf_counter()
         m = self.metrics
-        parsed = self._parse(polled)
-        for tp, items in self._held.items():
-            parsed[tp] = items + parsed.get(tp, [])
-        self._held = {}
-        limit = self._limit(parsed)
-        queue = []
-        received: Counter = Counter()   # (topic, partition) -> records taken from the batch
-        # Partitions in (topic, partition) order, each in offset order; the stable sort by position
-        # then applies in event-time order, ties in that order (deterministic, whatever the poll order).
-        for tp in sorted(parsed, key=lambda tp: (tp.topic, tp.partition)):
-            items = parsed[tp]
-            # Positions never decrease within a partition: the records up to the limit are a prefix.
-            take = len(items) if items[-1][0] <= limit else bisect_right(items, limit, key=itemgetter(0))
-            if take < len(items):
-                # Too far ahead of a slower partition: hold these back (the partition is paused, see _align).
-                self._held[tp] = items[take:]
-                self._next_time[tp] = items[take][0]
-            else:
-                self._next_time.pop(tp, None)
-            if take:
-                position, record = items[take - 1][:2]
-                shard = self._shard(tp.partition)
-                shard.offsets[(tp.topic, tp.partition)] = record.offset + 1
-                shard.dirty = True
-                self._read_until[tp] = position
-                received[tp] = take
-                queue.extend(items[:take] if take < len(items) else items)
-        queue.sort(key=itemgetter(0))
-        affected: set[tuple[int, int]] = set()   # (partition, zone)
-        event_times: list[float] = []
-        # Per (topic, partition); rare outcomes (a valid event on the hot path costs no dict update:
-        # written = received - dead-lettered - duplicate - late).
-        dead, ahead, dups, late = Counter(), Counter(), Counter(), Counter()
-        requested_topic = self.cfg.requested_topic
-        shards = self.shards
-        for _, record, event, reason, t in queue:
-            where = (record.topic, record.partition)
-            if event is None:
-                self._dead_letter(record, reason)
-                dead[where] += 1
-                if t:
-                    ahead[where] += 1
-                continue
-            shard = shards[record.partition]
-            if not shard.seen.add(event.event_id):
-                dups[where] += 1
-                continue
-            window = shard.windows.zone(event.pickup_zone)
-            if record.topic == requested_topic:
-                counted = window.add_request(t)
-            else:
-                counted = window.add_completion(t, speed_micro_mph(event.trip_distance, event.duration_s))
-                shard.labels.append(_label_row(event, t))
-            if counted:
-                affected.add((record.partition, event.pickup_zone))
-                event_times.append(t)
-            else:
-                late[where] += 1
-        written = Counter({where: count - dead[where] - dups[where] - late[where] for where, count in received.items()})
-        outcomes = {"received": received, "written": written, "dead_lettered": dead, "ahead": ahead,
-                    "duplicate": dups, "late": late}
-        for outcome, by_place in outcomes.items():
-            for (topic, partition), count in by_place.items():
-                if count:
-                    m.events.labels(topic, outcome).inc(count)
-                    shards[partition].totals[outcome] += count
-
+        taken = self.alignment.take(self._parse(polled), self.assigned, self.consumer.highwater, self.offsets)
+        for tp, offset in taken.next_offsets.items():
+            shard = self._shard(tp.partition)
+            shard.offsets[(tp.topic, tp.partition)] = offset
+            shard.dirty = True
+        # Each partition's events onto its own shard, in the event-time order of the batch (a zone's
+        # events are all in one partition: the order across partitions changes no feature).
+        by_partition: dict[int, list] = {}
+        for item in taken.queue:
+            by_partition.setdefault(item[1].partition, []).append(item)
         now = time.time()
-        rows = []
-        for partition, z in sorted(affected, key=itemgetter(1)):
-            window = shards[partition].windows.zones[z]
-            row = (z, *window.features(), window.clock, now)
-            rows.append(row)
-            shards[partition].offline_rows.append(row)
+        rows, event_times, requested = [], [], self.topics.trips_requested
+        dead = duplicate = late = ahead = 0
+        for partition, items in sorted(by_partition.items()):
+            shard = self.shards[partition]
+            done = apply_events(items, shard.windows, shard.seen, requested)
+            for record, reason in done.to_dead_letter:
+                self._dead_letter(record, reason)
+            shard.labels.extend(done.labels)
+            event_times += done.event_times
+            written = Counter({requested: done.written_requests,
+                               self.topics.trips_completed: len(done.event_times) - done.written_requests})
+            received = Counter(record.topic for _, record, *_ in items)
+            outcomes = {"received": received, "written": written, "dead_lettered": done.dead_lettered,
+                        "ahead": done.ahead, "duplicate": done.duplicate, "late": done.late}
+            for outcome, by_topic in outcomes.items():
+                for topic, count in by_topic.items():
+                    if count:
+                        m.events.labels(topic, outcome).inc(count)
+                        shard.totals[outcome] += count
+            dead, duplicate = dead + done.dead_lettered.total(), duplicate + done.duplicate.total()
+            late, ahead = late + done.late.total(), ahead + done.ahead.total()
+            zones = shard.windows.zones
+            shard_rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
+            shard.offline_rows.extend(shard_rows)
+            rows += shard_rows
         if rows:
             self._write_online(rows)
         written_at = time.time()
@@ -363,8 +301,8 @@ class IngestPipeline:
         latency = time.perf_counter() - started
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
-        result = BatchResult(len(queue), len(event_times), dead.total(), dups.total(), late.total(), ahead.total(),
-                             len(rows), latency, freshness)
+        result = BatchResult(len(taken.queue), len(event_times), dead, duplicate, late, ahead, len(rows), latency,
+                             freshness)
         if self.on_batch:
             self.on_batch(result)
         return result
@@ -389,7 +327,7 @@ class IngestPipeline:
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)
         # The original key is kept when it is a plausible one (the pickup zone): a hostile key is not copied.
         key = record.key if record.key is None or len(record.key) <= ID_MAX_LENGTH else None
-        self._letters.append((record, self.dlq.send(self.cfg.dlq_topic, key=key, value=letter.to_bytes())))
+        self._letters.append((record, self.dlq.send(self.topics.dlq, key=key, value=letter.to_bytes())))
 
     def _flush_dead_letters(self) -> None:
         """Wait until the broker has every dead letter sent since the last checkpoint, or stop: an
@@ -403,18 +341,19 @@ class IngestPipeline:
                 failed=len(failed), topic=record.topic, partition=record.partition, offset=record.offset,
                 error=f"{type(error).__name__}: {error}")})
             raise DeadLetterError(
-                f"{len(failed)} dead letter(s) could not be written to {self.cfg.dlq_topic}, first the one of "
+                f"{len(failed)} dead letter(s) could not be written to {self.topics.dlq}, first the one of "
                 f"{record.topic}[{record.partition}] offset {record.offset} ({len(record.value or b'')} bytes): "
                 f"{type(error).__name__}: {error}; nothing after the last checkpoint is committed",
-                hint=f"fix what the error names (is {self.cfg.dlq_topic} writable?), then restart ingest: "
+                hint=f"fix what the error names (is {self.topics.dlq} writable?), then restart ingest: "
                      "it reads these events again and re-sends their letters")
         self._letters.clear()
 
     # ---- checkpoint ------------------------------------------------------------------------
 
-    def checkpoint(self, force: bool = False) -> bool:
-        """Flush each changed shard's buffered history and save its state + offsets atomically,
-        then commit the offsets. A shard whose partition another process now owns is dropped unsaved."""
+    def checkpoint(self) -> bool:
+        """Flush each changed shard's buffered history and save its state + offsets atomically, then
+        commit the offsets (when anything changed since the last one). A shard whose partition
+        another process now owns is dropped unsaved."""
         self._last_checkpoint = time.monotonic()
         changed = [shard for shard in self.shards.values() if shard.dirty]
         if not changed:
@@ -427,8 +366,7 @@ class IngestPipeline:
                 del self.shards[shard.partition]
                 continue
             shard.save(self.settings)
-        offsets = self.offsets
-        commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()
+        commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
                   if TopicPartition(t, p) in self.assigned}
         if commit:
             try:
@@ -439,47 +377,17 @@ class IngestPipeline:
         return True
 
     def _align(self) -> None:
-        """Pause partitions more than ALIGN_S of event time ahead of the slowest one still behind."""
-        behind = [tp for tp in self.assigned if self._behind(tp)]
-        if not behind:
-            if self.consumer.paused():
-                self.consumer.resume(*self.consumer.paused())
-            return
-        frontier = min(self._time_of(tp) for tp in behind)
-        ahead = {tp for tp in self.assigned if self._time_of(tp) > frontier + ALIGN_S}
+        """Pause the partitions too far ahead in event time (alignment.py), resume the others."""
+        ahead = self.alignment.ahead(self.assigned, self.consumer.highwater, self.offsets)
         paused = self.consumer.paused()
         if ahead - paused:
             self.consumer.pause(*(ahead - paused))
         if paused - ahead:
             self.consumer.resume(*(paused - ahead))
 
-    def _time_of(self, tp: TopicPartition) -> float:
-        """Where a partition stands in event time: its next held-back record, else the last one applied
-        (a quiet gap in a partition must not make it look ahead of itself)."""
-        return max(self._read_until.get(tp, float("-inf")), self._next_time.get(tp, float("-inf")))
-
-    def _behind(self, tp: TopicPartition) -> bool:
-        """Records left to read, or not known yet (no fetch answered for the partition)."""
-        lag = self._lag_of(tp)
-        return lag is None or lag > 0
-
-    def _offset_of(self, tp: TopicPartition) -> int:
-        shard = self.shards.get(tp.partition)
-        return shard.offsets.get((tp.topic, tp.partition), 0) if shard else 0
-
-    def _lag_of(self, tp: TopicPartition) -> int | None:
-        high = self.consumer.highwater(tp)
-        if high is None:
-            return None
-        return max(0, high - self._offset_of(tp))
-
     def _update_lag(self) -> None:
-        lag = 0
-        for tp in self.assigned:
-            high = self.consumer.highwater(tp)
-            if high is not None:
-                lag += max(0, high - self._offset_of(tp))
-        self.metrics.lag.set(lag)
+        lags = (self.alignment.lag(tp, self.consumer.highwater, self.offsets) for tp in self.assigned)
+        self.metrics.lag.set(sum(lag for lag in lags if lag is not None))
 
     def status(self) -> dict:
         shards = self.shards.values()
@@ -490,29 +398,15 @@ class IngestPipeline:
                 "seen_ids": sum(len(shard.seen) for shard in shards), "totals": self.totals}
 
 
-def _sum_totals(shards: dict[int, Shard]) -> dict[str, int]:
-    totals = {outcome: 0 for outcome in ckpt.OUTCOMES}
-    for shard in shards.values():
-        for outcome, count in shard.totals.items():
-            totals[outcome] = totals.get(outcome, 0) + count
-    return totals
-
-
 def _later(a: datetime, b: datetime) -> bool:
     try:
         return a > b
     except TypeError:  # one naive (UTC), one aware
-        return _epoch(a) > _epoch(b)
+        return epoch(a) > epoch(b)
 
 
 def _iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _label_row(event: TripCompleted, completed_s: float) -> tuple:
-    """A label row of frames.labels_frame (times as epoch seconds; a naive time is UTC)."""
-    return (event.trip_id, event.pickup_zone, _epoch(event.pickup_time), event.dropoff_zone, event.trip_distance,
-            event.passenger_count, event.duration_s, completed_s)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -524,12 +418,10 @@ class _Rebalance(ConsumerRebalanceListener):
     def on_partitions_revoked(self, revoked) -> None:
         p = self.pipeline
         if revoked and not p._broken:
-            p.checkpoint(force=True)  # the next owner of each partition resumes from this
+            p.checkpoint()  # the next owner of each partition resumes from this
         p.assigned -= set(revoked)
         for tp in revoked:
-            p._read_until.pop(tp, None)
-            p._next_time.pop(tp, None)
-            p._held.pop(tp, None)  # not applied, offsets not advanced: the next owner reads them
+            p.alignment.forget(tp)
         kept = {tp.partition for tp in p.assigned}
         for partition in {tp.partition for tp in revoked} - kept:
             p.shards.pop(partition, None)

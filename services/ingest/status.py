@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import httpx
 
-from ..stack.supervisor import Stack
+from ..config import Settings
+from ..stack.endpoints import service_url
 
 
-def ingest_totals(stack: Stack) -> dict[str, int] | None:
+def ingest_totals(settings: Settings) -> dict[str, int] | None:
     """Events by outcome since ingest's state began (kept across restarts by its checkpoint),
     or None when no ingest answers."""
-    url = stack.endpoint("ingest", "http")
+    url = service_url(settings, "ingest")
     if not url:
         return None
     try:

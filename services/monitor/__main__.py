@@ -25,8 +25,8 @@ def main() -> int:
     admin = AdminServer(settings.monitor.port, ready=service.ready, registry=service.registry, token=None,
                         host=settings.monitor.host, status=service.status).start()
     log.info("monitor started", extra={"fields": {"admin_port": admin.port,
-                                                    "topics": [settings.monitor.predictions_topic,
-                                                               settings.monitor.labels_topic]}})
+                                                    "topics": [settings.topics.predictions,
+                                                               settings.topics.trips_completed]}})
     try:
         service.run(stopping)
     finally:

@@ -1,7 +1,7 @@
 """From a judged window to alerts: one finding per check, hysteresis (k of the last n judged
 windows), and the contracts.Alert event for the ones that just started failing.
 
-Alert kinds (INTERFACES.md): drift.detected (per column), prediction.drift,
+Alert kinds (contracts.AlertKind): drift.detected (per column), prediction.drift,
 quality.mae_increase, quality.bias (score = mean error, signed: positive = over-predicting),
 freshness.stale, skew.detected (per column), labels.missing (info).
 """
@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..config import MonitorSettings
-from ..contracts import Alert, new_event_id, utcnow
+from ..contracts import Alert, AlertKind, new_event_id, utcnow
 from .results import WindowResult
 
 
@@ -36,30 +36,30 @@ def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
     if result.status != "ok":
         return out
     for d in result.drift:
-        out.append(Finding("drift.detected", d.column, d.score, d.threshold, d.drifted,
+        out.append(Finding(AlertKind.DRIFT, d.column, d.score, d.threshold, d.drifted,
                            f"{d.column}: {d.method} {d.score:.3f} vs threshold {d.threshold:.3f}"))
     if (p := result.prediction_drift) is not None:
-        out.append(Finding("prediction.drift", p.column, p.score, p.threshold, p.drifted,
+        out.append(Finding(AlertKind.PREDICTION_DRIFT, p.column, p.score, p.threshold, p.drifted,
                            f"predictions: {p.method} {p.score:.3f} vs threshold {p.threshold:.3f}"))
     if (q := result.quality) is not None:
-        out.append(Finding("quality.mae_increase", None, q.mae_increase, cfg.mae_increase,
+        out.append(Finding(AlertKind.MAE_INCREASE, None, q.mae_increase, cfg.mae_increase,
                            q.mae_increase > cfg.mae_increase,
                            f"MAE {q.mae:.0f}s vs reference {q.ref_mae:.0f}s ({q.mae_increase:+.0%}) on {q.n} labelled trips"))
         limit = cfg.bias_share * q.ref_mae
         direction = "over-predicts" if q.bias > 0 else "under-predicts"
-        out.append(Finding("quality.bias", None, q.bias, limit, abs(q.bias) > limit,
+        out.append(Finding(AlertKind.BIAS, None, q.bias, limit, abs(q.bias) > limit,
                            f"mean error (prediction - actual) {q.bias:+.0f}s: the model {direction}; "
                            f"limit ±{limit:.0f}s ({cfg.bias_share:.0%} of reference MAE)"))
     if (f := result.freshness) is not None and f.n:
-        out.append(Finding("freshness.stale", None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
+        out.append(Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
                            f"{f.stale_share:.0%} of predictions used stale or missing features "
                            f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
                            f"limit {cfg.max_feature_age_s:.0f}s)"))
     for s in result.skew:
-        out.append(Finding("skew.detected", s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
+        out.append(Finding(AlertKind.SKEW, s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
                            f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
                            f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
-    out.append(Finding("labels.missing", None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
+    out.append(Finding(AlertKind.LABELS_MISSING, None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
                        result.label_coverage < cfg.labels_missing_below,
                        f"{result.n_labeled}/{result.n_rows} predictions had their label when judged"))
     return out

@@ -72,7 +72,7 @@ def model_reference_path(settings: Settings, model_tag: str) -> Path:
     """Where the trainer put the reference of a stored model (the serving helper's model store)."""
     import bentoml
 
-    from ..trainer.model_store import REFERENCE_FILE, use_model_store
+    from ..models.store import REFERENCE_FILE, use_model_store
 
     use_model_store(settings)
     try:

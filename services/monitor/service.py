@@ -18,12 +18,12 @@ from kafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from ..config import Settings
-from ..contracts import EventRejected, Prediction, TripCompleted, dead_letter_of, parse_event, utcnow
-from ..contracts import Topics, is_backfill
+from ..contracts import EventRejected, Prediction, Topic, TripCompleted, dead_letter_of, is_backfill, parse_event, utcnow
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event
+from ..stack.endpoints import kafka_bootstrap
 from .alerts import Hysteresis, findings, to_alert
-from .errors import MonitorError, ReferenceError_
+from .errors import ReferenceError_
 from .evaluate import judge
 from .metrics import MonitorMetrics
 from .records import Evidence
@@ -39,16 +39,9 @@ UNSENT_MAX = 1000
 RETRY_EVERY_S = 2.0
 
 
-def require_bootstrap(settings: Settings) -> str:
-    if settings.kafka.bootstrap:
-        return settings.kafka.bootstrap
-    raise MonitorError("the monitor needs a broker address (kafka.bootstrap)",
-                       hint="run it under `gameday up`, or set GAMEDAY_KAFKA__MODE=external and GAMEDAY_KAFKA__BOOTSTRAP")
-
-
 def default_lookup(settings: Settings) -> OfflineLookup | None:
     """The pipeline's Feast offline store, when this install has it (Feast is imported at the
-    first lookup, not here: it takes seconds, and drills turn the skew check off)."""
+    first lookup, not here: it takes seconds)."""
     import importlib.util
 
     if importlib.util.find_spec("feast") is None:
@@ -61,6 +54,7 @@ class MonitorService:
                  lookup: OfflineLookup | None | str = "default", clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.cfg = settings.monitor
+        self.topics = settings.topics
         # Fails here, at start, when the configured reference lacks a column.
         self.references = References(settings)
         self.registry = registry or CollectorRegistry()
@@ -80,12 +74,12 @@ class MonitorService:
     # ---- Kafka ---------------------------------------------------------------------------
 
     def connect(self) -> None:
-        bootstrap = require_bootstrap(self.settings)
+        bootstrap = kafka_bootstrap(self.settings)
         self._consumer = KafkaConsumer(
             bootstrap_servers=bootstrap, group_id=self.cfg.group_id, client_id="gameday-monitor",
             auto_offset_reset=self.cfg.auto_offset_reset, enable_auto_commit=True,
             max_poll_records=2000, **kafka_options(self.settings.kafka))
-        self._consumer.subscribe([self.cfg.predictions_topic, self.cfg.labels_topic])
+        self._consumer.subscribe([self.topics.predictions, self.topics.trips_completed])
         # A broker outage delays alerts and dead letters, never stalls the judging loop: send()
         # waits at most max_block_ms for metadata (else the record stays queued, see
         # _send_queued), and a record handed over is retried for delivery_timeout_ms.
@@ -134,7 +128,7 @@ class MonitorService:
     # ---- events --------------------------------------------------------------------------
 
     def handle(self, topic: str, raw: bytes | None, partition: int | None = None, offset: int | None = None) -> None:
-        contract = Topics.PREDICTIONS if topic == self.cfg.predictions_topic else Topics.TRIPS_COMPLETED
+        contract = Topic.PREDICTIONS if topic == self.topics.predictions else Topic.TRIPS_COMPLETED
         try:
             if raw is None:
                 raise EventRejected("empty message (tombstone)")
@@ -154,7 +148,7 @@ class MonitorService:
     def dead_letter(self, topic: str, raw: bytes, reason: str, partition: int | None, offset: int | None) -> None:
         letter = dead_letter_of(raw, source_topic=topic, partition=partition, offset=offset, consumer=CONSUMER_NAME,
                              reason=reason)
-        self._send(self.cfg.dlq_topic, None, letter.to_bytes())
+        self._send(self.topics.dlq, None, letter.to_bytes())
         self.metrics.events.labels(topic, "dead_lettered").inc()
         log.warning("dead-lettered an event", extra={"fields": {"topic": topic, "offset": offset, "reason": reason}})
 
@@ -205,7 +199,7 @@ class MonitorService:
             self._exported[outcome] = value
 
     def publish(self, alert) -> None:
-        self._send(self.cfg.alerts_topic, alert.kind.encode(), alert.to_bytes())
+        self._send(self.topics.alerts, alert.kind.encode(), alert.to_bytes())
         self.evidence.record_alert(alert)
         self.metrics.alerts.labels(alert.kind).inc()
         log.warning("alert", extra={"fields": alert.model_dump(mode="json")})

@@ -2,7 +2,7 @@
 
 A small stand-in for the producer + serving pair: trips with NYC-like request features,
 zone features, a true duration, and a model's prediction of it. Knobs mirror the faults of
-INTERFACES.md: a shift of a request feature, a biased model, stale features, late labels.
+the drill's faults: a shift of a request feature, a biased model, stale features, late labels.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from ..contracts import MODEL_FEATURES, Prediction, TripCompleted, new_event_id
+from ..contracts import FIRST_ZONE, LAST_ZONE, MODEL_FEATURES, Prediction, TripCompleted, new_event_id
 
 PASSENGER_P = np.array([0.70, 0.15, 0.06, 0.04, 0.03, 0.02])
 
@@ -57,7 +57,7 @@ class Traffic:
             df.loc[hit, shift.column] = df.loc[hit, shift.column] * shift.multiply + shift.add
         df["trip_distance"] = df["trip_distance"].clip(0.1, 200.0)
         df["passenger_count"] = df["passenger_count"].round().clip(1, 9)
-        df["zone_id"] = rng.integers(1, 266, n)
+        df["zone_id"] = rng.integers(FIRST_ZONE, LAST_ZONE + 1, n)  # the zone set of the contracts
         ids = np.arange(self._count, self._count + n)
         self._count += n
         df["trip_id"] = [f"s{self.seed}-{i}" for i in ids]

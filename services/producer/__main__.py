@@ -21,10 +21,11 @@ from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
 from .clock import city_clock, warm_start_seconds
-from .faults import ProducerFaults
+from ..contracts.knobs import ProducerFaults
 from .simulator import TripSimulator
-from .sink import KafkaSink, resolve_bootstrap
-from .stream import Emitter, Topics, run_live
+from ..stack.endpoints import kafka_bootstrap
+from .sink import KafkaSink
+from .stream import Emitter, run_live
 
 
 def main() -> None:
@@ -36,17 +37,17 @@ def main() -> None:
     registry = CollectorRegistry()
     events = Counter("gameday_producer_events", "Events sent", ["topic", "fault"], registry=registry)
     rate = Gauge("gameday_producer_rate_target", "Target trip requests per second", registry=registry)
-    bootstrap = resolve_bootstrap(settings)
+    bootstrap = kafka_bootstrap(settings)
     sink = KafkaSink(bootstrap, **kafka_options(settings.kafka))
 
     def count(topic: str, key: int, value: bytes, kind: str | None) -> None:
         events.labels(topic, kind or "none").inc()
 
-    emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), cfg.seed, lambda: knobs.value, count)
+    emitter = Emitter(sink, settings.topics, cfg.seed, lambda: knobs.value, count)
     rate.set_function(lambda: cfg.rate * knobs.value.rate_multiplier)
     admin = AdminServer(cfg.port, ready=lambda: True, knobs=knobs, registry=registry, token=admin_token(settings),
                         host=cfg.host, status=lambda: emitter.report.as_dict()).start()
-    clock = city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s, **kafka_options(settings.kafka))
+    clock = city_clock(bootstrap, settings.topics.trips_requested, settings.ingest.max_ahead_s, **kafka_options(settings.kafka))
     warm_start_s = warm_start_seconds(cfg.warm_start_s, clock, time.time())
     log_event(log, "producer started", port=admin.port, rate=cfg.rate, time_scale=cfg.time_scale, seed=cfg.seed,
               city_clock=clock, warm_start_s=round(warm_start_s, 1))

@@ -1,4 +1,4 @@
-"""The producer's fault knobs (POST /faults), all "off" by default, and how they bend events.
+"""How the producer's fault knobs (contracts/knobs.py ProducerFaults, POST /faults) bend events.
 
 Trip-level knobs change the trips themselves (the simulator applies them):
   rate_multiplier, shifts (distribution shift for a share of trips), congestion (slower
@@ -11,49 +11,14 @@ Event-level knobs change what goes on the wire (applied here, to the JSON of eac
 from __future__ import annotations
 
 import json
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+
+from ..contracts import REQUEST_FEATURES
+from ..contracts.knobs import ProducerFaults
 
 MALFORMED_KINDS = ("invalid_json", "missing_field", "wrong_type", "unknown_schema_version")
-NULLABLE_FIELDS = ("trip_distance", "passenger_count")
-
-
-class Shift(BaseModel):
-    """Multiply then add to a column, for `share` of the trips."""
-
-    model_config = ConfigDict(extra="forbid")
-    column: Literal["trip_distance", "passenger_count"]
-    multiply: float = Field(1.0, gt=0, le=100)
-    add: float = Field(0.0, ge=-100, le=100)
-    share: float = Field(1.0, ge=0, le=1)
-
-
-class Congestion(BaseModel):
-    """Slow the trips picked up in some boroughs and/or zones (both None: every zone)."""
-
-    model_config = ConfigDict(extra="forbid")
-    boroughs: list[str] | None = None
-    zones: list[int] | None = None
-    speed_multiplier: float = Field(gt=0, le=10)
-
-
-class FieldRename(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    old: str
-    new: str
-
-
-class ProducerFaults(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rate_multiplier: float = Field(1.0, gt=0, le=100)
-    shifts: list[Shift] = Field(default_factory=list)
-    congestion: Congestion | None = None
-    rename_field: FieldRename | None = None
-    drop_field: str | None = None
-    malformed_share: float = Field(0.0, ge=0, le=1)
-    null_share: float = Field(0.0, ge=0, le=1)
+NULLABLE_FIELDS = REQUEST_FEATURES
 
 
 class WireFaults:

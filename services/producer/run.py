@@ -11,11 +11,12 @@ from ..config import Settings
 from ..contracts import LABEL_MATURITY_S
 from ..runtime.kafka import kafka_options
 from .clock import check_room_for_the_past, city_clock
-from .faults import ProducerFaults
+from ..contracts.knobs import ProducerFaults
 from .replay import read_tlc_trips
 from .simulator import TripSimulator
-from .sink import KafkaSink, ProducerError, Sink, resolve_bootstrap
-from .stream import Emitter, ProduceReport, Topics, emit_in_time_order, run_history, run_live
+from ..stack.endpoints import kafka_bootstrap
+from .sink import KafkaSink, ProducerError, Sink
+from .stream import Emitter, ProduceReport, emit_in_time_order, run_history, run_live
 
 
 @dataclass
@@ -49,13 +50,13 @@ def produce(settings: Settings, options: ProduceOptions, *, sink: Sink | None = 
     seed = cfg.seed if options.seed is None else options.seed
     knobs = faults or ProducerFaults()
     own_sink = sink is None
-    bootstrap = resolve_bootstrap(settings) if own_sink else None
+    bootstrap = kafka_bootstrap(settings) if own_sink else None
     sink = sink or KafkaSink(bootstrap, **kafka_options(settings.kafka))
-    emitter = Emitter(sink, Topics(cfg.requested_topic, cfg.completed_topic), seed, lambda: knobs)
+    emitter = Emitter(sink, settings.topics, seed, lambda: knobs)
 
     def room_for(start: float, what: str) -> None:
         if bootstrap is not None:
-            check_room_for_the_past(city_clock(bootstrap, cfg.requested_topic, settings.ingest.max_ahead_s,
+            check_room_for_the_past(city_clock(bootstrap, settings.topics.trips_requested, settings.ingest.max_ahead_s,
                                                  **kafka_options(settings.kafka)), start, what)
 
     try:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .city import CITY, PASSENGER_P, PASSENGERS, City
-from .faults import ProducerFaults
+from ..city import CITY, PASSENGER_P, PASSENGERS, City
+from ..contracts.knobs import ProducerFaults
 
 # Draw columns, one row per trip.
 _PICKUP, _SAME_BOROUGH, _DROPOFF, _DISTANCE, _PASSENGERS, _NOISE, _SHIFT, _SHIFT2 = range(8)

@@ -55,16 +55,3 @@ class KafkaSink:
             self.flush()
         finally:
             self.producer.close(timeout=5)
-
-
-def resolve_bootstrap(settings) -> str:
-    """The broker address: kafka.bootstrap if set (external), else the running stack's broker."""
-    if settings.kafka.bootstrap:
-        return settings.kafka.bootstrap
-    from ..stack.supervisor import Stack
-
-    bootstrap = Stack(settings).endpoint("kafka", "bootstrap")
-    if not bootstrap:
-        raise ProducerError(f"no Kafka broker: the stack in {settings.run_path} is not running",
-                            hint="start it with `gameday up`, or set kafka.mode=external and kafka.bootstrap")
-    return bootstrap

@@ -18,18 +18,14 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..config import TopicNames
 from ..contracts import BACKFILL_HEADERS, LABEL_MATURITY_S, TripCompleted, TripRequested, new_event_id
-from .faults import ProducerFaults, WireFaults
+from ..contracts.knobs import ProducerFaults
+from .faults import WireFaults
 from .simulator import TripBatch, TripSimulator
 from .sink import Sink
 
 FaultsSource = Callable[[], ProducerFaults]
-
-
-@dataclass
-class Topics:
-    requested: str = "trips.requested"
-    completed: str = "trips.completed"
 
 
 @dataclass
@@ -60,7 +56,7 @@ def _ts(seconds: float) -> datetime:
 class Emitter:
     """Serializes events (with the wire knobs) to the sink and keeps the report."""
 
-    def __init__(self, sink: Sink, topics: Topics, seed: int, faults: FaultsSource,
+    def __init__(self, sink: Sink, topics: TopicNames, seed: int, faults: FaultsSource,
                  on_emit: Callable[[str, int, bytes, str | None], None] | None = None) -> None:
         self.sink, self.topics, self.faults = sink, topics, faults
         self.wire = WireFaults(seed)
@@ -72,7 +68,7 @@ class Emitter:
             event_id=new_event_id(), event_time=_ts(batch.request_time[i]), trip_id=batch.trip_id[i],
             pickup_zone=int(batch.pickup_zone[i]), dropoff_zone=int(batch.dropoff_zone[i]),
             trip_distance=float(batch.trip_distance[i]), passenger_count=int(batch.passenger_count[i]))
-        self._emit(self.topics.requested, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
+        self._emit(self.topics.trips_requested, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
                    batch.backfill)
         self.report.trips += 1
 
@@ -82,7 +78,7 @@ class Emitter:
             pickup_zone=int(batch.pickup_zone[i]), dropoff_zone=int(batch.dropoff_zone[i]),
             pickup_time=_ts(batch.request_time[i]), trip_distance=float(batch.trip_distance[i]),
             passenger_count=int(batch.passenger_count[i]), duration_s=float(batch.duration_s[i]))
-        self._emit(self.topics.completed, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
+        self._emit(self.topics.trips_completed, event.pickup_zone, event.model_dump(mode="json"), event.event_time,
                    batch.backfill)
 
     def _emit(self, topic: str, key: int, payload: dict, event_time: datetime, backfill: bool) -> None:

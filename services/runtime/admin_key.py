@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,8 +40,8 @@ def admin_token(settings: Settings) -> str:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then linked into place: two processes starting at once agree on one key.
-    aside = path.with_name(f".{TOKEN_FILE}.{os.getpid()}")
+    # Written aside, then linked into place: two processes (or threads) starting at once agree on one key.
+    aside = path.with_name(f".{TOKEN_FILE}.{os.getpid()}.{threading.get_ident()}")
     fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(secrets.token_urlsafe(32))

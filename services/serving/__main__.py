@@ -7,7 +7,7 @@ import os
 import sys
 
 from ..config import load_settings
-from ..trainer.model_store import bentoml_env
+from ..models.store import bentoml_env
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..errors import GamedayError
-from ..trainer.model_store import ModelStoreError
+from ..models.store import ModelStoreError
 from .schemas import PromoteRequest
 
 

@@ -27,7 +27,7 @@ class ServingComponent(ServiceComponent):
         spec = super().launch(ctx, ports)
         if spec is None:
             return None
-        from ..trainer.model_store import bentoml_env
+        from ..models.store import bentoml_env
 
         spec.env.update(bentoml_env(ctx.settings))
         spec.cwd = ctx.run.root

@@ -24,12 +24,13 @@ from ..config import Settings
 from ..contracts import MODEL_FEATURES, REQUEST_FEATURES, ZONE_FEATURES
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
-from ..trainer.model_store import EtaModel
+from ..models.store import EtaModel
 from .features import ZoneFeatureReader, ZoneLookup
 from .metrics import ServingMetrics
 from .publisher import PredictionBatch, PredictionPublisher
-from .routing import ModelSet, Routing, load_model_set, load_routing, save_routing
-from .schemas import ServingFaults, TripRequest
+from ..models.routing import ModelSet, Routing, load_model_set, load_routing, save_routing
+from ..contracts.knobs import ServingFaults
+from .schemas import TripRequest
 
 log = logging.getLogger("serving")
 
@@ -74,7 +75,7 @@ class Predictor:
         self._model_pool = ThreadPoolExecutor(max_workers=MODEL_THREADS, thread_name_prefix="model")
         self.models: ModelSet = load_model_set(settings, load_routing(settings))
         self.publisher = PredictionPublisher(
-            bootstrap, settings.serving.predictions_topic, settings.serving.publish_buffer,
+            bootstrap, settings.topics.predictions, settings.serving.publish_buffer,
             on_drop=lambda reason, n: self.metrics.publish_drops.labels(reason).inc(n),
             on_sent=lambda n: self.metrics.published.inc(n), security=kafka_options(settings.kafka)).start()
         log.info("serving %s", self.models.describe())
@@ -169,7 +170,7 @@ class Predictor:
     def promote(self, tag: str | None, *, canary: float | None = None, shadow: bool = False,
                 clear: str | None = None) -> dict:
         """Load the new routing's models, then swap them in with one assignment; persist the choice."""
-        from ..trainer.model_store import resolve_tag
+        from ..models.store import resolve_tag
 
         with self._swap_lock:
             resolved = resolve_tag(tag) if tag else None

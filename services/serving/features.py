@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from ..contracts import ZONE_FEATURES
 from ..features.online import ZoneFeatures, read_zone_features
-from .schemas import ServingFaults
+from ..contracts.knobs import ServingFaults
 
 log = logging.getLogger("serving")
 

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from ..contracts import ZONE_RANGE
-from .schemas import (EXAMPLE_TRIP, BatchRequest, BatchResponse, ErrorBody, EtaResponse, PromoteRequest, RowError,
-                      ServingFaults, TripRequest)
+from ..contracts.knobs import ServingFaults
+from .schemas import EXAMPLE_TRIP, BatchRequest, BatchResponse, ErrorBody, EtaResponse, PromoteRequest, RowError, TripRequest
 
 REF = "#/components/schemas/{model}"
 MODELS = (TripRequest, EtaResponse, BatchRequest, BatchResponse, RowError, ErrorBody, ServingFaults, PromoteRequest)

@@ -135,17 +135,6 @@ def row_trip_id(row: Any) -> str | None:
     return trip_id if isinstance(trip_id, str) and 0 < len(trip_id) <= 128 else None
 
 
-class ServingFaults(BaseModel):
-    """Runtime fault knobs of the service (POST /admin/faults). All off by default."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    feature_latency_ms: float = Field(0, ge=0, le=60_000, description="added to each online feature read")
-    feature_timeout_ms: float | None = Field(
-        None, gt=0, le=60_000, description="reads slower than this use the fallback and are flagged")
-    model_latency_ms: float = Field(0, ge=0, le=60_000, description="added to each model call")
-
-
 class PromoteRequest(BaseModel):
     """Change which model answers: a tag goes live (default), becomes a canary with a share of
     traffic, or a shadow; `clear` (or a canary share of 0) removes a role instead."""

@@ -7,11 +7,13 @@ own readiness checks, and signals their processes for chaos.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from ..config import Settings
+from ..config import Settings, settings_as_dict
 from .state import ComponentRecord, RunFolder
 
 
@@ -91,5 +93,12 @@ class Component:
         """What `down --wipe` removes for this component."""
         return [ctx.run.data_of(self.name)]
 
+    def settings_digest(self, settings: Settings) -> str:
+        """A digest of the settings this component runs with: its own section (settings.<name>), if
+        the config has one. Equal digests: a restart would change nothing."""
+        section = settings_as_dict(settings, secrets="left out").get(self.name)
+        return hashlib.sha256(json.dumps(section, sort_keys=True).encode()).hexdigest()[:16]
 
-ComponentFactory = Callable[[Settings], "Component | None"]
+
+# The services a stack runs besides its infrastructure, for given settings (mlgameday.app.services).
+ComponentCatalogue = Callable[[Settings], "list[Component]"]

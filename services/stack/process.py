@@ -1,4 +1,5 @@
-"""Start, inspect and signal one supervised OS process (and its children) by pid."""
+"""The handles the supervisor starts, inspects and signals: an OS process (and its children)
+by pid, or a container through the Docker engine (kafka.mode testcontainers)."""
 
 from __future__ import annotations
 
@@ -159,3 +160,110 @@ def spawn(argv: list[str], *, log_file: Path, env: dict[str, str] | None = None,
             start_new_session=True,
         )
     return ProcessRef(proc.pid, psutil.Process(proc.pid).create_time())
+
+
+@dataclass
+class ContainerRef:
+    """A running container handled like a process: kill, pause (the engine's freezer), stop.
+
+    client_pid is the `docker run` that started it, reaped here when it is our child."""
+
+    container_id: str
+    client_pid: int | None = None
+
+    def _container(self):
+        import docker.errors
+
+        from ..containers.engine import docker_client
+
+        client = docker_client(timeout_s=30)
+        try:
+            return client.containers.get(self.container_id)
+        except docker.errors.NotFound:
+            return None
+        finally:
+            client.close()
+
+    def state(self) -> str:
+        container = self._container()
+        if container is None:
+            self._reap_client()
+            return DEAD
+        return {"running": RUNNING, "paused": PAUSED, "created": RUNNING, "restarting": RUNNING}.get(
+            container.status, DEAD)
+
+    def alive(self) -> bool:
+        return self.state() in (RUNNING, PAUSED)
+
+    def rss_bytes(self) -> int | None:
+        members = self.group_memory()
+        return members[0][2] if members else None
+
+    def group_memory(self) -> list[tuple[int, str, int]]:
+        """[(pid of the container's init as the engine sees it, "container <id>", bytes in use)]:
+        the memory `docker stats` shows (page cache excluded), for the whole container."""
+        container = self._container()
+        if container is None or container.status != "running":
+            return []
+        memory = container.stats(stream=False, one_shot=True).get("memory_stats", {})
+        usage = memory.get("usage")
+        if usage is None:
+            return []
+        stats = memory.get("stats", {})
+        in_use = usage - stats.get("total_inactive_file", stats.get("inactive_file", 0))
+        return [(container.attrs["State"]["Pid"], f"container {self.container_id[:12]}", in_use)]
+
+    def kill(self) -> bool:
+        return self.signal_group(signal.SIGKILL)
+
+    def signal_group(self, sig: int) -> bool:
+        """SIGSTOP/SIGCONT pause and unpause the whole container; other signals go to its init."""
+        import docker.errors
+
+        container = self._container()
+        if container is None or container.status not in ("running", "paused"):
+            return False
+        try:
+            if sig == signal.SIGSTOP:
+                container.pause()
+            elif sig == signal.SIGCONT:
+                container.unpause()
+            else:
+                container.kill(signal=signal.Signals(sig).name)
+        except docker.errors.APIError:
+            return False
+        return True
+
+    def terminate(self, timeout_s: float = 15.0) -> None:
+        """`docker stop` (SIGTERM, then SIGKILL after the timeout); wait until it is removed."""
+        import docker.errors
+
+        container = self._container()
+        if container is None:
+            return
+        try:
+            if container.status == "paused":
+                container.unpause()
+            container.stop(timeout=max(1, int(timeout_s)))
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError:
+            pass  # already stopping or removed: wait below
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self._container() is not None:
+            time.sleep(0.1)
+        self._reap_client(wait_s=5)
+
+    def _reap_client(self, wait_s: float = 0.0) -> None:
+        """Collect the exit of the `docker run` client if this process started it (else a no-op)."""
+        if self.client_pid is None:
+            return
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                pid, _ = os.waitpid(self.client_pid, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import StackError
-from .process import DEAD, ProcessRef
+from .process import DEAD, ContainerRef, ProcessRef
 
 
 @dataclass
@@ -28,9 +28,17 @@ class ComponentRecord:
     started_at: float = field(default_factory=time.time)
     # Set by `gameday chaos stop`: a deliberate stop, shown as "stopped" not "dead".
     stopped: bool = False
+    # A component run as a container: its id. Chaos, status and `down` then act on the
+    # container (through the engine), and pid is the `docker run` client that started it.
+    container: str | None = None
+    # The digest of the settings the component was started with (Component.settings_digest): a
+    # component whose settings changed since is restarted by Stack.reconfigure.
+    settings_digest: str | None = None
 
     @property
-    def process(self) -> ProcessRef | None:
+    def process(self) -> ProcessRef | ContainerRef | None:
+        if self.container is not None:
+            return ContainerRef(self.container, client_pid=self.pid)
         if self.pid is None or self.create_time is None:
             return None
         return ProcessRef(self.pid, self.create_time)

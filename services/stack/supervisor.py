@@ -16,7 +16,7 @@ import psutil
 
 from ..config import Settings, load_settings, settings_as_dict
 from ..errors import StackError
-from .component import Component, Reporter, StackContext, silent
+from .component import Component, ComponentCatalogue, Reporter, StackContext, silent
 from .ports import port_is_free, reuse_or_pick
 from .process import DEAD, PAUSED, spawn
 from .registry import build_components
@@ -36,6 +36,8 @@ class ComponentStatus:
     rss_mb: float | None  # the whole process group (workers included)
     # {"pid", "name", "rss_mb"} of each process of the group, the leader first.
     processes: list[dict[str, Any]] = field(default_factory=list)
+    # The container's id when the component runs in one (kafka.mode testcontainers).
+    container: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -45,10 +47,13 @@ class Stack:
     """One stack = one run folder + the components the settings call for."""
 
     def __init__(self, settings: Settings, components: list[Component] | None = None,
-                 report: Reporter = silent) -> None:
+                 report: Reporter = silent, services: ComponentCatalogue | None = None) -> None:
+        """`components`: exactly these; else the infrastructure the settings call for, plus the
+        `services` catalogue's (mlgameday.app.open_stack hands over the TripTime services)."""
         self.run = RunFolder(settings.run_path)
         self.report = report
         self._fixed_components = components
+        self._services = services
         # A stack that is up is handled with the settings it was started with.
         if self.run.state_file.exists() and self.run.settings_file.exists():
             # The file has no secrets: the caller's settings (its environment or config) bring them.
@@ -60,7 +65,7 @@ class Stack:
     def _use(self, settings: Settings) -> None:
         self.settings = settings
         self.components = (self._fixed_components if self._fixed_components is not None
-                           else build_components(settings))
+                           else build_components(settings, self._services))
         self.by_name = {c.name: c for c in self.components}
 
     def _context(self, records: dict[str, ComponentRecord]) -> StackContext:
@@ -109,8 +114,8 @@ class Stack:
         self.report(component.name, "preparing")
         component.prepare(ctx)
         ports = self._assign_ports(component, ctx, records, previous)
-        record = ComponentRecord(name=component.name, ports=ports,
-                                 endpoints=component.endpoints(ctx, ports))
+        record = ComponentRecord(name=component.name, ports=ports, endpoints=component.endpoints(ctx, ports),
+                                 settings_digest=component.settings_digest(self.settings))
         spec = component.launch(ctx, ports)
         if spec is not None:
             self.report(component.name, "starting")
@@ -195,6 +200,22 @@ class Stack:
             stopped.append(name)
         return stopped
 
+    def reconfigure(self, settings: Settings) -> list[str]:
+        """Run with these settings from now on (written to settings.yaml, which the services read), and
+        restart the running components whose settings changed: their record's digest differs. Returns
+        the restarted ones, in start order."""
+        with self.run.locked():
+            self._use(settings)
+            self.run.save_settings(settings_as_dict(settings, secrets="left out"))
+            records = self.run.load()
+        stale = [c.name for c in self.components
+                 if (record := records.get(c.name)) is not None and record.state() == "running"
+                 and record.settings_digest != c.settings_digest(settings)]
+        for name in stale:
+            self.report(name, "restarting with the new settings")
+            self.chaos("restart", name)
+        return stale
+
     # ---- status / logs ---------------------------------------------------------------------
 
     def status(self) -> list[ComponentStatus]:
@@ -216,6 +237,7 @@ class Stack:
                 rss_mb=round(rss / 2**20, 1) if rss else None,
                 processes=[{"pid": pid, "name": pname, "rss_mb": round(member_rss / 2**20, 1)}
                            for pid, pname, member_rss in members],
+                container=record.container,
             ))
         return statuses
 
@@ -260,22 +282,22 @@ class Stack:
                 if not ref or not ref.kill():
                     return f"{name} was not running ({state})"
                 _wait_dead(ref)
-                return f"sent SIGKILL to {name} (pid {record.pid})"
+                return f"sent SIGKILL to {name} ({_which(record)})"
             if action == "pause":
                 if not ref or not ref.signal_group(signal.SIGSTOP):
                     return f"{name} was not running ({state})"
-                return f"sent SIGSTOP to {name} (pid {record.pid}): paused"
+                return f"sent SIGSTOP to {name} ({_which(record)}): paused"
             if action == "resume":
                 if not ref or state != PAUSED:
                     return f"{name} was not paused ({state})"
                 ref.signal_group(signal.SIGCONT)
-                return f"sent SIGCONT to {name} (pid {record.pid}): resumed"
+                return f"sent SIGCONT to {name} ({_which(record)}): resumed"
             if action == "stop":
                 if ref:
                     ref.terminate(component.stop_timeout_s if component else 15.0)
                 record.stopped = True
                 self.run.save(records)
-                return f"stopped {name} (SIGTERM to pid {record.pid})"
+                return f"stopped {name} (SIGTERM to {_which(record)})"
             # start / restart: a new process on the same ports, waited until ready.
             if component is None:
                 raise StackError(f"{name} is not a component of the current config; cannot start it")
@@ -283,7 +305,7 @@ class Stack:
                 ref.terminate(component.stop_timeout_s)
             del records[name]
             new = self._start(component, records, previous=record)
-            return f"restarted {name} (pid {new.pid}) on ports {new.ports or '-'}; ready"
+            return f"restarted {name} ({_which(new)}) on ports {new.ports or '-'}; ready"
 
 
 def dependency_waves(components: list[Component]) -> list[list[Component]]:
@@ -295,6 +317,11 @@ def dependency_waves(components: list[Component]) -> list[list[Component]]:
     for component in components:
         waves[depth[component.name]].append(component)
     return waves
+
+
+def _which(record: ComponentRecord) -> str:
+    """How messages name what a chaos action hit: a container, or a pid."""
+    return f"container {record.container[:12]}" if record.container else f"pid {record.pid}"
 
 
 def _wait_dead(ref, timeout_s: float = 10.0) -> None:

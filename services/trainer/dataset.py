@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Settings
-from ..contracts import LABEL_MATURITY_S, LONGEST_ZONE_WINDOW_S, MODEL_FEATURES, TARGET, ZONE_FEATURES
+from ..contracts import FEATURE_SERVICE, LABEL_MATURITY_S, LONGEST_ZONE_WINDOW_S, MODEL_FEATURES, TARGET, ZONE_FEATURES
 from ..errors import GamedayError
-from .model_store import FEATURE_SERVICE
 
 
 class TrainerError(GamedayError):

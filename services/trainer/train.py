@@ -9,14 +9,14 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..city import CITY
 from ..config import Settings
-from ..contracts import MODEL_FEATURES, TARGET
-from ..producer.city import CITY
+from ..contracts import FEATURE_SERVICE, MODEL_FEATURES, TARGET
+from ..models.store import (CARD_FILE, PLOTS_FILE, REFERENCE_FILE, EtaModel, save_model,
+                            use_model_store)
 from .card import model_card
 from .dataset import TrainerError, TrainingData, build_training_data, recent_labels, usable_labels
 from .evaluate import error_metrics, latency_per_row, write_plots
-from .model_store import (CARD_FILE, FEATURE_SERVICE, PLOTS_FILE, REFERENCE_FILE, EtaModel, save_model,
-                          use_model_store)
 from .variants import VARIANTS, Variant
 
 Report = Callable[[str], None]

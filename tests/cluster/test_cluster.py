@@ -13,7 +13,7 @@ import pytest
 from mlgameday.k8s.local.cluster import LocalCluster
 from mlgameday.k8s.local.layout import API_SERVICE_IP, DNS_SERVICE_IP, PROBE_IMAGE, STORAGE_CLASS
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 
 def run_probe(kube: Any, namespace: str, name: str, args: list[str], volumes: list | None = None,

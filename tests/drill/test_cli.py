@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mlgameday.cli import app
-from mlgameday.drill.dlq import DlqError, parse_renames, repair
+from mlgameday.ingest.dlq_replay import DlqError, parse_renames, repair
 
 runner = CliRunner()
 
@@ -57,7 +57,7 @@ def test_dlq_repair_maps_fields_and_refuses_what_is_not_json() -> None:
 
 def test_dlq_replay_never_sends_a_truncated_original() -> None:
     from mlgameday.contracts import dead_letter_of
-    from mlgameday.drill.dlq import ReplayReport, _replay_one
+    from mlgameday.ingest.dlq_replay import ReplayReport, _replay_one
 
     huge = b'{"trip_id":"t1","padding":"' + b"x" * 200_000 + b'"}'
     letter = dead_letter_of(huge, source_topic="trips.requested", partition=0, offset=3, consumer="ingest",

@@ -8,8 +8,7 @@ import pytest
 
 from mlgameday.config import load_settings
 from mlgameday.drill.faults import REGISTRY, FaultContext, UnknownFault, injector
-from mlgameday.ingest.pipeline import IngestFaults
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import IngestFaults, ProducerFaults
 from mlgameday.runtime.admin_http import AdminServer, Knobs
 
 
@@ -55,7 +54,7 @@ def ctx(servers, tmp_path) -> FaultContext:
 
 
 def knobs(ctx: FaultContext, component: str) -> dict:
-    from mlgameday.drill.target import get_knobs
+    from mlgameday.drill.targets import get_knobs
 
     return get_knobs(ctx.target, component)
 

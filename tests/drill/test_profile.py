@@ -1,36 +1,53 @@
-"""A stack started outside a drill (plain `gameday up`) lacks the drill profile: the drill finds out
-from the running processes' environments, and only for what a restart would change."""
+"""The drill profile is a typed overlay on the stack's settings, handed to the stack: settings.yaml
+records it, and a running stack restarts exactly the components whose settings changed (their
+record's digest), with the new settings — no environment is read or written."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
-from mlgameday.drill.profile import drill_profile, lacking_profile
-from mlgameday.stack.supervisor import ComponentStatus
+import pytest
+import yaml
+
+from mlgameday.config import load_settings
+from mlgameday.drill.profile import drill_profile, with_profile
+from mlgameday.errors import ConfigError
+from mlgameday.stack.supervisor import Stack
+
+from .test_target_conformance import KnobService
 
 
-def running(name: str, env: dict[str, str]) -> tuple[ComponentStatus, subprocess.Popen]:
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                               env={k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")} | env)
-    return ComponentStatus(name, "running", process.pid, {}, {}, 1.0, 10.0), process
+def test_the_profile_is_validated_like_the_config() -> None:
+    settings = load_settings()
+    drilled = with_profile(settings, drill_profile(seed=7))
+    assert drilled.monitor.window_s == 10 and drilled.producer.seed == 7 and drilled.producer.time_scale == 300
+    assert drilled.producer.rate == settings.producer.rate  # the rate turns through a knob, no restart
+    assert drilled.ingest == settings.ingest
+    with pytest.raises(ConfigError, match="monitor"):
+        with_profile(settings, {"monitor": {"alert_k": 5, "alert_n": 3}})
 
 
-def test_services_started_without_the_profile_are_found_and_only_those() -> None:
-    profile = drill_profile()
-    plain_monitor, p1 = running("monitor", {})
-    drill_monitor, p2 = running("monitor", profile)
-    # the rate differs, but the drill sets it through a knob: no restart for that
-    other_rate = {**profile, "GAMEDAY_PRODUCER__RATE": "15"}
-    producer, p3 = running("producer", other_rate)
-    plain_ingest, p4 = running("ingest", {})  # the profile has nothing for ingest
-    stopped = ComponentStatus("producer", "stopped", None, {}, {}, None, None)
+def test_a_running_stack_restarts_only_what_the_profile_changes(tmp_path) -> None:
+    settings = load_settings(run_dir=tmp_path / "run")
+    environ = dict(os.environ)
+    stack = Stack(settings, components=[KnobService(name) for name in ("producer", "ingest", "monitor")])
+    stack.up()  # a plain `gameday up`: default settings
     try:
-        statuses = [plain_monitor, drill_monitor, producer, plain_ingest, stopped]
-        assert lacking_profile(statuses, profile) == ["monitor"]
-        assert lacking_profile([drill_monitor], profile) == []
+        before = {s.name: s.pid for s in stack.status()}
+        restarted = stack.reconfigure(with_profile(stack.settings, drill_profile(seed=7)))
+        assert restarted == ["producer", "monitor"]
+        after = {s.name: s.pid for s in stack.status()}
+        assert after["ingest"] == before["ingest"]
+        assert after["producer"] != before["producer"] and after["monitor"] != before["monitor"]
+        assert all(s.state == "running" for s in stack.status())
+        saved = yaml.safe_load(stack.run.settings_file.read_text())  # what the services read
+        assert saved["monitor"]["window_s"] == 10 and saved["producer"]["seed"] == 7
+        # Again with the same profile: nothing to restart.
+        assert stack.reconfigure(with_profile(stack.settings, drill_profile(seed=7))) == []
+        # A new stack object of the same run folder (another `gameday drill`) sees the same.
+        again = Stack(load_settings(run_dir=tmp_path / "run"),
+                      components=[KnobService(name) for name in ("producer", "ingest", "monitor")])
+        assert again.reconfigure(with_profile(again.settings, drill_profile(seed=7))) == []
     finally:
-        for process in (p1, p2, p3, p4):
-            process.kill()
-            process.wait()
+        stack.down()
+    assert dict(os.environ) == environ

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from mlgameday.config import Settings
-from mlgameday.drill import models
+from mlgameday.drill.targets import LocalTarget
+from mlgameday.models.control import change_models
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.precision import false_alarms
 from mlgameday.drill.runner import Drill, control_scenario
@@ -43,10 +44,10 @@ def test_control_run_fires_no_expected_signal_and_no_alert(drill_stack: Settings
     # MAE over the last 30 s of labels, once that window is full).
     timeline = Timeline.load(result.folder / "timeline.jsonl")
     online = [value for t, value in timeline.series("mae_s") if t >= 30]
-    from mlgameday.trainer.model_store import list_models, use_model_store
+    from mlgameday.models.store import list_models, use_model_store
 
     use_model_store(drill_stack)
-    live = models.serving_models(drill_stack)["live"]["tag"]
+    live = LocalTarget(drill_stack).serving_models()["live"]["tag"]
     offline = next(m.metrics["mae_s"] for m in list_models() if m.tag == live)
     assert online and abs(sum(online) / len(online) / offline - 1) <= 0.15, (sum(online) / len(online), offline)
 
@@ -80,8 +81,8 @@ def test_blind_drill_then_answer_checks_the_candidates_rollback(drill_stack: Set
     scenario = CATALOG.get("slow-model")
     result = Drill(drill_stack, scenario, fast=True, blind=True).run()
     assert Session.path(drill_stack).is_file()
-    assert models.serving_models(drill_stack)["live"]["variant"] == "accurate"  # still broken
-    models.promote(drill_stack, "fast")  # the candidate's rollback (`gameday model promote fast`)
+    assert LocalTarget(drill_stack).serving_models()["live"]["variant"] == "accurate"  # still broken
+    change_models(drill_stack, "fast")  # the candidate's rollback (`gameday model promote fast`)
     answer = Answer(component="model", root_cause="slow-model", fix="rollback-model", signal="latency_p99_ms")
     score, folder = finish_blind_drill(drill_stack, answer, CATALOG, check_timeout_s=60)
     assert score.total == 1.0, score.as_dict()

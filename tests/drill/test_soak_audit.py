@@ -22,8 +22,8 @@ from kafka import KafkaProducer
 
 from mlgameday.config import load_settings
 from mlgameday.runtime.admin_key import admin_headers
-from mlgameday.stack.supervisor import Stack
-from mlgameday.trainer.history import create_history
+from mlgameday.app import open_stack
+from mlgameday.history import create_history
 from mlgameday.trainer.train import train
 
 pytestmark = pytest.mark.integration
@@ -61,14 +61,14 @@ def test_after_a_soak_with_faults_the_audit_accounts_for_every_trip_event(tmp_pa
     base = dict(run_dir=run_dir, serving={"model": "fast"}, producer={"rate": RATE, "time_scale": 20})
     # A model first (serving starts only with one): a little history, the fast variant.
     settings = load_settings(**base, services=[])
-    stack = Stack(settings)
+    stack = open_stack(settings)
     stack.up()
     try:
         create_history(settings, 100, report=lambda _: None)  # the shortest history training takes
         train(settings, variants=("fast",))
         stack.down()
         settings = load_settings(**base, services=["ingest", "producer", "serving", "riders", "monitor"])
-        stack = Stack(settings)
+        stack = open_stack(settings)
         stack.up()
 
         producer_admin = stack.endpoint("producer", "http")

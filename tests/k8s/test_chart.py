@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from mlgameday.contracts import Topics
+from mlgameday.contracts import Topic
 
 from .helpers import CHART, KUBE_VERSION, NAMESPACE, RELEASE, of_kind, pod_spec, render, run_helm
 
@@ -113,7 +113,7 @@ def test_topics_job_is_a_job_of_the_release_creating_the_contract_topics() -> No
     assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {})
     assert job["metadata"]["name"].endswith("-kafka-topics-1")  # one per revision: a Job's template is immutable
     env = {e["name"]: e.get("value") for e in pod_spec(job)["containers"][0]["env"]}
-    assert env["TOPICS"].split() == list(Topics.ALL)
+    assert env["TOPICS"].split() == [t.value for t in Topic]
     assert env["KAFKA_PARTITIONS"] == "3" and env["KAFKA_REPLICATION"] == "1"
 
 

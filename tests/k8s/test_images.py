@@ -19,7 +19,7 @@ from .helpers import CHART, of_kind, pod_spec, render
 
 REPO = CHART.parents[1]
 DOCKER = REPO / "docker"
-PYTHON_SERVICES = ("producer", "ingest", "monitor", "trainer")
+PYTHON_SERVICES = ("producer", "ingest", "monitor")
 
 
 def _entrypoint_branches() -> dict[str, str]:
@@ -35,9 +35,11 @@ def _entrypoint_branches() -> dict[str, str]:
 
 def test_entrypoint_runs_each_service_as_designed() -> None:
     branches = _entrypoint_branches()
-    assert set(branches) == {*PYTHON_SERVICES, "serving"}
+    assert set(branches) == {*PYTHON_SERVICES, "serving", "trainer"}
     for service in PYTHON_SERVICES:
         assert branches[service] == 'exec python -m "mlgameday.$service" "$@"'
+    # The training job: a history first if none exists, then the variants the chart names (--variant).
+    assert branches["trainer"] == 'exec gameday train "$@"'
     assert branches["serving"].startswith("exec bentoml serve mlgameday.serving.service:TripTime")
 
 
@@ -99,7 +101,9 @@ def test_bentofile_is_a_valid_build_config() -> None:
 
 def test_dockerfile_runs_as_the_charts_numeric_user() -> None:
     text = (DOCKER / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim$", text, flags=re.M)
+    # FROM the Python runtime image that `gameday images build` makes (no registry needed).
+    assert re.search(r"^ARG BASE=mlgameday-python:3\.11$", text, flags=re.M)
+    assert re.search(r"^FROM \$\{BASE\}$", text, flags=re.M)
     assert re.search(r"^USER 10001:10001$", text, flags=re.M)
     assert re.search(r'^ENTRYPOINT \["gameday-entrypoint"\]$', text, flags=re.M)
     values = yaml.safe_load((CHART / "values.yaml").read_text())

@@ -62,11 +62,11 @@ class MonitorRun:
     def send(self, pairs: Iterable[tuple[Prediction, TripCompleted]], labels: bool = True) -> list[TripCompleted]:
         """Publish the predictions (and their labels unless labels=False; then they are returned)."""
         held = []
-        cfg = self.settings.monitor
+        topics = self.settings.topics
         for prediction, label in pairs:
-            self.producer.send(cfg.predictions_topic, key=prediction.trip_id.encode(), value=prediction.to_bytes())
+            self.producer.send(topics.predictions, key=prediction.trip_id.encode(), value=prediction.to_bytes())
             if labels:
-                self.producer.send(cfg.labels_topic, key=label.trip_id.encode(), value=label.to_bytes())
+                self.producer.send(topics.trips_completed, key=label.trip_id.encode(), value=label.to_bytes())
             else:
                 held.append(label)
         self.producer.flush(30)
@@ -96,10 +96,10 @@ class MonitorRun:
         return read_topic(self.bootstrap, topic, model, timeout_s)
 
     def alerts(self) -> list[Alert]:
-        return self.read_topic(self.settings.monitor.alerts_topic, Alert)
+        return self.read_topic(self.settings.topics.alerts, Alert)
 
     def dead_letters(self) -> list[DeadLetter]:
-        return self.read_topic(self.settings.monitor.dlq_topic, DeadLetter)
+        return self.read_topic(self.settings.topics.dlq, DeadLetter)
 
     def close(self) -> None:
         if self.service is not None:
@@ -114,11 +114,13 @@ def monitor_run(kafka_bootstrap: str, new_topic, tmp_path: Path, reference_file:
     runs: list[MonitorRun] = []
 
     def make(**overrides: object) -> MonitorRun:
+        topics = {
+            "predictions": new_topic(partitions=1, prefix="predictions"),
+            "trips_completed": new_topic(prefix="labels"),
+            "alerts": new_topic(prefix="alerts"),
+            "dlq": new_topic(prefix="dlq"),
+        }
         monitor = {
-            "predictions_topic": new_topic(partitions=1, prefix="predictions"),
-            "labels_topic": new_topic(prefix="labels"),
-            "alerts_topic": new_topic(prefix="alerts"),
-            "dlq_topic": new_topic(prefix="dlq"),
             "group_id": f"monitor-test-{len(runs)}-{tmp_path.name}",
             "auto_offset_reset": "earliest",
             "reference_path": str(reference_file),
@@ -127,7 +129,7 @@ def monitor_run(kafka_bootstrap: str, new_topic, tmp_path: Path, reference_file:
             **overrides,
         }
         settings = load_settings(run_dir=tmp_path / f"run{len(runs)}",
-                                 kafka={"mode": "external", "bootstrap": kafka_bootstrap}, monitor=monitor)
+                                 kafka={"mode": "external", "bootstrap": kafka_bootstrap}, topics=topics, monitor=monitor)
         run = MonitorRun(settings, kafka_bootstrap)
         runs.append(run)
         return run

@@ -16,16 +16,18 @@ from mlgameday.monitor.synthetic import Traffic
 
 from .conftest import SEED, WINDOW, judged
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 def test_malformed_predictions_and_labels_go_to_the_dlq_with_the_reason(monitor_run):
     run = monitor_run()
-    cfg = run.settings.monitor
+    topics = run.settings.topics
     good = Traffic(seed=SEED).events(WINDOW)
     prediction = json.loads(good[0][0].to_bytes())
-    run.send_raw(cfg.predictions_topic, b"{not json")
-    run.send_raw(cfg.predictions_topic, json.dumps({k: v for k, v in prediction.items() if k != "prediction_s"}).encode())
-    run.send_raw(cfg.labels_topic, json.dumps({**json.loads(good[0][1].to_bytes()), "duration_s": "slow"}).encode())
-    run.send_raw(cfg.labels_topic, json.dumps({**json.loads(good[1][1].to_bytes()), "schema_version": 9}).encode())
+    run.send_raw(topics.predictions, b"{not json")
+    run.send_raw(topics.predictions, json.dumps({k: v for k, v in prediction.items() if k != "prediction_s"}).encode())
+    run.send_raw(topics.trips_completed, json.dumps({**json.loads(good[0][1].to_bytes()), "duration_s": "slow"}).encode())
+    run.send_raw(topics.trips_completed, json.dumps({**json.loads(good[1][1].to_bytes()), "schema_version": 9}).encode())
     run.send(good)
     service = run.run_until(judged(1))
 
@@ -36,7 +38,7 @@ def test_malformed_predictions_and_labels_go_to_the_dlq_with_the_reason(monitor_
     assert any("prediction_s: missing" in r for r in reasons)
     assert any(r.startswith("duration_s:") and "'slow'" in r for r in reasons)
     assert any("unknown schema_version 9" in r for r in reasons)
-    assert {letter.source_topic for letter in letters} == {cfg.predictions_topic, cfg.labels_topic}
+    assert {letter.source_topic for letter in letters} == {topics.predictions, topics.trips_completed}
     assert all(letter.consumer == "monitor" and letter.original for letter in letters)
     # The good events went on to be judged, all of them.
     assert service.results[0].n_rows == WINDOW and service.results[0].n_labeled == WINDOW

@@ -36,7 +36,7 @@ def test_an_alert_raised_while_the_broker_is_down_is_sent_when_it_is_back(tmp_pa
                                  monitor={"reference_path": str(reference_file)})
         service = MonitorService(settings)
         service.connect()
-        topic = settings.monitor.alerts_topic
+        topic = settings.topics.alerts
         broker.chaos("kill", "kafka")
 
         alert = Alert(event_id="outage-alert", event_time=utcnow(), kind="freshness.stale", score=0.6, threshold=0.2, window=7,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import httpx
 from evidently.core.report import Snapshot
 from evidently.ui.workspace import Workspace
@@ -11,6 +13,8 @@ from mlgameday.monitor.synthetic import Shift, Traffic
 from mlgameday.runtime.admin_http import AdminServer
 
 from .conftest import SEED, WINDOW, judged
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 SHIFT_AT = 4  # windows 1-4 clean, 5-8 with longer trips (airport surge)
 

@@ -8,6 +8,8 @@ from mlgameday.monitor.synthetic import Traffic
 
 from .conftest import SEED, WINDOW, judged
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 @pytest.mark.parametrize("bias_s", [300.0, -300.0])
 def test_biased_model_raises_a_quality_alert_with_the_right_sign(monitor_run, bias_s):
@@ -34,7 +36,7 @@ def test_delayed_labels_make_quality_wait_then_it_is_judged(monitor_run):
     # Both windows are closed and waiting for their labels: nothing judged, nothing lost.
     assert len(service.results) == 0 and len(service.book.pending) == 2
     for label in held:
-        run.producer.send(run.settings.monitor.labels_topic, value=label.to_bytes())
+        run.producer.send(run.settings.topics.trips_completed, value=label.to_bytes())
     run.producer.flush(30)
     run.run_until(judged(2))
     assert [r.quality_status for r in service.results] == ["ok", "ok"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 import numpy as np
@@ -13,6 +15,8 @@ from mlgameday.features.store import offline_dir, open_store
 from mlgameday.monitor.synthetic import Traffic, events_of
 
 from .conftest import SEED, WINDOW, judged
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 KMH_PER_MPH = 1.609344
 

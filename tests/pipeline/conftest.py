@@ -27,9 +27,8 @@ def pipeline_settings(kafka_bootstrap: str, new_topic: Callable[..., str], tmp_p
         base = dict(
             run_dir=tmp_path / "run",
             kafka={"mode": "external", "bootstrap": kafka_bootstrap},
-            producer={"requested_topic": requested, "completed_topic": completed},
-            ingest={"requested_topic": requested, "completed_topic": completed, "dlq_topic": dlq,
-                    "group_id": f"ingest-{uuid.uuid4().hex[:8]}", "checkpoint_interval_s": 0.5},
+            topics={"trips_requested": requested, "trips_completed": completed, "dlq": dlq},
+            ingest={"group_id": f"ingest-{uuid.uuid4().hex[:8]}", "checkpoint_interval_s": 0.5},
         )
         for key, value in overrides.items():
             if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -83,7 +82,7 @@ def valid_events(settings: Settings) -> list:
     """The distinct valid trip events on the pipeline's topics (what ingest should have counted)."""
     bootstrap = settings.kafka.bootstrap
     seen, events = set(), []
-    for topic, model in ((settings.ingest.requested_topic, TripRequested), (settings.ingest.completed_topic, TripCompleted)):
+    for topic, model in ((settings.topics.trips_requested, TripRequested), (settings.topics.trips_completed, TripCompleted)):
         for record in read_topic(bootstrap, topic):
             try:
                 event = model.model_validate_json(record.value)
@@ -96,13 +95,12 @@ def valid_events(settings: Settings) -> list:
 
 
 def dead_letters(settings: Settings) -> list[DeadLetter]:
-    return [DeadLetter.model_validate_json(r.value) for r in read_topic(settings.kafka.bootstrap, settings.ingest.dlq_topic)]
+    return [DeadLetter.model_validate_json(r.value) for r in read_topic(settings.kafka.bootstrap, settings.topics.dlq)]
 
 
 def ingest_until_drained(settings: Settings, timeout_s: float = 60, **kwargs) -> IngestPipeline:
     """Run an in-process ingest until it has read to the end of both topics; checkpoint and close."""
-    cfg = settings.ingest
-    ends = end_offsets(settings.kafka.bootstrap, [cfg.requested_topic, cfg.completed_topic])
+    ends = end_offsets(settings.kafka.bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
     pipeline = IngestPipeline(settings, **kwargs).start()
     deadline = time.monotonic() + timeout_s
     try:

@@ -27,7 +27,7 @@ def test_warm_start_fills_the_gap_since_the_clock_and_no_more_than_its_budget() 
 
 def test_the_clock_is_the_newest_request_on_the_topic(pipeline_settings) -> None:
     settings = pipeline_settings()
-    bootstrap, topic = settings.kafka.bootstrap, settings.producer.requested_topic
+    bootstrap, topic = settings.kafka.bootstrap, settings.topics.trips_requested
     assert city_clock(bootstrap, topic, 60) is None             # an empty topic: no clock yet
     before = time.time()
     produce(settings, history_options(300, 5, seed=3))

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from mlgameday.features.history import load_trip_labels
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import ProducerFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
-from mlgameday.producer.stream import Emitter, Topics, run_history
+from mlgameday.producer.stream import Emitter, run_history
 
 from .conftest import dead_letters, history_rate, ingest_until_drained, valid_events
 
@@ -22,7 +22,7 @@ def test_malformed_events_go_to_the_dlq_and_good_ones_are_ingested_once(pipeline
     sent: list[tuple[str, bytes, str | None]] = []
     sink = KafkaSink(settings.kafka.bootstrap)
     faults = ProducerFaults(malformed_share=0.2, null_share=0.04)
-    emitter = Emitter(sink, Topics(settings.producer.requested_topic, settings.producer.completed_topic), 31,
+    emitter = Emitter(sink, settings.topics, 31,
                       lambda: faults, on_emit=lambda topic, key, value, kind: sent.append((topic, value, kind)))
     try:
         end = time.time()
@@ -53,6 +53,6 @@ def test_malformed_events_go_to_the_dlq_and_good_ones_are_ingested_once(pipeline
     assert counters["dead_lettered"] == len(bad)
     assert written == len(good) == len(valid_events(settings))
     assert counters["duplicate"] == 0
-    good_labels = [v for t, v in good if t == settings.producer.completed_topic]
+    good_labels = [v for t, v in good if t == settings.topics.trips_completed]
     labels = load_trip_labels(settings)
     assert len(labels) == len(good_labels) and labels["trip_id"].is_unique

@@ -14,10 +14,12 @@ from pydantic import ValidationError
 from mlgameday.contracts import EventRejected, TripCompleted, TripRequested, describe_event_error
 from mlgameday.ingest.decode import EventDecoder, mirror_struct
 from mlgameday.ingest.metrics import FRESHNESS_BUCKETS, IngestMetrics
-from mlgameday.producer.faults import ProducerFaults, WireFaults
+from mlgameday.contracts.knobs import ProducerFaults
+from mlgameday.producer.faults import WireFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import Sink
-from mlgameday.producer.stream import Emitter, Topics, run_history
+from mlgameday.config import TopicNames
+from mlgameday.producer.stream import Emitter, run_history
 
 REQUESTED = {"event_id": "e1", "event_time": "2024-03-01T08:00:00.5Z", "schema_version": 1, "trip_id": "t1",
              "pickup_zone": 132, "dropoff_zone": 48, "trip_distance": 3.5, "passenger_count": 2}
@@ -87,7 +89,7 @@ def test_fast_decoder_agrees_on_the_producers_stream_with_its_wire_faults() -> N
         def close(self) -> None: ...
 
     faults = ProducerFaults(malformed_share=0.2, null_share=0.05)
-    run_history(TripSimulator(5), Emitter(Capture(), Topics(), 5, lambda: faults), 0.02 * 86400, rate=400 / 1728,
+    run_history(TripSimulator(5), Emitter(Capture(), TopicNames(), 5, lambda: faults), 0.02 * 86400, rate=400 / 1728,
                 end=time.time(), label_wait_s=0)
     models = {"trips.requested": TripRequested, "trips.completed": TripCompleted}
     verdicts = [_verdict(models[t], raw) for t, raw in sent]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,6 +17,8 @@ from mlgameday.config import load_settings
 from mlgameday.features.offline import ZONE_STATS_SCHEMA, write_part
 from mlgameday.features.online import push_online, read_zone_features, rows_frame
 from mlgameday.features.store import feature_data_dir, offline_dir, open_store, store_yaml
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 FEAST = Path(sys.executable).parent / "feast"
 

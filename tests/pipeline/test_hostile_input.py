@@ -55,7 +55,7 @@ def zone_features(settings, zone: int = ZONE):
 
 def test_an_event_from_the_future_is_dead_lettered_and_live_events_keep_counting(pipeline_settings) -> None:
     settings = pipeline_settings()
-    topic = settings.ingest.requested_topic
+    topic = settings.topics.trips_requested
     now = time.time()
     # Live traffic, then an event a year ahead and one an hour ahead, then more live traffic.
     send(settings, topic, [request(now - 30 + i) for i in range(5)]
@@ -83,7 +83,7 @@ def test_a_restart_does_not_keep_a_zone_clock_poisoned_by_an_earlier_version(pip
     # A checkpoint written by an ingest that accepted an event an hour ahead (as before the
     # event-time policy; here, a policy that lets a day through).
     lax = pipeline_settings(ingest={"max_ahead_s": 86_400})
-    topic = lax.ingest.requested_topic
+    topic = lax.topics.trips_requested
     now = time.time()
     send(lax, topic, [request(now - 60 + i) for i in range(3)] + [request(now + 3600)])
     poisoned = ingest_until_drained(lax)
@@ -108,7 +108,7 @@ def test_a_restart_does_not_keep_a_zone_clock_poisoned_by_an_earlier_version(pip
 
 def test_an_event_without_event_id_is_dead_lettered_and_a_redelivered_copy_is_not_a_new_event(pipeline_settings) -> None:
     settings = pipeline_settings()
-    topic = settings.ingest.requested_topic
+    topic = settings.topics.trips_requested
     now = time.time()
     anonymous = json.dumps(request(now - 5, event_id=None)).encode()
     named = json.dumps(request(now - 4)).encode()
@@ -124,7 +124,7 @@ def test_an_event_without_event_id_is_dead_lettered_and_a_redelivered_copy_is_no
 
 def test_an_oversized_event_is_dead_lettered_truncated_with_its_size_place_and_hash(pipeline_settings) -> None:
     settings = pipeline_settings()
-    topic = settings.ingest.requested_topic
+    topic = settings.topics.trips_requested
     huge = json.dumps(request(time.time(), notes="x" * 1_000_000)).encode()  # ~1 MB, an unexpected field
     send(settings, topic, [huge])
 
@@ -145,8 +145,8 @@ def test_when_the_dlq_refuses_a_letter_the_offset_is_not_committed(pipeline_sett
     dlq = f"dlq-small.{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     admin.create_topics([NewTopic(dlq, 1, 1, topic_configs={"max.message.bytes": "1500"})])
-    settings = settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"dlq_topic": dlq})})
-    topic = settings.ingest.requested_topic
+    settings = settings.model_copy(update={"topics": settings.topics.model_copy(update={"dlq": dlq})})
+    topic = settings.topics.trips_requested
     now = time.time()
     send(settings, topic, [request(now - 3), b"{not json" + b"x" * 3000, request(now - 2)])
 

@@ -33,8 +33,8 @@ def start_ingest(settings, port: int, log, **env_overrides: str) -> subprocess.P
     cfg = settings.ingest
     env = {**os.environ, "GAMEDAY_RUN_DIR": str(settings.run_path), "GAMEDAY_KAFKA__MODE": "external",
            "GAMEDAY_KAFKA__BOOTSTRAP": settings.kafka.bootstrap, "GAMEDAY_INGEST__PORT": str(port),
-           "GAMEDAY_INGEST__GROUP_ID": cfg.group_id, "GAMEDAY_INGEST__REQUESTED_TOPIC": cfg.requested_topic,
-           "GAMEDAY_INGEST__COMPLETED_TOPIC": cfg.completed_topic, "GAMEDAY_INGEST__DLQ_TOPIC": cfg.dlq_topic,
+           "GAMEDAY_INGEST__GROUP_ID": cfg.group_id, "GAMEDAY_TOPICS__TRIPS_REQUESTED": settings.topics.trips_requested,
+           "GAMEDAY_TOPICS__TRIPS_COMPLETED": settings.topics.trips_completed, "GAMEDAY_TOPICS__DLQ": settings.topics.dlq,
            # Small batches and frequent checkpoints: the kill lands between checkpoints, mid-stream.
            "GAMEDAY_INGEST__MAX_POLL_RECORDS": "100", "GAMEDAY_INGEST__CHECKPOINT_INTERVAL_S": "0.4", **env_overrides}
     return subprocess.Popen([sys.executable, "-m", "mlgameday.ingest"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -54,8 +54,7 @@ def applied(port: int) -> int:
 def test_kill_9_mid_stream_then_restart_ends_exactly_as_without_the_kill(pipeline_settings, tmp_path) -> None:
     settings = pipeline_settings()
     produce(settings, history_options(12_000, 864, seed=41))
-    cfg = settings.ingest
-    total = sum(end_offsets(settings.kafka.bootstrap, [cfg.requested_topic, cfg.completed_topic]).values())
+    total = sum(end_offsets(settings.kafka.bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed]).values())
     assert total > 18_000
 
     port = free_port()

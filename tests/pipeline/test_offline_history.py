@@ -12,10 +12,10 @@ import pytest
 from mlgameday.features.offline import ZONE_STATS_SCHEMA
 from mlgameday.features.point_in_time import point_in_time_join
 from mlgameday.features.store import offline_dir, open_store
-from mlgameday.producer.faults import ProducerFaults
+from mlgameday.contracts.knobs import ProducerFaults
 from mlgameday.producer.simulator import TripSimulator
 from mlgameday.producer.sink import KafkaSink
-from mlgameday.producer.stream import Emitter, Topics, run_history
+from mlgameday.producer.stream import Emitter, run_history
 
 from .conftest import history_rate, ingest_until_drained, valid_events
 from .reference import reference_features
@@ -29,7 +29,7 @@ FEATURES = ["requests_15m", "completed_30m", "mean_speed_30m"]
 def produce_history(settings, seed: int, days: float, end: float) -> None:
     """About 625 trips requested over `days` (no label hour after them: the test reads what is there)."""
     sink = KafkaSink(settings.kafka.bootstrap)
-    topics = Topics(settings.producer.requested_topic, settings.producer.completed_topic)
+    topics = settings.topics
     try:
         run_history(TripSimulator(seed), Emitter(sink, topics, seed, ProducerFaults), days * 86400,
                     rate=history_rate(625, days * 1440), end=end, label_wait_s=0)

@@ -7,7 +7,8 @@ import pytest
 from mlgameday.features.history import load_trip_labels
 from mlgameday.features.online import read_zone_features
 from mlgameday.features.store import open_store
-from mlgameday.ingest.pipeline import IngestFaults, KMH_PER_MPH
+from mlgameday.contracts.knobs import IngestFaults
+from mlgameday.ingest.pipeline import KMH_PER_MPH
 from mlgameday.producer.run import ProduceOptions, produce
 from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.admin_http import Knobs
@@ -40,7 +41,7 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     assert report.events > 2500
 
     # The same events again (same bytes, same event_id), as after a producer retry.
-    records = read_topic(settings.kafka.bootstrap, settings.producer.requested_topic)[:300]
+    records = read_topic(settings.kafka.bootstrap, settings.topics.trips_requested)[:300]
     sink = KafkaSink(settings.kafka.bootstrap)
     for record in records:
         sink.send(record.topic, int(record.key), record.value)
@@ -61,8 +62,13 @@ def test_online_features_equal_the_reference_and_redelivery_changes_nothing(pipe
     labels = load_trip_labels(settings)
     completed = [e for e in events if e.__class__.__name__ == "TripCompleted"]
     assert len(labels) == len(completed) and labels["trip_id"].is_unique
+    # The labels carry the request's own features (no clock features: the city is stationary).
+    by_trip = {e.trip_id: e for e in completed}
     row = labels.iloc[0]
-    assert 0 <= row["pickup_hour"] <= 23 and 0 <= row["pickup_weekday"] <= 6 and row["duration_s"] > 0
+    trip = by_trip[row["trip_id"]]
+    assert (row["zone_id"], row["trip_distance"], row["passenger_count"]) == (
+        trip.pickup_zone, trip.trip_distance, trip.passenger_count)
+    assert row["duration_s"] == trip.duration_s > 0
 
 
 def test_speed_unit_knob_writes_kmh_online_only(pipeline_settings) -> None:

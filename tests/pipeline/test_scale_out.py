@@ -37,8 +37,7 @@ def wait_for(condition, timeout_s: float, what: str) -> None:
 def test_replicas_through_a_join_and_a_kill_end_as_one_process(pipeline_settings, tmp_path) -> None:
     settings = pipeline_settings()
     produce(settings, history_options(12_000, 864, seed=43))
-    cfg = settings.ingest
-    ends = end_offsets(settings.kafka.bootstrap, [cfg.requested_topic, cfg.completed_topic])
+    ends = end_offsets(settings.kafka.bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
     total = sum(ends.values())
     partitions = {tp[1] for tp in ends}
     assert len(partitions) == 3 and total > 18_000

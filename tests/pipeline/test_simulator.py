@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from mlgameday.contracts import BACKFILL_HEADERS, TripRequested
-from mlgameday.producer.city import CITY
-from mlgameday.producer.faults import MALFORMED_KINDS, Congestion, ProducerFaults, Shift, WireFaults
+from mlgameday.city import CITY
+from mlgameday.contracts.knobs import Congestion, ProducerFaults, Shift
+from mlgameday.producer.faults import MALFORMED_KINDS, WireFaults
 from mlgameday.producer.simulator import TripSimulator
-from mlgameday.producer.stream import Emitter, Topics, history_request_times, run_history, run_live
+from mlgameday.config import TopicNames
+from mlgameday.producer.stream import Emitter, history_request_times, run_history, run_live
 
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC
 
@@ -130,7 +132,7 @@ def test_bad_knobs_are_rejected_with_the_field() -> None:
 
 def test_history_is_in_event_time_order_with_late_labels() -> None:
     sink = ListSink()
-    emitter = Emitter(sink, Topics(), seed=2, faults=ProducerFaults)
+    emitter = Emitter(sink, TopicNames(), seed=2, faults=ProducerFaults)
     report = run_history(TripSimulator(2), emitter, 6 * 3600, rate=0.05, end=T0)
     times = [json.loads(v)["event_time"] for _, _, v in sink.sent]
     assert times == sorted(times)
@@ -153,7 +155,7 @@ def test_a_warm_start_emits_the_past_seconds_of_trips_then_goes_live() -> None:
     """A (re)started producer first emits `warm_start_s` of past trips at its rate, requests and
     the labels due by now in event-time order; labels due later come live, after their time."""
     sink = ListSink()
-    emitter = Emitter(sink, Topics(), seed=3, faults=ProducerFaults)
+    emitter = Emitter(sink, TopicNames(), seed=3, faults=ProducerFaults)
     started = time.time()
     report = run_live(TripSimulator(3), emitter, rate=40, time_scale=300, warm_start_s=30,
                       duration_s=1.0, label_wait_s=5)

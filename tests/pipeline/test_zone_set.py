@@ -12,7 +12,7 @@ from mlgameday.config import load_settings
 from mlgameday.contracts import FIRST_ZONE, LAST_ZONE, ZONE_IDS, ZONE_RANGE, EventRejected, TripCompleted, TripRequested
 from mlgameday.features.definitions import load_definitions
 from mlgameday.ingest.decode import EventDecoder
-from mlgameday.producer.city import CITY
+from mlgameday.city import CITY
 from mlgameday.serving.openapi import openapi_document
 from mlgameday.serving.schemas import BatchRequest, TripRequest, judge_rows
 

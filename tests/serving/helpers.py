@@ -8,36 +8,19 @@ import time
 from pathlib import Path
 
 import httpx
-import yaml
 from kafka import KafkaConsumer
 
 from mlgameday.config import Settings
 from mlgameday.runtime.admin_key import admin_headers
 from mlgameday.serving.launcher import ServingProcess
 
+from ..trained import HISTORY_RATE, write_config  # noqa: F401  (the serving tests' config files)
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-HISTORY_RATE = 4.0
-
-
-def write_config(path: Path, run_dir: Path, bootstrap: str, suffix: str, **serving: object) -> Path:
-    """A gameday.yaml of the test's own: unique topics and consumer group on the shared broker."""
-    config = {
-        "run_dir": str(run_dir),
-        "kafka": {"mode": "external", "bootstrap": bootstrap},
-        # A history at 4 trips/s: ~14k usable trips in the 150 minutes the trainer creates.
-        "producer": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}", "rate": HISTORY_RATE},
-        "ingest": {"requested_topic": f"req.{suffix}", "completed_topic": f"done.{suffix}",
-                   "dlq_topic": f"dlq.{suffix}", "group_id": f"ingest-{suffix}", "checkpoint_interval_s": 0.5},
-        "serving": {"predictions_topic": f"pred.{suffix}", **serving},
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 class Server(ServingProcess):

@@ -12,6 +12,8 @@ from mlgameday.serving.engine import PARALLEL_ROWS
 
 from .helpers import consume_predictions, trip
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 ANSWER_FIELDS = ("trip_id", "eta_s", "model_tag", "role", "fallback_used", "fallback_reason", "stale", "missing")
 
 
@@ -77,7 +79,7 @@ def test_a_canary_share_splits_a_batch_by_trip_id_as_single_requests_do(server, 
         assert (got["role"], got["model_tag"], got["eta_s"]) == (expected["role"], expected["model_tag"],
                                                                  pytest.approx(expected["eta_s"], abs=1e-3))
     # Published per answering model, expanded row by row: each event says who answered that trip.
-    events = consume_predictions(trained_run.settings.kafka.bootstrap, trained_run.settings.serving.predictions_topic,
+    events = consume_predictions(trained_run.settings.kafka.bootstrap, trained_run.settings.topics.predictions,
                                  {t["trip_id"] for t in trips})
     by_trip = {}
     for event in events:

@@ -11,7 +11,9 @@ import pytest
 
 from mlgameday.features.online import push_online, rows_frame
 from mlgameday.serving.features import ZoneFeatureReader
-from mlgameday.serving.schemas import ServingFaults
+from mlgameday.contracts.knobs import ServingFaults
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 ZONE = 7
 

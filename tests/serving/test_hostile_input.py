@@ -17,6 +17,8 @@ from mlgameday.stack.process import ProcessRef
 
 from .helpers import trip
 
+pytestmark = pytest.mark.integration  # needs a real broker / server
+
 
 def test_a_bad_row_gets_its_own_error_and_the_others_their_eta(server):
     rows = [trip("good-1", 161), {**trip("tlc-unknown", 161), "pickup_zone": 264}, trip("good-2", 132),

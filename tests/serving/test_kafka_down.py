@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 import shutil
 import time
 
 from mlgameday.config import load_settings
 
 from .helpers import Server, free_port, trip, write_config
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 
 def test_without_kafka_responses_are_served_and_drops_counted(trained_run, tmp_path):

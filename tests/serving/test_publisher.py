@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from kafka import KafkaConsumer
 
-from mlgameday.contracts import MODEL_FEATURES, Prediction, Topics, parse_event
+from mlgameday.contracts import MODEL_FEATURES, Prediction, Topic, parse_event
 from mlgameday.serving.publisher import PredictionBatch, PredictionPublisher
 
 NOW = datetime(2026, 1, 5, 8, 30, 12, 345678, tzinfo=timezone.utc)
@@ -32,7 +32,7 @@ def test_each_record_is_the_prediction_contract_field_for_field():
     assert len(records) == 6
     ids = set()
     for i, (key, value) in enumerate(records):
-        event = parse_event(Topics.PREDICTIONS, value)  # the contract's own validation
+        event = parse_event(Topic.PREDICTIONS, value)  # the contract's own validation
         zone = rows.pickup_zones[i]
         age, stale, missing = rows.zone_freshness[zone]
         expected = Prediction(event_id=event.event_id, event_time=NOW, trip_id=f"c-{i}", pickup_zone=zone,

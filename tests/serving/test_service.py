@@ -10,9 +10,11 @@ import pytest
 
 from mlgameday.contracts import MODEL_FEATURES, ZONE_FEATURES
 from mlgameday.features.online import push_online, read_zone_features, rows_frame
-from mlgameday.trainer.model_store import load_model, use_model_store
+from mlgameday.models.store import load_model, use_model_store
 
 from .helpers import consume_predictions, trip
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_predictions_equal_the_models_offline_predictions_and_are_published(serv
     assert batch.status_code == 200
     assert [p["trip_id"] for p in batch.json()["predictions"]] == [f"b-{t}" for t in sent]
 
-    events = consume_predictions(trained_run.settings.kafka.bootstrap, trained_run.settings.serving.predictions_topic,
+    events = consume_predictions(trained_run.settings.kafka.bootstrap, trained_run.settings.topics.predictions,
                                  set(sent))
     by_trip = {e["trip_id"]: e for e in events}
     assert set(by_trip) == set(sent)
@@ -96,7 +98,7 @@ def test_promote_switches_the_model_without_restart_and_persists_it(server, trai
         body = server.client.post("/predict", json=trip(trip_id, 161)).json()
         assert body["model_tag"] == worse and body["role"] == "canary"
         events = consume_predictions(trained_run.settings.kafka.bootstrap,
-                                     trained_run.settings.serving.predictions_topic, {trip_id})
+                                     trained_run.settings.topics.predictions, {trip_id})
         roles = sorted((e["role"], e["model_tag"]) for e in events)
         assert roles == [("canary", worse), ("shadow", accurate)]
 

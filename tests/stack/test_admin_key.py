@@ -46,8 +46,8 @@ def producer(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GAMEDAY_")}
     env.update({"GAMEDAY_RUN_DIR": str(run_dir), "GAMEDAY_KAFKA__MODE": "external",
                 "GAMEDAY_KAFKA__BOOTSTRAP": kafka_bootstrap, "GAMEDAY_PRODUCER__PORT": str(port),
-                "GAMEDAY_PRODUCER__RATE": "5", "GAMEDAY_PRODUCER__REQUESTED_TOPIC": f"req.{suffix}",
-                "GAMEDAY_PRODUCER__COMPLETED_TOPIC": f"done.{suffix}"})
+                "GAMEDAY_PRODUCER__RATE": "5", "GAMEDAY_TOPICS__TRIPS_REQUESTED": f"req.{suffix}",
+                "GAMEDAY_TOPICS__TRIPS_COMPLETED": f"done.{suffix}"})
     log = open(tmp_path_factory.mktemp("logs") / "producer.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "mlgameday.producer"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -73,6 +73,7 @@ def knobs_untouched(url: str, run_dir: Path) -> None:
     assert knobs["rate_multiplier"] == 1.0 and knobs["malformed_share"] == 0.0, knobs
 
 
+@pytest.mark.integration
 def test_without_the_key_nothing_changes(producer) -> None:
     url, run_dir = producer
     # What a web page in the user's browser can send without a preflight: a text/plain POST.
@@ -89,6 +90,7 @@ def test_without_the_key_nothing_changes(producer) -> None:
     knobs_untouched(url, run_dir)
 
 
+@pytest.mark.integration
 def test_a_foreign_host_is_refused_even_with_the_key(producer) -> None:
     """DNS rebinding: a page at rebind.example (resolving to 127.0.0.1) is same-origin to the browser."""
     url, run_dir = producer
@@ -101,8 +103,9 @@ def test_a_foreign_host_is_refused_even_with_the_key(producer) -> None:
     knobs_untouched(url, run_dir)
 
 
+@pytest.mark.integration
 def test_the_key_holder_turns_the_knob_and_bad_bodies_get_413_415(producer) -> None:
-    from mlgameday.drill.target import reset_knobs, set_knobs
+    from mlgameday.drill.targets import reset_knobs, set_knobs
 
     url, run_dir = producer
     settings = load_settings(run_dir=run_dir)

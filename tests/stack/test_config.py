@@ -71,3 +71,16 @@ def test_external_mode_needs_a_bootstrap(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_an_old_per_service_topic_key_is_refused_with_its_new_name(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GAMEDAY_INGEST__DLQ_TOPIC", "team.dlq")
+    with pytest.raises(ConfigError, match="ingest.dlq_topic is now topics.dlq"):
+        load_settings(run_dir=tmp_path)
+    monkeypatch.delenv("GAMEDAY_INGEST__DLQ_TOPIC")
+    monkeypatch.setenv("GAMEDAY_TOPICS__DLQ", "team.dlq")
+    assert load_settings(run_dir=tmp_path).topics.dlq == "team.dlq"
+    # An earlier version's settings.yaml names the default topics there: read as before.
+    old = tmp_path / "settings.yaml"
+    old.write_text("ingest:\n  dlq_topic: dlq\n  group_id: ingest\nmonitor:\n  alerts_topic: alerts\n")
+    assert load_settings(old, run_dir=tmp_path).ingest.group_id == "ingest"

@@ -28,9 +28,10 @@ def test_sasl_without_a_password_and_tls_on_the_local_broker_fail_at_load(tmp_pa
     with pytest.raises(ConfigError, match="needs kafka.sasl_username and kafka.sasl_password"):
         load_settings(run_dir=tmp_path, kafka={"security_protocol": "SASL_PLAINTEXT", "sasl_username": "u"})
     with pytest.raises(ConfigError, match="the local broker listens without TLS"):
-        load_settings(run_dir=tmp_path, kafka={"security_protocol": "SSL"})
+        load_settings(run_dir=tmp_path, kafka={"security_protocol": "SSL", "mode": "local"})
     monkeypatch.setenv("GAMEDAY_KAFKA__SASL_PASSWORD", "from-a-secret")
-    settings = load_settings(run_dir=tmp_path, kafka={"security_protocol": "SASL_PLAINTEXT", "sasl_username": "u"})
+    settings = load_settings(run_dir=tmp_path, kafka={"security_protocol": "SASL_PLAINTEXT", "sasl_username": "u",
+                                                      "mode": "local"})
     assert kafka_options(settings.kafka)["sasl_plain_password"] == "from-a-secret"
 
 

@@ -1,8 +1,12 @@
 """A round trip through the real broker with kafka-python: nothing missing, order per key kept."""
 
+import pytest
+
 from collections import defaultdict
 
 from kafka import KafkaConsumer, KafkaProducer
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 
 def test_ten_thousand_keyed_events_round_trip_in_order(kafka_bootstrap: str, new_topic) -> None:

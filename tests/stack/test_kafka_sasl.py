@@ -16,8 +16,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from mlgameday.config import load_settings
-from mlgameday.contracts import Alert, Topics, new_event_id, utcnow
-from mlgameday.drill.dlq import replay
+from mlgameday.contracts import Alert, Topic, new_event_id, utcnow
+from mlgameday.ingest.dlq_replay import replay
 from mlgameday.drill.watch import Watcher
 from mlgameday.ingest.pipeline import IngestPipeline
 from mlgameday.monitor.service import MonitorService
@@ -28,12 +28,21 @@ from mlgameday.producer.sink import KafkaSink
 from mlgameday.runtime.kafka import kafka_options
 from mlgameday.serving.publisher import PredictionBatch, PredictionPublisher
 from mlgameday.stack.kafka.admin import broker_answers
-from mlgameday.stack.supervisor import Stack
+from mlgameday.app import open_stack
 
 pytestmark = pytest.mark.integration
 
 SASL = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "triptime",
         "sasl_password": "gameday-test-secret"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_broker_whatever_the_lane():
+    """These tests are about the local broker's SASL listener: a lane's GAMEDAY_KAFKA__MODE
+    (testcontainers) must not reach the stack, whose run folder's settings it would override."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("GAMEDAY_KAFKA__MODE", raising=False)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +51,7 @@ def sasl_stack(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("sasl") / "run"
     # Ingest as the stack starts it (the producer and serving wait for a trained model).
     settings = load_settings(run_dir=run_dir, kafka=SASL, services=["ingest"])
-    stack = Stack(settings)
+    stack = open_stack(settings)
     stack.up()
     try:
         yield settings, stack
@@ -52,7 +61,7 @@ def sasl_stack(tmp_path_factory):
 
 def _client_settings(settings, **changes):
     """Settings as a process of the stack gets them: the broker as an external address, same security."""
-    bootstrap = Stack(settings).endpoint("kafka", "bootstrap")
+    bootstrap = open_stack(settings).endpoint("kafka", "bootstrap")
     return load_settings(kafka={**SASL, "mode": "external", "bootstrap": bootstrap}, **changes)
 
 
@@ -106,19 +115,19 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
     try:
         bad = b'{"not": "a trip"}'
         sink = KafkaSink(client.kafka.bootstrap, **kafka_options(client.kafka))
-        sink.send(Topics.TRIPS_REQUESTED, 1, bad)
+        sink.send(Topic.TRIPS_REQUESTED, 1, bad)
         sink.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and pipeline.totals["dead_lettered"] < 1:
             pipeline.poll_once()
-        pipeline.checkpoint(force=True)
+        pipeline.checkpoint()
     finally:
         pipeline.close()
     assert pipeline.totals["written"] >= 40 and pipeline.totals["dead_lettered"] >= 1
 
     # Serving's publisher (a separate process) sends a prediction.
     sent: list[int] = []
-    publisher = PredictionPublisher(client.kafka.bootstrap, Topics.PREDICTIONS, 100, on_drop=lambda r, n: None,
+    publisher = PredictionPublisher(client.kafka.bootstrap, Topic.PREDICTIONS, 100, on_drop=lambda r, n: None,
                                     on_sent=sent.append, security=kafka_options(client.kafka)).start()
     trip_id = f"sasl-{new_event_id()[:8]}"
     publisher.publish(PredictionBatch([trip_id], [132], "m:1", "live", np.zeros((1, 7)), [600.0], 1.0,
@@ -128,17 +137,17 @@ def test_every_client_of_the_project_works_with_sasl(sasl_stack, tmp_path) -> No
         time.sleep(0.1)
     publisher.stop()
     assert sum(sent) == 1
-    assert any(json.loads(v)["trip_id"] == trip_id for v in _read(client, Topics.PREDICTIONS))
+    assert any(json.loads(v)["trip_id"] == trip_id for v in _read(client, Topic.PREDICTIONS))
 
     # The monitor: its consumer joins, its producer sends an alert and a dead letter; the CLI reads alerts.
     monitor = MonitorService(client, lookup=None)
     monitor.connect()
-    monitor.handle(Topics.PREDICTIONS, b"{broken", 0, 99)
+    monitor.handle(Topic.PREDICTIONS, b"{broken", 0, 99)
     monitor.publish(Alert(event_id=new_event_id(), event_time=utcnow(), kind="sasl.check", score=1, threshold=0.5,
                           window=1, message="over SASL"))
     monitor.close()
     assert any(a["message"] == "over SASL" for a in topic_alerts(client.kafka.bootstrap, **kafka_options(client.kafka)))
-    letters = [json.loads(v) for v in _read(client, Topics.DLQ)]
+    letters = [json.loads(v) for v in _read(client, Topic.DLQ)]
     assert {"ingest-sasl", "monitor"} <= {letter["consumer"] for letter in letters}
 
     # The DLQ replay (consumer + producer) and the drill watcher's lag check (admin client).

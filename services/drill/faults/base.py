@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ...config import Settings
 from ...stack.component import Reporter, silent
-from ..target import Target
+from ..targets import Target
 
 
 class NoParams(BaseModel):

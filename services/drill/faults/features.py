@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from ...contracts.knobs import ServingFaults, knob_param
 from .base import NoParams
 from .knobs import KnobFault
 
 
 class LatencyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    latency_ms: float = Field(gt=0, le=10_000, description="added to each online feature read")
-    timeout_ms: float | None = Field(None, gt=0, description="reads slower than this use the fallback")
+    latency_ms: float = knob_param(ServingFaults, "feature_latency_ms")
+    timeout_ms: float | None = knob_param(ServingFaults, "feature_timeout_ms", None)
 
 
 class UnitsBug(KnobFault):
-    kind, family, component = "units_bug", "features", "ingest"
+    kind, family, component, turns = "units_bug", "features", "ingest", ("speed_unit",)
     summary = "ingest writes mean_speed_30m in km/h while the model was trained on mph (skew)"
     Params = NoParams
-    off = {"speed_unit": "mph"}
 
     def knobs(self, params: NoParams) -> dict:
         return {"speed_unit": "kmh"}
@@ -26,9 +26,9 @@ class UnitsBug(KnobFault):
 
 class FeatureLatency(KnobFault):
     kind, family, component = "feature_latency", "features", "serving"
+    turns = ("feature_latency_ms", "feature_timeout_ms")
     summary = "slow online feature reads; with a timeout, serving silently uses fallback values"
     Params = LatencyParams
-    off = {"feature_latency_ms": 0.0}
 
     def knobs(self, params: LatencyParams) -> dict:
         changes: dict = {"feature_latency_ms": params.latency_ms}

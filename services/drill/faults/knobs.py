@@ -1,18 +1,24 @@
-"""Faults that are one service knob: set it on inject, put its 'off' value back on recover."""
+"""Faults that turn service knobs (contracts/knobs.py): set them on inject, put their 'off' value back on recover."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..target import get_knobs, set_knobs
+from ...contracts.knobs import off as knob_defaults
+from ..targets import get_knobs, set_knobs
 from .base import FaultContext, Injector
 
 
 class KnobFault(Injector):
-    """Subclasses name the component and map params to knob changes; `off` is the knobs' default."""
+    """Subclasses name the component, the knobs they turn, and map params to knob changes; recovering
+    sets those knobs to their declared "off" defaults."""
 
     component: ClassVar[str] = ""
-    off: ClassVar[dict[str, Any]] = {}
+    turns: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def off(self) -> dict[str, Any]:
+        return knob_defaults(self.component, *self.turns)
 
     def knobs(self, params: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -31,6 +37,10 @@ class ListKnobFault(KnobFault):
     """A fault that adds one entry to a list knob (several shifts may be active at once)."""
 
     list_knob: ClassVar[str] = ""
+
+    @property
+    def off(self) -> dict[str, Any]:
+        return knob_defaults(self.component, self.list_knob)
 
     def entry(self, params: Any) -> dict[str, Any]:
         raise NotImplementedError

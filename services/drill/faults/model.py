@@ -1,4 +1,5 @@
-"""Model faults: a slower model (latency knob on serving), a promotion, a canary with a share."""
+"""Model faults: a slower model (latency knob on serving), a promotion, a canary with a share — all
+through the target's model control (serving's admin API), on the local stack and on a cluster alike."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import models
+from ...contracts.knobs import ServingFaults, knob_param
 from .base import FaultContext, Injector
 from .knobs import KnobFault
 
@@ -18,12 +19,12 @@ class _Strict(BaseModel):
 
 
 class ModelLatencyParams(_Strict):
-    latency_ms: float = Field(gt=0, le=10_000, description="added to every model call")
+    latency_ms: float = knob_param(ServingFaults, "model_latency_ms")
 
 
 class SlowModelParams(_Strict):
     variant: Variant = "accurate"
-    latency_ms: float = Field(200, gt=0, le=10_000, description="the heavier model's extra inference time")
+    latency_ms: float = knob_param(ServingFaults, "model_latency_ms", 200.0)  # the heavier model's extra time
 
 
 class PromoteParams(_Strict):
@@ -36,10 +37,9 @@ class CanaryParams(_Strict):
 
 
 class ModelLatency(KnobFault):
-    kind, family, component = "model_latency", "model", "serving"
+    kind, family, component, turns = "model_latency", "model", "serving", ("model_latency_ms",)
     summary = "add latency to every model call in serving"
     Params = ModelLatencyParams
-    off = {"model_latency_ms": 0.0}
 
     def knobs(self, params: ModelLatencyParams) -> dict:
         return {"model_latency_ms": params.latency_ms}
@@ -51,12 +51,12 @@ class Promote(Injector):
     Params = PromoteParams
 
     def inject(self, ctx: FaultContext, params: PromoteParams) -> str:
-        ctx.memory.setdefault("previous_live", models.live_model(ctx.settings))
-        return models.promote(ctx.settings, params.variant, role="live", report=ctx.report)
+        ctx.memory.setdefault("previous_live", ctx.target.live_model())
+        return ctx.target.promote(params.variant, role="live", report=ctx.report)
 
     def recover(self, ctx: FaultContext, params: PromoteParams) -> str:
         previous = ctx.memory.pop("previous_live", None)
-        return models.rollback(ctx.settings, previous, report=ctx.report)
+        return ctx.target.rollback(previous, report=ctx.report)
 
 
 class SlowModel(Promote):
@@ -67,13 +67,13 @@ class SlowModel(Promote):
     def inject(self, ctx: FaultContext, params: SlowModelParams) -> str:
         done = super().inject(ctx, PromoteParams(variant=params.variant))
         # The extra latency is a serving knob for every model; it belongs to this one.
-        ctx.memory["slow_tag"] = models.live_model(ctx.settings)
+        ctx.memory["slow_tag"] = ctx.target.live_model()
         ModelLatency().inject(ctx, ModelLatencyParams(latency_ms=params.latency_ms))
         return f"{done}; model latency +{params.latency_ms:.0f} ms"
 
     def reconcile(self, ctx: FaultContext, params: SlowModelParams) -> str | None:
         slow = ctx.memory.get("slow_tag")
-        if slow and models.live_model(ctx.settings) != slow:
+        if slow and ctx.target.live_model() != slow:
             ModelLatency().recover(ctx, None)
             return f"the slow model {slow} is no longer live: its latency is gone"
         return None
@@ -89,10 +89,10 @@ class Canary(Injector):
     Params = CanaryParams
 
     def inject(self, ctx: FaultContext, params: CanaryParams) -> str:
-        return models.promote(ctx.settings, params.variant, role="canary", share=params.share, report=ctx.report)
+        return ctx.target.promote(params.variant, role="canary", share=params.share, report=ctx.report)
 
     def recover(self, ctx: FaultContext, params: CanaryParams) -> str:
-        return models.clear_canary(ctx.settings, report=ctx.report)
+        return ctx.target.clear_canary(report=ctx.report)
 
 
 INJECTORS = (ModelLatency, Promote, SlowModel, Canary)

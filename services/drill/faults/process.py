@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..targets import State
 from .base import FaultContext, Injector
 
 
@@ -27,7 +28,7 @@ class ProcessFault(Injector):
         if self.undo is None:
             return f"{self.kind} {params.component}: nothing to undo"
         state = ctx.target.components().get(params.component)
-        if self.undo == "start" and state == "running":
+        if self.undo == "start" and state == State.UP:
             return f"{params.component} is already running"
         return ctx.target.chaos(self.undo, params.component)
 

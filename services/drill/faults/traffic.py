@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..target import set_knobs
+from ...contracts.knobs import ProducerFaults, knob_param
+from ..targets import set_knobs
 from .base import FaultContext
 from .knobs import KnobFault
 
 
 class RateParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    multiply: float = Field(gt=0, le=100, description="traffic multiplier, e.g. 10 for a 10x spike")
+    multiply: float = knob_param(ProducerFaults, "rate_multiplier")  # e.g. 10 for a 10x spike
 
 
 class BurstParams(RateParams):
@@ -19,10 +20,9 @@ class BurstParams(RateParams):
 
 
 class Rate(KnobFault):
-    kind, family, component = "rate", "traffic", "producer"
-    summary = "multiply the producer's request rate (recover: back to 1x)"
+    kind, family, component, turns = "rate", "traffic", "producer", ("rate_multiplier",)
+    summary = "multiply the producer's request rate, relative to the scenario's (recover: back to it)"
     Params = RateParams
-    off = {"rate_multiplier": 1.0}
 
     def knobs(self, params: RateParams) -> dict:
         return {"rate_multiplier": params.multiply}

@@ -8,7 +8,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from ...contracts import Topics
+from ...config import TopicNames
 
 
 def admin_client(bootstrap: str, timeout_ms: int = 3000, **security) -> KafkaAdminClient:
@@ -46,7 +46,7 @@ def wait_until_answers(bootstrap: str, timeout_s: float, **security) -> bool:
     return False
 
 
-def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = Topics.ALL, **security) -> list[str]:
+def ensure_topics(bootstrap: str, partitions: int, topics: tuple[str, ...] = TopicNames().all(), **security) -> list[str]:
     """Create the missing topics (replication 1 on a single broker). Returns the ones created."""
     client = admin_client(bootstrap, **security)
     try:

@@ -38,15 +38,22 @@ def ensure_jars(cache: Path, version: str, report: Reporter) -> Path:
     if (libs / MARKER).exists():
         return libs
     require_tool("java", JAVA_HINT)
-    mvn = require_tool("mvn", MAVEN_HINT)
-    libs.mkdir(parents=True, exist_ok=True)
     report("kafka", f"fetching Apache Kafka {version} jars with Maven into {libs} (once)")
+    copy_dependencies(pom_path(), version, libs, report)
+    (libs / MARKER).write_text(version)
+    return libs
+
+
+def copy_dependencies(pom: Path, version: str, dest: Path, report: Reporter) -> None:
+    """`mvn dependency:copy-dependencies` of a pom into dest, showing each download."""
+    mvn = require_tool("mvn", MAVEN_HINT)
+    dest.mkdir(parents=True, exist_ok=True)
     argv = [
-        mvn, "-B", "-f", str(pom_path()),
+        mvn, "-B", "-f", str(pom),
         f"-Dkafka.version={version}",
         "dependency:copy-dependencies",
         "-DincludeScope=runtime",
-        f"-DoutputDirectory={libs}",
+        f"-DoutputDirectory={dest}",
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     tail: list[str] = []
@@ -61,7 +68,5 @@ def ensure_jars(cache: Path, version: str, report: Reporter) -> Path:
             f"Maven could not fetch Apache Kafka {version}:\n    " + "\n    ".join(tail[-12:]),
             hint="check that Maven Central is reachable and kafka.version names a released version",
         )
-    if not any(libs.glob("kafka_2.13-*.jar")):
-        raise StackError(f"Maven finished but no kafka_2.13 jar is in {libs}")
-    (libs / MARKER).write_text(version)
-    return libs
+    if not any(dest.glob("kafka_2.13-*.jar")):
+        raise StackError(f"Maven finished but no kafka_2.13 jar is in {dest}")

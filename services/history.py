@@ -1,4 +1,7 @@
-"""Make sure a labels history exists before training (or say exactly what to run).
+"""Make sure a labels history exists before training (or say exactly what to run), and train once.
+
+A job one floor above the services: it runs the producer's and ingest's code in this process
+(the services themselves never import each other).
 
 History = the producer's fast-forward (`--history 90m`: the last 90 minutes of the city at
 the live density, producer.rate, emitted as fast as the broker takes them) turned into zone
@@ -11,8 +14,12 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from ..config import Settings
-from .dataset import MIN_LABELS, NO_HISTORY_HINT, TrainerError
+from .config import Settings
+from .models.control import has_model
+from .stack.component import Reporter as StackReporter
+from .stack.component import silent
+from .stack.endpoints import kafka_bootstrap
+from .trainer.dataset import MIN_LABELS, NO_HISTORY_HINT, TrainerError
 
 Report = Callable[[str], None]
 CATCH_UP_TIMEOUT_S = 300
@@ -26,7 +33,7 @@ def ensure_history(settings: Settings, minutes: float | None, report: Report) ->
     With history already present this does nothing: a second fast-forward over the
     same time would double every zone's counts.
     """
-    from ..features.history import load_trip_labels
+    from .features.history import load_trip_labels
 
     labels = load_trip_labels(settings)
     if is_history(labels):
@@ -53,12 +60,11 @@ def _span(labels) -> str:
 
 def create_history(settings: Settings, minutes: float, report: Report) -> int:
     """Fast-forward the producer `minutes` into Kafka and ingest it; returns the number of labels."""
-    from ..features.history import load_trip_labels
-    from ..producer.run import ProduceOptions, produce
-    from ..producer.sink import resolve_bootstrap
+    from .features.history import load_trip_labels
+    from .producer.run import ProduceOptions, produce
 
     try:
-        resolve_bootstrap(settings)
+        kafka_bootstrap(settings)
     except Exception as exc:
         reason = str(exc).splitlines()[0]
         raise TrainerError(f"no labels history in {settings.run_path} and no broker to create it ({reason})",
@@ -79,7 +85,7 @@ def create_history(settings: Settings, minutes: float, report: Report) -> int:
 
 
 def _stack_ingest_running(settings: Settings) -> bool:
-    from ..stack.state import RunFolder
+    from .stack.state import RunFolder
 
     record = RunFolder(settings.run_path).load().get("ingest")
     return record is not None and record.state() == "running"
@@ -87,7 +93,7 @@ def _stack_ingest_running(settings: Settings) -> bool:
 
 def _wait_for_stack_ingest(settings: Settings, report: Report) -> None:
     """The stack's ingest consumes the history: wait until its labels stop growing."""
-    from ..features.history import load_trip_labels
+    from .features.history import load_trip_labels
 
     deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
     previous, steady = -1, 0
@@ -101,7 +107,7 @@ def _wait_for_stack_ingest(settings: Settings, report: Report) -> None:
 
 def _ingest_in_foreground(settings: Settings, report: Report) -> None:
     """Run an ingest pipeline here until its consumer lag is 0 and a poll brings nothing new."""
-    from ..ingest.pipeline import IngestPipeline
+    from .ingest.pipeline import IngestPipeline
 
     # Ingest writes one zone_stats row per zone per polled batch; fast-forwarded history
     # packs hours of simulated time into a batch of 5000, so the training set's features
@@ -140,3 +146,14 @@ def _lag(pipeline: object) -> int | None:
     return lag
 
 
+def ensure_trained(settings: Settings, report: StackReporter = silent) -> bool:
+    """Train every variant once per run folder (creating a labels history first). True when it trained now."""
+    if has_model(settings):
+        return False
+    from .trainer.train import train
+
+    report("trainer", "no model yet: creating history and training fast, accurate and worse")
+    ensure_history(settings, None, lambda message: report("trainer", message))
+    train(settings, report=lambda message: report("trainer", message))
+    report("trainer", "ready")
+    return True

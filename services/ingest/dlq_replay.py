@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..config import Settings
-from ..contracts import DeadLetter, Topics
+from ..config import Settings, TopicNames
+from ..contracts import DeadLetter, Topic
 from ..errors import GamedayError
 from ..runtime.kafka import kafka_options
-from ..stack.supervisor import Stack
+from ..stack.endpoints import kafka_bootstrap
 
 REPLAY_GROUP = "gameday-dlq-replay"
 
@@ -39,13 +39,6 @@ class ReplayReport:
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
-
-
-def bootstrap_of(settings: Settings) -> str:
-    address = Stack(settings).endpoint("kafka", "bootstrap") or settings.kafka.bootstrap
-    if not address:
-        raise DlqError("no Kafka broker: the stack is not up", hint="start it with `gameday up`")
-    return address
 
 
 def parse_renames(pairs: list[str]) -> dict[str, str]:
@@ -78,10 +71,10 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
     """Replay what the DLQ holds since the last replay; returns what was read, sent and skipped."""
     from kafka import KafkaConsumer, KafkaProducer
 
-    bootstrap = bootstrap_of(settings)
+    bootstrap = kafka_bootstrap(settings)
     renames = renames or {}
     report = ReplayReport(dry_run=dry_run)
-    consumer = KafkaConsumer(Topics.DLQ, bootstrap_servers=bootstrap, group_id=REPLAY_GROUP,
+    consumer = KafkaConsumer(settings.topics.dlq, bootstrap_servers=bootstrap, group_id=REPLAY_GROUP,
                              enable_auto_commit=False, auto_offset_reset="earliest", client_id="gameday-dlq-replay",
                              receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES
                              **kafka_options(settings.kafka))
@@ -97,7 +90,7 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
             for records in batches.values():
                 for record in records:
                     report.read += 1
-                    _replay_one(record.value, producer, report, renames, source_topic, reason_contains)
+                    _replay_one(record.value, producer, report, renames, source_topic, reason_contains, settings.topics)
             if producer is not None:
                 producer.flush(timeout=30)
                 consumer.commit()  # only after the replayed events are on the broker
@@ -111,7 +104,7 @@ def replay(settings: Settings, *, renames: dict[str, str] | None = None, source_
 
 
 def _replay_one(raw: bytes, producer, report: ReplayReport, renames: dict[str, str],
-                source_topic: str | None, reason_contains: str | None) -> None:
+                source_topic: str | None, reason_contains: str | None, topics: TopicNames = TopicNames()) -> None:
     try:
         letter = DeadLetter.model_validate_json(raw)
     except ValueError:
@@ -123,7 +116,7 @@ def _replay_one(raw: bytes, producer, report: ReplayReport, renames: dict[str, s
     if reason_contains and reason_contains not in letter.reason:
         report.skip("other reason")
         return
-    if letter.source_topic not in (Topics.TRIPS_REQUESTED, Topics.TRIPS_COMPLETED, Topics.PREDICTIONS):
+    if topics.contract_of(letter.source_topic) not in (Topic.TRIPS_REQUESTED, Topic.TRIPS_COMPLETED, Topic.PREDICTIONS):
         report.skip(f"source topic {letter.source_topic} is not replayable")
         return
     if letter.truncated:  # only the first bytes were kept (see contracts.dead_letter_of): never sent half

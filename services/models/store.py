@@ -22,11 +22,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import Settings
-from ..contracts import MODEL_FEATURES
+from ..contracts import FEATURE_SERVICE, MODEL_FEATURES
 from ..errors import GamedayError
 
 MODEL_NAME = "triptime"
-FEATURE_SERVICE = "triptime_v1"
 VARIANTS = ("fast", "accurate", "worse")
 ESTIMATOR_FILE = "model.joblib"
 REFERENCE_FILE = "reference.parquet"

@@ -1,4 +1,5 @@
-"""The simulated city: ~260 taxi zones in boroughs, each with its demand, speed and trip lengths.
+"""The simulated city, the one world every part shares (the producer simulates it, the trainer reads its
+boroughs): ~260 taxi zones in boroughs, each with its demand, speed and trip lengths.
 
 Fixed for every run (its own seed), so a zone means the same place in every stream.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..contracts import ZONE_IDS
+from .contracts import ZONE_IDS
 
 AIRPORTS = {1: "EWR", 132: "JFK", 138: "LGA"}
 # Zones per borough, as in the TLC zone table (EWR is zone 1).

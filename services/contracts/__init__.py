@@ -1,4 +1,6 @@
-"""Topic and event contracts of TripTime (JSON, versioned, validated at every edge).
+"""Every name that crosses a process: the topics and their event contracts (JSON, versioned, validated
+at every edge), the alert kinds, the zone set, the model's features — and, in contracts/knobs.py,
+each service's fault knobs.
 
 Every event carries `event_id` (for idempotency), `event_time` and `schema_version`.
 `event_id` is required: whoever creates an event names it once (`new_event_id()`), so a
@@ -13,6 +15,7 @@ import hashlib
 import os
 import uuid
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -37,16 +40,16 @@ ZONE_RANGE = f"{FIRST_ZONE}..{LAST_ZONE}"
 ZoneId = Annotated[int, Field(ge=FIRST_ZONE, le=LAST_ZONE)]
 
 
-class Topics:
-    """The topics of DESIGN.md. Keys: pickup zone for trips, trip id for predictions."""
+class Topic(StrEnum):
+    """The topics between the processes, each with its event contract (EVENT_TYPES). Keys: pickup zone for
+    trips, trip id for predictions. The value is the default name on the broker; the names a stack
+    uses are configured once (config.TopicNames, `settings.topics`) and every client reads them there."""
 
     TRIPS_REQUESTED = "trips.requested"
     TRIPS_COMPLETED = "trips.completed"
     PREDICTIONS = "predictions"
     ALERTS = "alerts"
     DLQ = "dlq"
-
-    ALL = (TRIPS_REQUESTED, TRIPS_COMPLETED, PREDICTIONS, ALERTS, DLQ)
 
 
 # Trips of the past sent now — a fast-forwarded history, a producer's warm start — carry this
@@ -62,7 +65,7 @@ def is_backfill(headers: list[tuple[str, bytes]] | None) -> bool:
 
 # The model's features. Zone features come from the Feast online store (written by
 # ingest); request features come from the trip request itself. No clock features: the
-# simulated city is stationary (see producer/city.py), so the hour of a trip tells nothing.
+# simulated city is stationary (see city.py), so the hour of a trip tells nothing.
 ZONE_FEATURES = ("requests_15m", "completed_30m", "mean_speed_30m")
 # How far back each zone feature looks, in event time (ingest/windows.py counts in these). A
 # zone's windows are full only this long after its traffic began: the producer's warm start
@@ -74,6 +77,9 @@ LONGEST_ZONE_WINDOW_S = max(ZONE_WINDOW_S.values())
 # trips' only (a history stops requesting this long before its end; the trainer waits as long).
 LABEL_MATURITY_S = 3600
 REQUEST_FEATURES = ("trip_distance", "passenger_count")
+# The Feast feature service a model version reads its zone features through (feature_repo/features.py
+# defines it; each saved model names it in its labels). A model with new features gets triptime_v2.
+FEATURE_SERVICE = "triptime_v1"
 MODEL_FEATURES = REQUEST_FEATURES + ZONE_FEATURES
 TARGET = "duration_s"
 
@@ -143,10 +149,34 @@ class Prediction(Event):
     missing: list[str] = Field(default_factory=list)
 
 
+class AlertKind(StrEnum):
+    """What the monitor alerts on (Alert.kind): one check of a judged window each. The drill's
+    signals, the scenarios' expectations and the debrief read these names from here."""
+
+    DRIFT = "drift.detected"
+    PREDICTION_DRIFT = "prediction.drift"
+    MAE_INCREASE = "quality.mae_increase"
+    BIAS = "quality.bias"
+    STALE_FEATURES = "freshness.stale"
+    SKEW = "skew.detected"
+    LABELS_MISSING = "labels.missing"
+
+
+ALERT_MEANINGS: dict[AlertKind, str] = {
+    AlertKind.DRIFT: "data drift on an input column (Evidently, window vs reference)",
+    AlertKind.PREDICTION_DRIFT: "the distribution of predictions moved",
+    AlertKind.MAE_INCREASE: "MAE on labelled predictions rose over the reference",
+    AlertKind.BIAS: "predictions are systematically too low or too high (signed score)",
+    AlertKind.STALE_FEATURES: "online features are older than their freshness budget",
+    AlertKind.SKEW: "online feature values differ from what training saw (training-serving skew)",
+    AlertKind.LABELS_MISSING: "predictions are not getting their delayed labels (info)",
+}
+
+
 class Alert(Event):
     """A monitoring check failed (after hysteresis)."""
 
-    kind: str
+    kind: str  # an AlertKind
     column: str | None = None
     score: float
     threshold: float
@@ -187,12 +217,12 @@ def dead_letter_of(raw: bytes | None, *, source_topic: str, partition: int | Non
         original_size=len(raw), original_sha256=hashlib.sha256(raw).hexdigest(), truncated=len(kept) < len(raw))
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    Topics.TRIPS_REQUESTED: TripRequested,
-    Topics.TRIPS_COMPLETED: TripCompleted,
-    Topics.PREDICTIONS: Prediction,
-    Topics.ALERTS: Alert,
-    Topics.DLQ: DeadLetter,
+EVENT_TYPES: dict[Topic, type[Event]] = {
+    Topic.TRIPS_REQUESTED: TripRequested,
+    Topic.TRIPS_COMPLETED: TripCompleted,
+    Topic.PREDICTIONS: Prediction,
+    Topic.ALERTS: Alert,
+    Topic.DLQ: DeadLetter,
 }
 
 
@@ -204,7 +234,7 @@ class EventRejected(ValueError):
         self.reason = reason
 
 
-def parse_event(topic: str, raw: bytes) -> Event:
+def parse_event(topic: Topic, raw: bytes) -> Event:
     """Validate raw bytes against the topic's contract, or raise EventRejected with the reason."""
     model = EVENT_TYPES[topic]
     try:

@@ -10,29 +10,26 @@ asked for; it is counted as `invalid` (ingest dead-letters the same event with t
 Trips of the past (a history, a producer's warm start: contracts.BACKFILL_HEADER) have no
 rider waiting: they are counted as `backfill` and not asked for.
 
-Entry point: `python -m mlgameday.drill.riders`; admin HTTP on $GAMEDAY_RIDERS__PORT.
+Entry point: `python -m mlgameday.riders`; admin HTTP on $GAMEDAY_RIDERS__PORT.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from typing import Any
 
 import httpx
 from prometheus_client import Counter, Histogram
 
-from ..config import Settings, load_settings
-from ..contracts import Topics, is_backfill
-from ..errors import ConfigError
+from ..config import Settings
+from ..contracts import is_backfill
 from ..runtime.admin_http import AdminServer
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import log_event, setup_logging
 from ..runtime.shutdown import install_stop_handlers
-from ..stack.service import ServiceComponent
-from ..stack.state import RunFolder
+from ..stack.endpoints import kafka_bootstrap, service_url
 
 GROUP_ID = "riders"
 REQUEST_FIELDS = ("trip_id", "pickup_zone", "dropoff_zone", "trip_distance", "passenger_count")
@@ -41,11 +38,6 @@ MAX_BATCH = 500
 log = logging.getLogger("riders")
 EVENTS = Counter("gameday_riders_events_total", "trip requests seen by the rider app", ["outcome"])
 CALL_SECONDS = Histogram("gameday_riders_call_seconds", "round trip of one /predict_batch call")
-
-
-def riders_component() -> ServiceComponent:
-    """The stack component (after serving, so its first requests find an ETA service)."""
-    return ServiceComponent("riders", "mlgameday.drill.riders", depends_on=("kafka", "serving"))
 
 
 def to_request(raw: bytes) -> dict[str, Any] | None:
@@ -62,11 +54,6 @@ def to_request(raw: bytes) -> dict[str, Any] | None:
     return request
 
 
-def serving_url(settings: Settings) -> str | None:
-    record = RunFolder(settings.run_path).load().get("serving")
-    return record.endpoints.get("http") if record else None
-
-
 class RiderApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -75,7 +62,7 @@ class RiderApp:
 
     def ask(self, requests: list[dict[str, Any]]) -> None:
         """One /predict_batch call; on failure the batch is counted as failed (riders retry nothing)."""
-        self.url = self.url or serving_url(self.settings)
+        self.url = self.url or service_url(self.settings, "serving")
         if self.url is None:
             EVENTS.labels("no_serving").inc(len(requests))
             return
@@ -112,9 +99,9 @@ def run(settings: Settings, port: int) -> None:
     ready = {"value": False}
     admin = AdminServer(port, lambda: ready["value"], token=None).start()  # health and metrics only
     app = RiderApp(settings)
-    bootstrap = settings.kafka.bootstrap
+    bootstrap = kafka_bootstrap(settings)
     try:
-        consumer = KafkaConsumer(Topics.TRIPS_REQUESTED, bootstrap_servers=bootstrap, group_id=GROUP_ID,
+        consumer = KafkaConsumer(settings.topics.trips_requested, bootstrap_servers=bootstrap, group_id=GROUP_ID,
                                  auto_offset_reset="latest", enable_auto_commit=True,
                                  auto_commit_interval_ms=1000, client_id="riders",
                                  receive_message_max_bytes=64 * 2**20,  # see watch.RECEIVE_MAX_BYTES
@@ -140,14 +127,3 @@ def run(settings: Settings, port: int) -> None:
         if consumer is not None:
             consumer.close()
         admin.stop()
-
-
-def main() -> None:
-    port = os.environ.get("GAMEDAY_RIDERS__PORT")
-    if not port:
-        raise ConfigError("GAMEDAY_RIDERS__PORT is not set", hint="the stack sets it; by hand: GAMEDAY_RIDERS__PORT=0")
-    run(load_settings(), int(port))
-
-
-if __name__ == "__main__":
-    main()

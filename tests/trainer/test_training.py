@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -9,9 +11,11 @@ import sys
 import pandas as pd
 
 from mlgameday.contracts import MODEL_FEATURES
-from mlgameday.trainer.model_store import list_models, load_model, resolve_tag, use_model_store
+from mlgameday.models.store import list_models, load_model, resolve_tag, use_model_store
 
-from .helpers import HISTORY_RATE
+from ..trained import HISTORY_RATE
+
+pytestmark = pytest.mark.integration  # needs a real broker / server
 
 
 def test_accurate_beats_fast_and_the_mean_baseline_on_held_out_data(trained_run):
@@ -92,7 +96,7 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
     from mlgameday.stack.component import StackContext
     from mlgameday.stack.state import RunFolder
     from mlgameday.serving.component import ServingComponent
-    from mlgameday.trainer.model_store import ModelStoreError, untrained
+    from mlgameday.models.store import ModelStoreError, untrained
 
     settings = load_settings(run_dir=tmp_path / "run")
     use_model_store(settings)
@@ -115,7 +119,7 @@ def test_an_empty_model_store_lists_nothing_and_says_to_train(tmp_path):
 def test_a_few_minutes_of_live_labels_are_not_a_history():
     """The drill starts the producer before the first training: its first labels must not stop
     the history from being created (the trainer then failed on 2 labels)."""
-    from mlgameday.trainer.history import is_history
+    from mlgameday.history import is_history
 
     def labels(n: int, span: str) -> pd.DataFrame:
         step = pd.Timedelta(span) / max(n, 1)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import Settings
 from ..errors import GamedayError
-from ..trainer.model_store import EtaModel, load_model, resolve_tag
+from .store import EtaModel, load_model, resolve_tag
 
 
 @dataclass(frozen=True)

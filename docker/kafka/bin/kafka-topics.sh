@@ -1,0 +1,3 @@
+#!/bin/bash
+# kafka-topics.sh --bootstrap-server HOST:PORT --list | --create ... | --describe ...
+exec "$(dirname "$0")/kafka-run-class.sh" org.apache.kafka.tools.TopicCommand "$@"

@@ -1,0 +1,1 @@
+"""The rider app: asks serving for an ETA for every live trip request (a stack component)."""
