@@ -13,7 +13,7 @@ from ..k8s.install import install as install_release
 from ..k8s.local.cluster import LocalCluster
 from ..k8s.provision import cluster_up, reachable_user_cluster
 from ..k8s.helm import DEFAULT_KUBE_VERSION, DEFAULT_RELEASE, ChartRelease
-from .common import console, err_console, print_json
+from .common import console, err_console, print_json, state
 
 k8s_app = typer.Typer(help="The stack on Kubernetes: Helm chart and chaos on a cluster.", no_args_is_help=True)
 chaos_app = typer.Typer(help="Faults on a cluster through the Kubernetes API.", no_args_is_help=True)
@@ -68,7 +68,8 @@ def install(
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
                          values_files=values, set_values=set_values)
     target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)
-    report = install_release(chart, target.core, lambda line: err_console.print(f"  [dim]·[/] {line}"), timeout=timeout)
+    report = install_release(chart, target.core, state.settings(), lambda line: err_console.print(f"  [dim]·[/] {line}"),
+                             timeout=timeout)
     loaded = f"images loaded in {report.load_s:.1f} s ({', '.join(report.images_loaded)}); " if report.images_loaded else ""
     console.print(f"release [bold]{report.release}[/] in {report.namespace}: {loaded}every pod Ready "
                   f"{report.install_s:.1f} s after helm install")

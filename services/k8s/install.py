@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..config import Settings
+from ..containers.images import Image, catalogue
 from .errors import K8sError
 from .helm import CHART_DIR, ChartRelease, kubeconfig_path
 from .local.images import NodeImages
@@ -25,10 +27,9 @@ from .local.layout import Paths
 
 Say = Callable[[str], None]
 ADMIN_TOKEN_KEY = "token"
-# The chart's images as `gameday images build` names them (chart key -> repository, tag).
 SINGLE_NODE_VALUES = CHART_DIR / "values-single-node.yaml"
-LOCAL_IMAGES = {"image": ("mlgameday", "0.1.0"), "kafka.image": ("mlgameday-kafka", "4.1.1"),
-                "redis.image": ("mlgameday-redis", "7.0")}
+# The chart's image values and the image of the catalogue (containers/images.py) each one takes.
+CHART_IMAGES = {"image": "app", "kafka.image": "kafka", "redis.image": "redis"}
 
 
 @dataclass
@@ -85,15 +86,21 @@ def read_admin_token(core: Any, namespace: str, release: str) -> str:
     return base64.b64decode(secret.data[ADMIN_TOKEN_KEY]).decode()
 
 
-def load_local_images(say: Say) -> list[str]:
+def local_images(settings: Settings) -> dict[str, Image]:
+    """chart value -> the local image it takes."""
+    images = catalogue(settings)
+    return {key: images[name] for key, name in CHART_IMAGES.items()}
+
+
+def load_local_images(settings: Settings, say: Say) -> list[str]:
     """Each chart image of the local engine into the node, when the node's copy is not that one."""
     paths = Paths.default()
     images = NodeImages(paths.containerd_socket)
     record = paths.cluster / "images" / "loaded.json"
     loaded = json.loads(record.read_text()) if record.is_file() else {}
     done = []
-    for repository, tag in LOCAL_IMAGES.values():
-        ref = f"{repository}:{tag}"
+    for image in local_images(settings).values():
+        ref = image.ref
         try:
             image_id = _docker_image_id(ref)
         except K8sError:
@@ -112,10 +119,10 @@ def load_local_images(say: Say) -> list[str]:
     return done
 
 
-def local_image_values() -> list[str]:
+def local_image_values(settings: Settings) -> list[str]:
     values = []
-    for key, (repository, tag) in LOCAL_IMAGES.items():
-        values += [f"{key}.repository={repository}", f"{key}.tag={tag}", f"{key}.pullPolicy=Never"]
+    for key, image in local_images(settings).items():
+        values += [f"{key}.repository={image.repository}", f"{key}.tag={image.tag}", f"{key}.pullPolicy=Never"]
     return values
 
 
@@ -127,14 +134,14 @@ def _docker_image_id(ref: str) -> str:
     return done.stdout.strip()
 
 
-def install(chart: ChartRelease, core: Any, say: Say, timeout: str = "15m") -> InstallReport:
+def install(chart: ChartRelease, core: Any, settings: Settings, say: Say, timeout: str = "15m") -> InstallReport:
     started = time.monotonic()
     loaded: list[str] = []
     extra = [f"admin.existingSecret={ensure_admin_secret(core, str(chart.namespace), chart.release)}"]
     values_files = list(chart.values_files)
     if is_local_cluster(chart.kubeconfig):
-        loaded = load_local_images(say)
-        extra += local_image_values()
+        loaded = load_local_images(settings, say)
+        extra += local_image_values(settings)
         values_files.insert(0, SINGLE_NODE_VALUES)
     load_s = time.monotonic() - started
     release = ChartRelease(release=chart.release, namespace=chart.namespace, kubeconfig=chart.kubeconfig,
