@@ -125,7 +125,7 @@ def test_set_env_reapplies_after_a_conflict(target: ClusterTarget, api: FakeApiS
 def test_status_lists_every_workload(target: ClusterTarget, api: FakeApiServer) -> None:
     target.scale("producer", 0)
     states = {s.component: s for s in target.status()}
-    assert set(states) == {"kafka", "redis", "producer", "ingest", "serving", "monitor", "trainer", "kafka-topics"}
+    assert set(states) == {"kafka", "redis", "producer", "ingest", "serving", "riders", "monitor", "trainer", "kafka-topics"}
     assert (states["kafka"].kind, states["kafka"].desired, states["kafka"].state) == ("StatefulSet", 3, "ready")
     assert states["producer"].state == "scaled to zero"
     assert states["trainer"].kind == "Job" and states["trainer"].state == "succeeded"
