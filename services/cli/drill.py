@@ -37,7 +37,10 @@ def drill(
     seed: int = typer.Option(42, "--seed", help="Traffic seed (same seed, same trips)."),
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
     target: str = typer.Option("local", "--target", help="local (the stack of the run folder) or k8s (the chart's release)."),
-    admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT."),
+    admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT "
+                                    "(default: the release's services forwarded for the drill)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="k8s: the release's namespace "
+                                            "(default: the kubeconfig context's)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
 ) -> None:
     """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
@@ -53,10 +56,14 @@ def drill(
     label = "a hidden scenario" if blind else scenario.name
     from ..drill.targets import open_target
 
-    cluster = open_target(settings, target, admin) if target != "local" else None
-    with progress(f"drill: {label}") as report:
-        result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed,
-                       target=cluster).run()
+    cluster = open_target(settings, target, admin, namespace) if target != "local" else None
+    try:
+        with progress(f"drill: {label}") as report:
+            result = Drill(cluster.settings if cluster else settings, scenario, fast=fast, blind=blind,
+                           control=control, report=report, seed=seed, target=cluster).run()
+    finally:
+        if cluster is not None:
+            cluster.close()
     if as_json and not blind:
         print_json(result.as_dict())
     elif blind:

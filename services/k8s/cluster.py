@@ -83,7 +83,7 @@ class ClusterTarget:
 
     def kill(self, component: str) -> list[str]:
         """Delete the component's pods (their controller starts new ones); returns the names."""
-        pods = self.core.list_namespaced_pod(self.namespace, label_selector=self._selector(component)).items
+        pods = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector(component)).items
         if not pods:
             raise K8sError(f"no pods of component {component!r} in namespace {self.namespace} (release {self.release})",
                            hint="see the components with `gameday k8s status`")
@@ -192,11 +192,11 @@ class ClusterTarget:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _selector(self, component: str) -> str:
+    def selector(self, component: str) -> str:
         return f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}"
 
     def _workload(self, component: str) -> tuple[str, Any]:
-        selector = self._selector(component)
+        selector = self.selector(component)
         deployments = self.apps.list_namespaced_deployment(self.namespace, label_selector=selector).items
         if deployments:
             return "Deployment", deployments[0]

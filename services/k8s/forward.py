@@ -20,10 +20,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import K8sError
 from .helm import kubeconfig_path
 from .local.layout import Paths
+
+if TYPE_CHECKING:
+    from .cluster import ClusterTarget
 
 READY_TIMEOUT_S = 20.0
 
@@ -121,3 +125,52 @@ class PortForwards:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+
+
+# The components whose admin HTTP a drill uses (knobs, /status, serving's /admin/*).
+ADMIN_COMPONENTS = ("producer", "ingest", "serving", "monitor", "riders")
+KAFKA_HOST_PORT_ENV = "KAFKA_HOST_PORT"  # the chart's host listener (kafka.hostAccess.port)
+
+
+@dataclass
+class ReleaseAddresses:
+    """A release's services on this machine: admin base URLs and the Kafka bootstrap, while open."""
+
+    forwards: PortForwards
+    admin_urls: dict[str, str]
+    kafka_bootstrap: str | None
+
+    def close(self) -> None:
+        self.forwards.close()
+
+
+def forward_release(cluster: "ClusterTarget", kubeconfig: str | None = None, context: str | None = None,
+                    log_dir: Path | None = None, components: tuple[str, ...] = ADMIN_COMPONENTS) -> ReleaseAddresses:
+    """Forward the release's admin Services and its broker's host listener to 127.0.0.1."""
+    forwards = PortForwards(cluster.namespace, kubeconfig, context, log_dir)
+    try:
+        urls = {}
+        for component in components:
+            services = cluster.core.list_namespaced_service(
+                cluster.namespace, label_selector=cluster.selector(component)).items
+            service = next((s for s in services if s.spec.cluster_ip != "None" and s.spec.ports), None)
+            if service is not None:
+                urls[component] = "http://" + forwards.open(f"svc/{service.metadata.name}", service.spec.ports[0].port)
+        return ReleaseAddresses(forwards, urls, _forward_kafka(cluster, forwards))
+    except BaseException:
+        forwards.close()
+        raise
+
+
+def _forward_kafka(cluster: "ClusterTarget", forwards: PortForwards) -> str | None:
+    """The first broker's host listener on the same local port (the broker advertises 127.0.0.1:port)."""
+    pods = cluster.core.list_namespaced_pod(cluster.namespace, label_selector=cluster.selector("kafka")).items
+    pods = sorted(pods, key=lambda p: p.metadata.name)
+    if not pods:
+        return None  # an external Kafka (kafka.enabled=false): the drill uses the settings' bootstrap
+    env = {e.name: e.value for c in pods[0].spec.containers for e in (c.env or [])}
+    port = env.get(KAFKA_HOST_PORT_ENV)
+    if not port:
+        raise K8sError("the release's broker has no host listener: a drill cannot read its topics from here",
+                       hint="install with kafka.hostAccess.enabled=true (the chart's default)")
+    return forwards.open(f"pod/{pods[0].metadata.name}", int(port), int(port))

@@ -9,8 +9,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from mlgameday.k8s.helm import kubeconfig_path
+from mlgameday.config import load_settings
+from mlgameday.k8s.helm import DEFAULT_RELEASE, ChartRelease, kubeconfig_path
+from mlgameday.k8s.install import InstallReport, install
 from mlgameday.k8s.provision import cluster_up
+
+# The lane's release of the chart (`gameday k8s install -n gameday-lane` by hand).
+RELEASE_NAMESPACE = "gameday-lane"
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +37,16 @@ def namespace(kube: Any) -> Iterator[str]:
     core.create_namespace({"metadata": {"name": name}})
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def release(kube: Any, tmp_path_factory: pytest.TempPathFactory) -> InstallReport:
+    """The chart installed (or upgraded) as `gameday k8s install` does: every pod Ready, the Jobs done."""
+    from kubernetes import client
+
+    settings = load_settings(run_dir=tmp_path_factory.mktemp("install-run"))
+    chart = ChartRelease(release=DEFAULT_RELEASE, namespace=RELEASE_NAMESPACE)
+    report = install(chart, client.CoreV1Api(kube), settings, lambda line: print(f"  · {line}", flush=True),
+                     timeout="20m")
+    print(f"  · installed: images loaded in {report.load_s:.1f} s, every pod Ready {report.install_s:.1f} s after helm")
+    return report
