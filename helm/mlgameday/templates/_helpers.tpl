@@ -272,3 +272,37 @@ initContainers:
         mountPath: {{ .Values.runDir.path }}
 {{- end }}
 {{- end }}
+
+{{/*
+The trainer starts once the broker answers (its Service has a Ready pod): it writes the city's
+history to Kafka first, and a broker still starting would make it fail and use up the Job's retries.
+*/}}
+{{- define "mlgameday.waitForKafka" -}}
+initContainers:
+  - name: wait-for-kafka
+    image: {{ include "mlgameday.image" . }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: [python, -c]
+    args:
+      - |
+        import os, socket, time
+        host, port = os.environ["BOOTSTRAP"].split(",")[0].rsplit(":", 1)
+        while True:
+            try:
+                socket.create_connection((host, int(port)), timeout=3).close()
+                break
+            except OSError as exc:
+                print(f"waiting for the broker at {host}:{port} ({exc})", flush=True)
+                time.sleep(3)
+    env:
+      - name: BOOTSTRAP
+        value: {{ include "mlgameday.kafkaBootstrap" . | quote }}
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {cpu: 100m, memory: 128Mi}
+    securityContext:
+      {{- toYaml .Values.containerSecurityContext | nindent 6 }}
+    volumeMounts:
+      - name: tmp  # the only place a process may write (read-only root filesystem)
+        mountPath: /tmp
+{{- end }}
