@@ -62,11 +62,16 @@ def install(
     values: List[Path] = VALUES, set_values: List[str] = SET, release: str = RELEASE,
     namespace: Optional[str] = NAMESPACE, kubeconfig: Optional[str] = KUBECONFIG, context: Optional[str] = CONTEXT,
     timeout: str = typer.Option("15m", "--timeout", help="How long to wait for every pod to be Ready (helm's --timeout)."),
+    for_drills: bool = typer.Option(True, "--for-drills/--plain", help="Run the services with the drills' settings "
+                                    "(time scale, short monitor windows), as `gameday drill` does locally."),
 ) -> None:
     """Install or upgrade the release and wait until every pod is Ready and the Jobs are done
     (on this machine's own cluster, the local images are loaded into the node first)."""
+    from ..drill.profile import chart_values, drill_profile
+
+    drills = chart_values(drill_profile()) if for_drills else []
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
-                         values_files=values, set_values=set_values)
+                         values_files=values, set_values=[*drills, *set_values])
     target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)
     report = install_release(chart, target.core, state.settings(), lambda line: err_console.print(f"  [dim]·[/] {line}"),
                              timeout=timeout)
