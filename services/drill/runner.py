@@ -83,6 +83,7 @@ class DrillResult:
     # The fault parameters a blind drill drew from the scenario's ranges.
     drawn: list[dict[str, Any]] = field(default_factory=list)
     debrief: dict[str, Path] = field(default_factory=dict)
+    target: str = "local"  # where it ran: the local stack, or a release on Kubernetes (k8s)
 
     @property
     def passed(self) -> bool:
@@ -98,7 +99,7 @@ class DrillResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
-                "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
+                "fast": self.fast, "target": self.target, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
                 "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
@@ -321,7 +322,8 @@ class Drill:
         timeline.save(folder / "timeline.jsonl")
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
-                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
+                             target=target.kind)
         if self.blind:
             save_session(self.settings, result, ctx, active, watcher)
         else:
