@@ -67,9 +67,9 @@ def install(
 ) -> None:
     """Install or upgrade the release and wait until every pod is Ready and the Jobs are done
     (on this machine's own cluster, the local images are loaded into the node first)."""
-    from ..drill.profile import chart_values, drill_profile
+    from ..drill.profile import chart_values, cluster_profile
 
-    drills = chart_values(drill_profile()) if for_drills else []
+    drills = chart_values(cluster_profile()) if for_drills else []
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
                          values_files=values, set_values=[*drills, *set_values])
     target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)
