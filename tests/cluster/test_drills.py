@@ -1,6 +1,10 @@
 """Drills on the cluster (`gameday drill NAME --target k8s`): the release's services and broker forwarded
 to this machine, the fault through the Kubernetes API (ingest scaled to zero; the Kafka pod deleted),
-every expected signal fired in time, the release whole again afterwards, a debrief written."""
+every expected signal fired in time, the release whole again afterwards, a debrief written.
+
+At the scenarios' normal pace: the accelerated bounds (half) leave no room for a pod's restart on a
+2-core node shared with other work (a deleted Kafka pod took ~100 s to be Ready again there, and the
+monitor judged its windows up to 2 min late), where the local stack's broker restarts in seconds."""
 
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ def test_a_drill_on_the_cluster_fires_its_signals_and_leaves_the_release_whole(
         assert target.settings.kafka.bootstrap.startswith("127.0.0.1:"), target.settings.kafka
         assert set(target.admin_urls) >= {"producer", "ingest", "serving", "monitor"}, target.admin_urls
         assert wait_whole(target) == {c: State.UP for c in target.required}
-        result = Drill(target.settings, Catalog().get(name), fast=True, target=target).run()
+        result = Drill(target.settings, Catalog().get(name), target=target).run()
         whole_after = wait_whole(target)
     finally:
         target.close()

@@ -18,7 +18,7 @@ from .conftest import RELEASE_NAMESPACE
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
 SERVICES = {"kafka", "redis", "ingest", "producer", "serving", "monitor", "riders"}
-JOBS = {"topics", "trainer"}
+JOBS = {"kafka-topics", "trainer"}  # the components of the topics and trainer Jobs
 
 
 def test_every_pod_of_the_release_is_ready_and_the_jobs_are_done(kube: Any, release: InstallReport) -> None:
