@@ -4,7 +4,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers
+.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers \
+	k8s-deps k8s-cluster k8s-cluster-down test-k8s
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -51,6 +52,20 @@ test-containers: images test-deps
 # The fast lane: every test that needs no real part (broker, stack, server), in under a minute.
 test-unit: deps venv test-deps
 	$(BIN)/python -m pytest -q -m "not integration"
+
+# Kubernetes: a cluster (yours through KUBECONFIG, else this machine's own single node, built
+# from the Go module proxy once and cached in ~/.cache/mlgameday/k8s), then the cluster lane.
+k8s-deps:
+	@bash .ci/k8s-deps
+
+k8s-cluster: k8s-deps venv
+	$(BIN)/gameday k8s cluster up
+
+k8s-cluster-down: venv
+	$(BIN)/gameday k8s cluster down
+
+test-k8s: images k8s-cluster test-deps
+	$(BIN)/python -m pytest -q -m cluster tests/cluster
 
 clean:
 	-$(BIN)/gameday down

@@ -5,12 +5,12 @@
 set -eu
 
 usage() {
-  echo "usage: <producer|ingest|serving|monitor|trainer> [args...]  (or any command)" >&2
+  echo "usage: <producer|ingest|serving|riders|monitor|trainer> [args...]  (or any command)" >&2
 }
 
 service="${1:-}"
 case "$service" in
-  producer|ingest|monitor)
+  producer|ingest|monitor|riders)
     shift
     exec python -m "mlgameday.$service" "$@"
     ;;

@@ -249,6 +249,17 @@ class ServingSettings(BaseModel):
     publish_buffer: int = Field(100_000, ge=10, le=1_000_000)
 
 
+class RidersSettings(BaseModel):
+    """The rider app (`python -m mlgameday.riders`): asks serving for an ETA for every trip request."""
+
+    # Admin HTTP port (health, metrics); the stack sets it. 0: a free port.
+    port: int = Field(0, ge=0, le=65535)
+    # Listen address: loopback for the local stack; 0.0.0.0 in a container.
+    host: str = "127.0.0.1"
+    # serving's base URL; unset: where the run folder's stack runs it (a cluster names its Service).
+    serving_url: str | None = None
+
+
 class MonitorSettings(BaseModel):
     """The monitor (`python -m mlgameday.monitor`): windows of predictions joined to late labels."""
 
@@ -384,6 +395,7 @@ class Settings(BaseSettings):
     features: FeatureSettings = FeatureSettings()
     trainer: TrainerSettings = TrainerSettings()
     serving: ServingSettings = ServingSettings()
+    riders: RidersSettings = RidersSettings()
     monitor: MonitorSettings = MonitorSettings()
     images: ImageSettings = ImageSettings()
     # Which TripTime services `gameday up` starts besides the infrastructure (Kafka, Redis):

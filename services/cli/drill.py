@@ -34,7 +34,10 @@ def drill(
     seed: int = typer.Option(42, "--seed", help="Traffic seed (same seed, same trips)."),
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
     target: str = typer.Option("local", "--target", help="local (the stack of the run folder) or k8s (the chart's release)."),
-    admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT."),
+    admin: list[str] = typer.Option([], "--admin", help="k8s: a forwarded admin address COMPONENT=http://127.0.0.1:PORT "
+                                    "(default: the release's services forwarded for the drill)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="k8s: the release's namespace "
+                                            "(default: the kubeconfig context's)."),
     time_limit: float = typer.Option(20.0, "--time-limit", help="Blind: minutes from the page until the drill ends unanswered."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable result."),
 ) -> None:
@@ -51,10 +54,15 @@ def drill(
     label = "a hidden scenario" if blind else scenario.name
     from ..drill.targets import open_target
 
-    cluster = open_target(settings, target, admin) if target != "local" else None
-    with progress(f"drill: {label}") as report:
-        result = Drill(settings, scenario, fast=fast, blind=blind, control=control, report=report, seed=seed,
-                       target=cluster, time_limit_s=time_limit * 60, on_page=_print_page).run()
+    cluster = open_target(settings, target, admin, namespace) if target != "local" else None
+    try:
+        with progress(f"drill: {label}") as report:
+            result = Drill(cluster.settings if cluster else settings, scenario, fast=fast, blind=blind,
+                           control=control, report=report, seed=seed, target=cluster,
+                           time_limit_s=time_limit * 60, on_page=_print_page).run()
+    finally:
+        if cluster is not None:
+            cluster.close()
     if as_json:
         print_json(result.as_dict())
     elif blind:

@@ -9,12 +9,18 @@ import typer
 from rich.table import Table
 
 from ..k8s.cluster import ClusterTarget
+from ..k8s.install import install as install_release
+from ..k8s.local.cluster import LocalCluster
+from ..k8s.provision import cluster_up, reachable_user_cluster
 from ..k8s.helm import DEFAULT_KUBE_VERSION, DEFAULT_RELEASE, ChartRelease
-from .common import console, print_json
+from .common import console, err_console, print_json, state
 
 k8s_app = typer.Typer(help="The stack on Kubernetes: Helm chart and chaos on a cluster.", no_args_is_help=True)
 chaos_app = typer.Typer(help="Faults on a cluster through the Kubernetes API.", no_args_is_help=True)
+cluster_app = typer.Typer(help="A cluster to install into: yours (KUBECONFIG), or a single-node one on this machine.",
+                          no_args_is_help=True)
 k8s_app.add_typer(chaos_app, name="chaos")
+k8s_app.add_typer(cluster_app, name="cluster")
 
 # Options every command shares (kubeconfig and namespace default to the usual places).
 RELEASE = typer.Option(DEFAULT_RELEASE, "--release", "-r", help="Helm release name.")
@@ -55,12 +61,23 @@ def render(
 def install(
     values: List[Path] = VALUES, set_values: List[str] = SET, release: str = RELEASE,
     namespace: Optional[str] = NAMESPACE, kubeconfig: Optional[str] = KUBECONFIG, context: Optional[str] = CONTEXT,
-    wait: bool = typer.Option(False, "--wait", help="Wait until every pod is ready (up to 10 min)."),
+    timeout: str = typer.Option("15m", "--timeout", help="How long to wait for every pod to be Ready (helm's --timeout)."),
+    for_drills: bool = typer.Option(True, "--for-drills/--plain", help="Run the services with the drills' settings "
+                                    "(time scale, short monitor windows), as `gameday drill` does locally."),
 ) -> None:
-    """Install or upgrade the release (`helm upgrade --install`)."""
+    """Install or upgrade the release and wait until every pod is Ready and the Jobs are done
+    (on this machine's own cluster, the local images are loaded into the node first)."""
+    from ..drill.profile import chart_values, cluster_profile
+
+    drills = chart_values(cluster_profile()) if for_drills else []
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
-                         values_files=values, set_values=set_values)
-    print(chart.install(wait=wait), end="")
+                         values_files=values, set_values=[*drills, *set_values])
+    target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)
+    report = install_release(chart, target.core, state.settings(), lambda line: err_console.print(f"  [dim]·[/] {line}"),
+                             timeout=timeout)
+    loaded = f"images loaded in {report.load_s:.1f} s ({', '.join(report.images_loaded)}); " if report.images_loaded else ""
+    console.print(f"release [bold]{report.release}[/] in {report.namespace}: {loaded}every pod Ready "
+                  f"{report.install_s:.1f} s after helm install")
 
 
 @k8s_app.command()
@@ -142,3 +159,43 @@ def chaos_env(
         raise typer.BadParameter("give a VALUE, or --unset to remove the variable")
     previous = ClusterTarget.connect(namespace, release, kubeconfig, context).set_env(component, key, value)
     console.print(f"[bold magenta]chaos[/] {component}: {key} {previous!r} → {value!r}")
+
+
+@cluster_app.command("up")
+def cluster_up_command(
+    local: bool = typer.Option(False, "--local", help="Run this machine's own cluster even when KUBECONFIG reaches one."),
+) -> None:
+    """Use the cluster of your kubeconfig if it answers; else build (once, cached) and start a single-node one."""
+    outcome = cluster_up(lambda line: err_console.print(f"  [dim]·[/] {line}"), prefer_local=local)
+    console.print(outcome)
+
+
+@cluster_app.command("status")
+def cluster_status(as_json: bool = JSON) -> None:
+    """This machine's single-node cluster: build, processes, memory, node; and whether KUBECONFIG reaches another."""
+    info = LocalCluster().status()
+    info["user_cluster"] = reachable_user_cluster()
+    if as_json:
+        print_json(info)
+        return
+    if info["user_cluster"]:
+        console.print(f"your kubeconfig reaches {info['user_cluster']}")
+    console.print(f"single-node cluster v{info['version']} ({'built' if info['built'] else 'not built'}; {info['home']}): "
+                  f"{'[green]running[/]' if info['running'] else '[yellow]not running[/]'}, {info['memory_mb']:.0f} MB")
+    table = Table()
+    for column in ("process", "pid", "state", "memory MB"):
+        table.add_column(column)
+    for p in info["processes"]:
+        table.add_row(p["name"], str(p["pid"] or "-"), "[green]running[/]" if p["running"] else "[red]stopped[/]",
+                      f"{p['rss_mb']:.0f}")
+    console.print(table)
+    if info["node"]:
+        console.print(f"node {info['node']['name']}: {'Ready' if info['node'].get('ready') else 'not Ready'}")
+        console.print(f"kubeconfig: {info['kubeconfig']}")
+
+
+@cluster_app.command("down")
+def cluster_down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the cluster's data (the build is kept).")) -> None:
+    """Stop this machine's single-node cluster (its pods first)."""
+    stopped = LocalCluster().down(lambda line: err_console.print(f"  [dim]·[/] {line}"), wipe=wipe)
+    console.print(f"stopped {len(stopped)} process(es)" if stopped else "the single-node cluster was not running")

@@ -172,14 +172,14 @@ def _read_all(consumer, topics: list[str], ends: dict | None = None) -> Iterator
 
 def _check_totals(report: AuditReport, settings: Settings) -> None:
     """The audit's sums against ingest's own totals (its checkpoint, or the running process)."""
-    from ..ingest.checkpoint import checkpoint_path, load_for, totals_of
+    from ..ingest.checkpoint import checkpoint_dir, load_all, summed_totals
 
-    saved = load_for(settings)
-    if saved is None:
-        report.checks.append(f"no ingest checkpoint at {checkpoint_path(settings)}: the sums were not compared "
+    saved = load_all(settings)
+    if not saved:
+        report.checks.append(f"no ingest checkpoint in {checkpoint_dir(settings)}: the sums were not compared "
                              "with ingest's totals")
         return
-    totals = totals_of(saved)
+    totals = summed_totals(saved)
     consumed = sum(report.applied.values()) + sum(report.dead_lettered.values()) + sum(report.unaccounted.values())
     if totals["received"] != consumed:
         report.checks.append(f"ingest's checkpoint counts {totals['received']:,} events received, the audit "

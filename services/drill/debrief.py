@@ -87,7 +87,7 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
                "FAILED: an expected signal did not fire, or an alert the scenario does not explain fired")
     lines = [f"# Debrief: {scenario.name}{' (control)' if result.control else ''}", "",
              f"**{scenario.title}** — {verdict}.", "",
-             f"Mode: {'accelerated (--fast)' if result.fast else 'normal'}; wall time {result.wall_s:.0f}s;"
+             f"Mode: {'accelerated (--fast)' if result.fast else 'normal'}; target {result.target}; wall time {result.wall_s:.0f}s;"
              f" run folder `{result.folder}`.", "",
              "## Expected signals", "", "| signal | expected | fired | after | value | why not |", "|---|---|---|---|---|---|"]
     for o in result.outcomes:

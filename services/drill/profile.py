@@ -55,3 +55,18 @@ def with_profile(settings: Settings, profile: dict[str, dict[str, Any]]) -> Sett
         except ValueError as exc:
             raise ConfigError(f"the drill profile's {section} settings are invalid: {exc}") from None
     return settings.model_copy(update=update)
+
+
+def cluster_profile(seed: int = 42) -> dict[str, dict[str, Any]]:
+    """The profile of a release installed for drills: the monitor writes no HTML report (on a cluster it stays
+    in the release's volume, out of the debrief's reach, and it cost a loaded node seconds a window)."""
+    profile = drill_profile(None, seed)
+    profile["monitor"] = {**profile["monitor"], "save_html": False}
+    return profile
+
+
+def chart_values(profile: dict[str, dict[str, Any]]) -> list[str]:
+    """The profile as the chart's `--set` values (each service's env: GAMEDAY_<SECTION>__<KEY>), so a release
+    installed for drills runs with the settings a drill lays over the local stack."""
+    return [f"{section}.env.GAMEDAY_{section.upper()}__{key.upper()}={value}"
+            for section, values in profile.items() for key, value in values.items()]

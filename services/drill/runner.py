@@ -113,6 +113,7 @@ class DrillResult:
     score: Any = None
     response: Any = None
     answer: Any = None
+    target: str = "local"  # where it ran: the local stack, or a release on Kubernetes (k8s)
 
     @property
     def passed(self) -> bool:
@@ -129,7 +130,7 @@ class DrillResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
-                "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
+                "fast": self.fast, "target": self.target, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
                 "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
@@ -396,7 +397,7 @@ class Drill:
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
                              judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
-                             mitigation)
+                             mitigation, target=target.kind)
         if not self.control:
             # Blind: costed when the answer came (until the mitigation held); unanswered: until now.
             answered = self.oncall.impact if self.oncall is not None else None

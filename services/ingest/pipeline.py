@@ -4,8 +4,10 @@
 Delivery: offsets are committed only after the rows are written and the checkpoint
 (state + offsets) is saved; a restart resumes from the checkpoint, replaying events after
 it onto the state they first met, so online features end exactly as without the crash.
-A checkpoint is taken every `ingest.checkpoint_interval_s`; offline/labels part files
-written after the last checkpoint of a killed process are deleted on start.
+A checkpoint is taken every `ingest.checkpoint_interval_s`, one per partition number
+(shard.py, checkpoint.py: the state follows its partition, so replicas in one group end with
+the features one process computes); offline/labels part files written after the last
+checkpoint of a killed process are deleted when its partition is next assigned.
 Event-time alignment across partitions (alignment.py) and applying events to the zone windows
 (apply.py) are pure and unit-tested; this module is the consumer, the writes and the checkpoint.
 Bad events go to the dlq topic with the reason and the original bytes (bounded: see
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +32,7 @@ from typing import Callable, Literal
 import numpy as np
 from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 
@@ -36,8 +40,7 @@ from ..config import Settings
 from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequested, dead_letter_of, reason_kind
 from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
-from ..features.history import LABELS_SCHEMA
-from ..features.offline import ZONE_STATS_SCHEMA, drop_parts_after, write_part
+from ..features.offline import drop_parts_after
 from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..runtime.admin_http import Knobs
@@ -48,9 +51,9 @@ from . import checkpoint as ckpt
 from .alignment import EventTimeAlignment
 from .apply import apply_events, epoch
 from .decode import EventDecoder
-from .dedup import SeenIds
-from .frames import labels_frame, zone_rows_frame
+from .frames import zone_rows_frame
 from .metrics import IngestMetrics
+from .shard import Shard, merged_windows
 from .windows import ZoneWindows
 
 log = logging.getLogger("ingest")
@@ -86,17 +89,15 @@ class IngestPipeline:
         self.knobs = knobs or Knobs(IngestFaults)
         self.metrics = metrics or IngestMetrics()
         self.on_batch = on_batch
-        self.identity = ckpt.identity_of(settings)
-        self.checkpoint_path = ckpt.checkpoint_path(settings)
+        # This process's name in the partitions' owner files (checkpoint.claim).
+        self.token = uuid.uuid4().hex
+        self.shards: dict[int, Shard] = {}   # partition number -> its state, for the partitions assigned
         self.consumer: KafkaConsumer | None = None
         self.dlq: KafkaProducer | None = None
         self.assigned: set[TopicPartition] = set()
         self._decoders = {self.topics.trips_requested: EventDecoder(TripRequested), self.topics.trips_completed: EventDecoder(TripCompleted)}
         self.started = False
-        self._dirty = False
         self._last_checkpoint = time.monotonic()
-        self._offline_rows: list[tuple] = []
-        self._labels: list[tuple] = []
         self.alignment = EventTimeAlignment()
         # Dead letters sent since the last checkpoint: (record, future), checked before it.
         self._letters: list[tuple] = []
@@ -115,21 +116,7 @@ class IngestPipeline:
         """Open the store, restore the checkpoint, join the consumer group."""
         if self.store is None:
             self.store = open_store(self.settings)
-        saved = ckpt.load(self.checkpoint_path, self.identity)
-        self.seq = saved.seq if saved else 0
-        self.offsets: dict[tuple[str, int], int] = dict(saved.offsets) if saved else {}
-        self.windows = saved.windows if saved else ZoneWindows()
-        self.seen = SeenIds(self.cfg.dedup_capacity, ckpt.unpack_ids(saved.seen_ids) if saved else None)
-        # Every event this state has met, by outcome (saved with it: a restart keeps counting).
-        self.totals = ckpt.totals_of(saved)
-        # Part files newer than the checkpoint come from a process killed before it checkpointed.
-        removed = drop_parts_after(offline_dir(self.settings), self.seq) + drop_parts_after(labels_dir(self.settings), self.seq)
-        log_event(log, "restored checkpoint" if saved else "no checkpoint: reading the topics from the start",
-                  seq=self.seq, zones=len(self.windows.zones), partitions=len(self.offsets), orphan_parts=len(removed))
-        poisoned = self.windows.forget_after(time.time() + self.cfg.max_ahead_s)
-        if poisoned:
-            log_event(log, "zone clocks ahead of the clock in the checkpoint: their future buckets dropped",
-                      zones=poisoned, max_ahead_s=self.cfg.max_ahead_s)
+        self._forget_stale_checkpoint()
         bootstrap = kafka_bootstrap(self.settings)
         self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, **self.consumer_options())
         self.consumer.subscribe([self.topics.trips_requested, self.topics.trips_completed], listener=_Rebalance(self))
@@ -143,6 +130,8 @@ class IngestPipeline:
         return dict(
             **kafka_options(self.settings.kafka),
             group_id=self.cfg.group_id, client_id=f"gameday-ingest-{self.cfg.group_id}",
+            # Partition p of both topics to the same member: a shard's state needs both (checkpoint.py).
+            partition_assignment_strategy=(RangePartitionAssignor,),
             enable_auto_commit=False, auto_offset_reset="earliest",
             max_poll_records=self.cfg.max_poll_records, fetch_max_bytes=FETCH_MAX_BYTES,
             max_partition_fetch_bytes=4 * 1024 * 1024,
@@ -155,9 +144,44 @@ class IngestPipeline:
             check_crcs=True,
         )
 
+    def _forget_stale_checkpoint(self) -> None:
+        """A checkpoint of format 1 (every partition in one file) and its unsharded parts are
+        replaced by reading the topics from the start (the features are a function of the events)."""
+        stale = ckpt.stale_checkpoint(self.settings)
+        if stale.is_file():
+            removed = drop_parts_after(offline_dir(self.settings), 0) + drop_parts_after(labels_dir(self.settings), 0)
+            stale.unlink()
+            log_event(log, "checkpoint of an earlier format: reading the topics from the start", path=str(stale),
+                      parts_removed=len(removed))
+
     @property
     def ready(self) -> bool:
         return self.started and bool(self.assigned)
+
+    # The state of the shards assigned, read as one (status, tests, the history job).
+    @property
+    def offsets(self) -> dict[tuple[str, int], int]:
+        return {key: offset for shard in self.shards.values() for key, offset in shard.offsets.items()}
+
+    @property
+    def totals(self) -> dict[str, int]:
+        totals = {outcome: 0 for outcome in ckpt.OUTCOMES}
+        for shard in self.shards.values():
+            for outcome, count in shard.totals.items():
+                totals[outcome] = totals.get(outcome, 0) + count
+        return totals
+
+    @property
+    def windows(self) -> ZoneWindows:
+        return merged_windows(self.shards)
+
+    def _shard(self, partition: int) -> Shard:
+        shard = self.shards.get(partition)
+        if shard is None:
+            ckpt.claim(self.settings, partition, self.token)
+            capacity = max(1, self.cfg.dedup_capacity // max(1, self.settings.kafka.partitions))
+            shard = self.shards[partition] = Shard.restore(self.settings, partition, capacity)
+        return shard
 
     def run(self, stopping: threading.Event, max_seconds: float | None = None) -> None:
         """Poll until stopped; a final checkpoint on the way out."""
@@ -243,39 +267,51 @@ class IngestPipeline:
         m = self.metrics
         taken = self.alignment.take(self._parse(polled), self.assigned, self.consumer.highwater, self.offsets)
         for tp, offset in taken.next_offsets.items():
-            self.offsets[(tp.topic, tp.partition)] = offset
-        done = apply_events(taken.queue, self.windows, self.seen, self.topics.trips_requested)
-        for record, reason in done.to_dead_letter:
-            self._dead_letter(record, reason)
-        self._labels.extend(done.labels)
-        event_times = done.event_times
-        received = len(taken.queue)
-        written = Counter({self.topics.trips_requested: done.written_requests,
-                           self.topics.trips_completed: len(event_times) - done.written_requests})
-        outcomes = {"received": taken.received, "written": written, "dead_lettered": done.dead_lettered,
-                    "ahead": done.ahead, "duplicate": done.duplicate, "late": done.late}
-        for outcome, by_topic in outcomes.items():
-            for topic, count in by_topic.items():
-                if count:
-                    m.events.labels(topic, outcome).inc(count)
-                    self.totals[outcome] += count
-                    self._interval[topic, outcome] += count
-
+            shard = self._shard(tp.partition)
+            shard.offsets[(tp.topic, tp.partition)] = offset
+            shard.dirty = True
+        # Each partition's events onto its own shard, in the event-time order of the batch (a zone's
+        # events are all in one partition: the order across partitions changes no feature).
+        by_partition: dict[int, list] = {}
+        for item in taken.queue:
+            by_partition.setdefault(item[1].partition, []).append(item)
         now = time.time()
-        zones = self.windows.zones
-        rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
+        rows, event_times, requested = [], [], self.topics.trips_requested
+        dead = duplicate = late = ahead = 0
+        for partition, items in sorted(by_partition.items()):
+            shard = self.shards[partition]
+            done = apply_events(items, shard.windows, shard.seen, requested)
+            for record, reason in done.to_dead_letter:
+                self._dead_letter(record, reason)
+            shard.labels.extend(done.labels)
+            event_times += done.event_times
+            written = Counter({requested: done.written_requests,
+                               self.topics.trips_completed: len(done.event_times) - done.written_requests})
+            received = Counter(record.topic for _, record, *_ in items)
+            outcomes = {"received": received, "written": written, "dead_lettered": done.dead_lettered,
+                        "ahead": done.ahead, "duplicate": done.duplicate, "late": done.late}
+            for outcome, by_topic in outcomes.items():
+                for topic, count in by_topic.items():
+                    if count:
+                        m.events.labels(topic, outcome).inc(count)
+                        shard.totals[outcome] += count
+                        self._interval[topic, outcome] += count
+            dead, duplicate = dead + done.dead_lettered.total(), duplicate + done.duplicate.total()
+            late, ahead = late + done.late.total(), ahead + done.ahead.total()
+            zones = shard.windows.zones
+            shard_rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
+            shard.offline_rows.extend(shard_rows)
+            rows += shard_rows
         if rows:
             self._write_online(rows)
-            self._offline_rows.extend(rows)
         written_at = time.time()
         freshness = written_at - np.asarray(event_times) if event_times else np.empty(0)
         m.freshness.observe_many(freshness)
         latency = time.perf_counter() - started
         m.batch_latency.observe(latency)
         m.rows.inc(len(rows))
-        self._dirty = True
-        result = BatchResult(received, len(event_times), done.dead_lettered.total(), done.duplicate.total(),
-                             done.late.total(), done.ahead.total(), len(rows), latency, freshness)
+        result = BatchResult(len(taken.queue), len(event_times), dead, duplicate, late, ahead, len(rows), latency,
+                             freshness)
         if self.on_batch:
             self.on_batch(result)
         return result
@@ -329,21 +365,21 @@ class IngestPipeline:
     # ---- checkpoint ------------------------------------------------------------------------
 
     def checkpoint(self) -> bool:
-        """Flush buffered history, save state + offsets atomically, then commit the offsets (when
-        anything changed since the last one)."""
+        """Flush each changed shard's buffered history and save its state + offsets atomically, then
+        commit the offsets (when anything changed since the last one). A shard whose partition
+        another process now owns is dropped unsaved."""
         self._last_checkpoint = time.monotonic()
-        if not self._dirty:
+        changed = [shard for shard in self.shards.values() if shard.dirty]
+        if not changed:
             return False
         self._flush_dead_letters()  # dead letters are durable before their offsets are committed
-        seq = self.seq + 1
-        if self._offline_rows:
-            write_part(offline_dir(self.settings), seq, zone_rows_frame(self._offline_rows), ZONE_STATS_SCHEMA)
-        if self._labels:
-            write_part(labels_dir(self.settings), seq, labels_frame(self._labels), LABELS_SCHEMA)
-        ckpt.save(self.checkpoint_path, ckpt.Checkpoint(self.identity, seq, dict(self.offsets), self.windows,
-                                                        ckpt.pack_ids(self.seen.snapshot()), dict(self.totals)))
-        self.seq = seq
-        self._offline_rows, self._labels, self._dirty = [], [], False
+        for shard in changed:
+            if not ckpt.owns(self.settings, shard.partition, self.token):
+                log_event(log, "partition owned by another ingest now: its state here is dropped unsaved",
+                          partition=shard.partition)
+                del self.shards[shard.partition]
+                continue
+            shard.save(self.settings)
         commit = {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in self.offsets.items()
                   if TopicPartition(t, p) in self.assigned}
         if commit:
@@ -386,8 +422,12 @@ class IngestPipeline:
         self._interval_start = time.monotonic()
 
     def status(self) -> dict:
-        return {"seq": self.seq, "zones": len(self.windows.zones), "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
-                "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()}, "seen_ids": len(self.seen), "totals": dict(self.totals)}
+        shards = self.shards.values()
+        return {"seq": {shard.partition: shard.seq for shard in shards},
+                "zones": sum(len(shard.windows.zones) for shard in shards),
+                "assigned": sorted(f"{t.topic}[{t.partition}]" for t in self.assigned),
+                "offsets": {f"{t}[{p}]": o for (t, p), o in self.offsets.items()},
+                "seen_ids": sum(len(shard.seen) for shard in shards), "totals": self.totals}
 
 
 def _later(a: datetime, b: datetime) -> bool:
@@ -408,16 +448,26 @@ class _Rebalance(ConsumerRebalanceListener):
         self.pipeline = pipeline
 
     def on_partitions_revoked(self, revoked) -> None:
-        if revoked:
-            self.pipeline.checkpoint()
-        self.pipeline.assigned -= set(revoked)
+        p = self.pipeline
+        if revoked and not p._broken:
+            p.checkpoint()  # the next owner of each partition resumes from this
+        p.assigned -= set(revoked)
         for tp in revoked:
-            self.pipeline.alignment.forget(tp)
+            p.alignment.forget(tp)
+        kept = {tp.partition for tp in p.assigned}
+        for partition in {tp.partition for tp in revoked} - kept:
+            p.shards.pop(partition, None)
 
     def on_partitions_assigned(self, assigned) -> None:
         p = self.pipeline
+        by_topic: dict[str, set[int]] = {}
         for tp in assigned:
-            offset = p.offsets.get((tp.topic, tp.partition))
+            by_topic.setdefault(tp.topic, set()).add(tp.partition)
+        if len({frozenset(numbers) for numbers in by_topic.values()}) > 1:
+            log.warning("ingest got different partitions of its two topics (%s): are they created with the same "
+                        "number of partitions? a zone's state needs both", by_topic)
+        for tp in assigned:
+            offset = p._shard(tp.partition).offsets.get((tp.topic, tp.partition))
             if offset is None:
                 p.consumer.seek_to_beginning(tp)
             else:

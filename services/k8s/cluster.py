@@ -81,14 +81,15 @@ class ClusterTarget:
 
     # -- the faults -------------------------------------------------------------------------
 
-    def kill(self, component: str) -> list[str]:
-        """Delete the component's pods (their controller starts new ones); returns the names."""
-        pods = self.core.list_namespaced_pod(self.namespace, label_selector=self._selector(component)).items
+    def kill(self, component: str, grace_s: int | None = None) -> list[str]:
+        """Delete the component's pods (their controller starts new ones); returns the names. grace_s=0 is a
+        kill -9 (no graceful shutdown); None, the pod's own termination grace period."""
+        pods = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector(component)).items
         if not pods:
             raise K8sError(f"no pods of component {component!r} in namespace {self.namespace} (release {self.release})",
                            hint="see the components with `gameday k8s status`")
         for pod in pods:
-            self.core.delete_namespaced_pod(pod.metadata.name, self.namespace)
+            self.core.delete_namespaced_pod(pod.metadata.name, self.namespace, grace_period_seconds=grace_s)
         return [pod.metadata.name for pod in pods]
 
     def scale(self, component: str, replicas: int) -> int:
@@ -143,9 +144,9 @@ class ClusterTarget:
 
     def chaos(self, action: str, component: str) -> str:
         """The drills' chaos verbs on a cluster: kill/restart delete pods, stop/start scale to 0 and back."""
-        if action in ("kill", "restart"):
-            pods = self.kill(component)
-            return f"deleted {len(pods)} pod(s) of {component}"
+        if action in ("kill", "restart"):  # kill: no grace, as kill -9 on the local stack
+            pods = self.kill(component, grace_s=0 if action == "kill" else None)
+            return f"deleted {len(pods)} pod(s) of {component}" + (" (no grace period)" if action == "kill" else "")
         if action == "stop":
             previous = self.scale(component, 0)
             self._stopped[component] = previous or 1
@@ -192,11 +193,11 @@ class ClusterTarget:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _selector(self, component: str) -> str:
+    def selector(self, component: str) -> str:
         return f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}"
 
     def _workload(self, component: str) -> tuple[str, Any]:
-        selector = self._selector(component)
+        selector = self.selector(component)
         deployments = self.apps.list_namespaced_deployment(self.namespace, label_selector=selector).items
         if deployments:
             return "Deployment", deployments[0]

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from ..errors import MissingToolError
 from .errors import ClusterUnreachable, K8sError
+from .local.layout import Paths
 
 CHART_DIR = Path(__file__).resolve().parents[2] / "helm" / "mlgameday"
 DEFAULT_RELEASE = "gameday"
@@ -39,8 +40,13 @@ def find_helm() -> str:
 
 
 def kubeconfig_path(explicit: str | Path | None = None) -> str:
-    """The kubeconfig file(s) in effect: the option, else $KUBECONFIG, else ~/.kube/config."""
-    return str(explicit or os.environ.get("KUBECONFIG") or Path.home() / ".kube" / "config")
+    """The kubeconfig file(s) in effect: the option, else $KUBECONFIG, else ~/.kube/config, else
+    the kubeconfig of this machine's own cluster (`gameday k8s cluster up`) once it exists."""
+    if explicit or os.environ.get("KUBECONFIG"):
+        return str(explicit or os.environ["KUBECONFIG"])
+    user = Path.home() / ".kube" / "config"
+    local = Paths.default().kubeconfig
+    return str(local if not user.exists() and local.exists() else user)
 
 
 def current_namespace(kubeconfig: str | Path | None = None, context: str | None = None) -> str:
@@ -84,9 +90,7 @@ class ChartRelease:
         return args
 
     def _cluster_args(self) -> list[str]:
-        args = ["--namespace", str(self.namespace)]
-        if self.kubeconfig:
-            args += ["--kubeconfig", str(self.kubeconfig)]
+        args = ["--namespace", str(self.namespace), "--kubeconfig", kubeconfig_path(self.kubeconfig)]
         if self.context:
             args += ["--kube-context", self.context]
         return args
@@ -104,8 +108,9 @@ class ChartRelease:
         args = ["upgrade", "--install", self.release, str(self.chart), *self._cluster_args(),
                 "--create-namespace", *self._value_args()]
         if wait:
-            args += ["--wait", "--timeout", timeout]
-        return self._run(args, needs_cluster=True)
+            args += ["--wait", "--wait-for-jobs", "--timeout", timeout]
+        # helm enforces its own --timeout; the process gets a margin past it
+        return self._run(args, needs_cluster=True, timeout_s=_seconds(timeout) + 120)
 
     def status(self) -> dict[str, Any]:
         """Helm's view of the release (revision, status, last deployed)."""
@@ -120,8 +125,8 @@ class ChartRelease:
     def uninstall(self) -> str:
         return self._run(["uninstall", self.release, *self._cluster_args()], needs_cluster=True)
 
-    def _run(self, args: list[str], needs_cluster: bool = False) -> str:
-        done = subprocess.run([self.helm, *args], capture_output=True, text=True, timeout=600)
+    def _run(self, args: list[str], needs_cluster: bool = False, timeout_s: float = 600) -> str:
+        done = subprocess.run([self.helm, *args], capture_output=True, text=True, timeout=timeout_s)
         stderr = "\n".join(line for line in done.stderr.splitlines() if _SYMLINK_NOTICE not in line).strip()
         if done.returncode != 0:
             if needs_cluster and _looks_unreachable(stderr):
@@ -129,6 +134,15 @@ class ChartRelease:
             raise K8sError(f"helm {args[0]} failed: {stderr or done.stdout.strip()}",
                            hint="the message names the value or object at fault; see helm/mlgameday/README.md")
         return done.stdout
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration of helm's --timeout ("10m", "90s", "1h") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    number, unit = duration[:-1], duration[-1:]
+    if unit not in units or not number.replace(".", "", 1).isdigit():
+        raise K8sError(f"timeout {duration!r}: expected a number and h, m or s (e.g. 10m)")
+    return float(number) * units[unit]
 
 
 def _looks_unreachable(stderr: str) -> bool:

@@ -62,7 +62,7 @@ class RiderApp:
 
     def ask(self, requests: list[dict[str, Any]]) -> None:
         """One /predict_batch call; on failure the batch is counted as failed (riders retry nothing)."""
-        self.url = self.url or service_url(self.settings, "serving")
+        self.url = self.url or self.settings.riders.serving_url or service_url(self.settings, "serving")
         if self.url is None:
             EVENTS.labels("no_serving").inc(len(requests))
             return
@@ -97,7 +97,7 @@ def run(settings: Settings, port: int) -> None:
     stopping = install_stop_handlers()
     consumer = None
     ready = {"value": False}
-    admin = AdminServer(port, lambda: ready["value"], token=None).start()  # health and metrics only
+    admin = AdminServer(port, lambda: ready["value"], token=None, host=settings.riders.host).start()  # health and metrics only
     app = RiderApp(settings)
     bootstrap = kafka_bootstrap(settings)
     try:

@@ -51,3 +51,24 @@ def test_a_running_stack_restarts_only_what_the_profile_changes(tmp_path) -> Non
     finally:
         stack.down()
     assert dict(os.environ) == environ
+
+
+def test_the_chart_values_give_a_release_the_settings_the_profile_gives_the_local_stack(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlgameday.drill.profile import chart_values
+
+    profile = drill_profile()
+    env = {}
+    for assignment in chart_values(profile):
+        path, _, value = assignment.partition("=")
+        section, field, name = path.split(".")
+        assert field == "env" and section in profile, assignment
+        env[name] = value
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)  # what the chart puts in the services' containers
+    from_env = load_settings(run_dir=tmp_path)
+    for name in env:
+        monkeypatch.delenv(name)
+    wanted = with_profile(load_settings(run_dir=tmp_path), profile)
+    assert from_env.monitor == wanted.monitor and from_env.producer == wanted.producer
+    assert from_env.monitor.window_s == 10.0  # not the default: the env reached the settings

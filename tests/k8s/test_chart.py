@@ -98,7 +98,7 @@ def test_default_release_has_every_part() -> None:
     prefix = f"{RELEASE}-mlgameday"
     for kind, name in [("StatefulSet", "kafka"), ("Deployment", "redis"), ("Deployment", "producer"),
                        ("Deployment", "ingest"), ("Deployment", "serving"), ("Deployment", "monitor"),
-                       ("HorizontalPodAutoscaler", "serving"), ("Job", "trainer-1"), ("Job", "kafka-topics"),
+                       ("HorizontalPodAutoscaler", "serving"), ("Job", "trainer-1"), ("Job", "kafka-topics-1"),
                        ("ConfigMap", "feature-repo"), ("PersistentVolumeClaim", "run")]:
         assert (kind, f"{prefix}-{name}") in names
     kafka = of_kind(objects, "StatefulSet")[0]
@@ -106,10 +106,12 @@ def test_default_release_has_every_part() -> None:
     assert kafka["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
 
 
-def test_topics_job_is_a_hook_creating_the_contract_topics() -> None:
-    job = next(o for o in of_kind(render("default"), "Job") if o["metadata"]["name"].endswith("kafka-topics"))
-    annotations = job["metadata"]["annotations"]
-    assert annotations["helm.sh/hook"] == "post-install,post-upgrade"
+def test_topics_job_is_a_job_of_the_release_creating_the_contract_topics() -> None:
+    # Not a post-install hook: Helm runs those once every pod is Ready, and the services are
+    # Ready only once their topics exist (`helm install --wait` would never finish).
+    job = next(o for o in of_kind(render("default"), "Job") if "kafka-topics" in o["metadata"]["name"])
+    assert "helm.sh/hook" not in (job["metadata"].get("annotations") or {})
+    assert job["metadata"]["name"].endswith("-kafka-topics-1")  # one per revision: a Job's template is immutable
     env = {e["name"]: e.get("value") for e in pod_spec(job)["containers"][0]["env"]}
     assert env["TOPICS"].split() == [t.value for t in Topic]
     assert env["KAFKA_PARTITIONS"] == "3" and env["KAFKA_REPLICATION"] == "1"

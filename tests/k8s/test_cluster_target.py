@@ -125,7 +125,7 @@ def test_set_env_reapplies_after_a_conflict(target: ClusterTarget, api: FakeApiS
 def test_status_lists_every_workload(target: ClusterTarget, api: FakeApiServer) -> None:
     target.scale("producer", 0)
     states = {s.component: s for s in target.status()}
-    assert set(states) == {"kafka", "redis", "producer", "ingest", "serving", "monitor", "trainer", "kafka-topics"}
+    assert set(states) == {"kafka", "redis", "producer", "ingest", "serving", "riders", "monitor", "trainer", "kafka-topics"}
     assert (states["kafka"].kind, states["kafka"].desired, states["kafka"].state) == ("StatefulSet", 3, "ready")
     assert states["producer"].state == "scaled to zero"
     assert states["trainer"].kind == "Job" and states["trainer"].state == "succeeded"
@@ -136,7 +136,7 @@ def test_drill_chaos_verbs_map_to_cluster_operations(target: ClusterTarget, api:
     assert target.chaos("stop", "ingest") == "ingest scaled 3 → 0"
     assert target.components()["ingest"] == "scaled to zero"
     assert target.chaos("start", "ingest") == "ingest scaled 0 → 3"
-    assert target.chaos("kill", "redis") == "deleted 1 pod(s) of redis"
+    assert target.chaos("kill", "redis") == "deleted 1 pod(s) of redis (no grace period)"
     with pytest.raises(K8sError, match="'pause' has no cluster equivalent"):
         target.chaos("pause", "kafka")
 

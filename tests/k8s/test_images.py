@@ -19,7 +19,7 @@ from .helpers import CHART, of_kind, pod_spec, render
 
 REPO = CHART.parents[1]
 DOCKER = REPO / "docker"
-PYTHON_SERVICES = ("producer", "ingest", "monitor")
+PYTHON_SERVICES = ("producer", "ingest", "riders", "monitor")
 
 
 def _entrypoint_branches() -> dict[str, str]:

@@ -68,6 +68,13 @@ redis://{{ include "mlgameday.fullname" . }}-redis:6379/0
 {{- $root := .root }}
 - name: GAMEDAY_RUN_DIR
   value: {{ $root.Values.runDir.path | quote }}
+{{- with $root.Values.admin.existingSecret }}
+- name: GAMEDAY_ADMIN_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $root.Values.admin.tokenKey }}
+{{- end }}
 - name: GAMEDAY_KAFKA__MODE
   value: external
 - name: GAMEDAY_KAFKA__BOOTSTRAP
@@ -94,6 +101,9 @@ redis://{{ include "mlgameday.fullname" . }}-redis:6379/0
 - name: GAMEDAY_{{ upper .component }}__HOST
   value: 0.0.0.0
 {{- end }}
+# The Feast definitions: the chart's copy of feature_repo/ (a ConfigMap, serviceVolumeMounts).
+- name: GAMEDAY_FEATURES__REPO_PATH
+  value: /app/feature_repo
 # BentoML's model store on the shared run folder: the trainer writes models, serving reads them.
 - name: BENTOML_HOME
   value: {{ printf "%s/bentoml" $root.Values.runDir.path | quote }}
@@ -196,6 +206,7 @@ spec:
       securityContext:
         {{- toYaml $root.Values.podSecurityContext | nindent 8 }}
       terminationGracePeriodSeconds: 30
+      {{- include "mlgameday.waitForModel" $root | nindent 6 }}
       containers:
         - name: {{ .component }}
           image: {{ include "mlgameday.image" $root }}
@@ -226,4 +237,72 @@ spec:
     {{- include "mlgameday.selectorLabels" $ctx | nindent 4 }}
   ports:
     - {name: admin, port: {{ $v.port }}, targetPort: admin}
+{{- end }}
+
+{{/*
+The services start once the trainer Job has put a model in the run folder, as on the local
+stack: live trips must come after the history the model learns from (the producer), the
+history's ingest must be the group's only member while it runs (ingest), and serving and
+the monitor need the model and its reference.
+*/}}
+{{- define "mlgameday.waitForModel" -}}
+{{- if .Values.trainer.enabled }}
+initContainers:
+  - name: wait-for-model
+    image: {{ include "mlgameday.image" . }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: [python, -c]
+    args:
+      - |
+        import glob, os, time
+        pattern = os.path.join(os.environ["BENTOML_HOME"], "models", "triptime", "*", "model.yaml")
+        while not glob.glob(pattern):
+            print("waiting for a trained model (the trainer Job) in", os.path.dirname(os.path.dirname(pattern)), flush=True)
+            time.sleep(5)
+    env:
+      - name: BENTOML_HOME
+        value: {{ printf "%s/bentoml" .Values.runDir.path | quote }}
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {cpu: 100m, memory: 128Mi}
+    securityContext:
+      {{- toYaml .Values.containerSecurityContext | nindent 6 }}
+    volumeMounts:
+      - name: run-dir
+        mountPath: {{ .Values.runDir.path }}
+{{- end }}
+{{- end }}
+
+{{/*
+The trainer starts once the broker answers (its Service has a Ready pod): it writes the city's
+history to Kafka first, and a broker still starting would make it fail and use up the Job's retries.
+*/}}
+{{- define "mlgameday.waitForKafka" -}}
+initContainers:
+  - name: wait-for-kafka
+    image: {{ include "mlgameday.image" . }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command: [python, -c]
+    args:
+      - |
+        import os, socket, time
+        host, port = os.environ["BOOTSTRAP"].split(",")[0].rsplit(":", 1)
+        while True:
+            try:
+                socket.create_connection((host, int(port)), timeout=3).close()
+                break
+            except OSError as exc:
+                print(f"waiting for the broker at {host}:{port} ({exc})", flush=True)
+                time.sleep(3)
+    env:
+      - name: BOOTSTRAP
+        value: {{ include "mlgameday.kafkaBootstrap" . | quote }}
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {cpu: 100m, memory: 128Mi}
+    securityContext:
+      {{- toYaml .Values.containerSecurityContext | nindent 6 }}
+    volumeMounts:
+      - name: tmp  # the only place a process may write (read-only root filesystem)
+        mountPath: /tmp
 {{- end }}

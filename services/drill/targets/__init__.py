@@ -8,21 +8,25 @@ from .base import KNOB_PATHS, State, Target, get_knobs, reset_knobs, run_action,
 from .local import LocalTarget
 
 
-def open_target(settings: Settings, kind: str = "local", admin: list[str] | None = None) -> Target:
-    """`--target local` (the stack of the run folder) or `--target k8s` (the chart's release)."""
+def open_target(settings: Settings, kind: str = "local", admin: list[str] | None = None,
+                namespace: str | None = None) -> Target:
+    """`--target local` (the stack of the run folder) or `--target k8s` (the chart's release: with no
+    --admin addresses, its services forwarded to this machine until the target's close())."""
     if kind == "local":
         return LocalTarget(settings)
     if kind == "k8s":
         from ...k8s.cluster import ClusterTarget
-        from .cluster import ClusterDrillTarget
+        from .cluster import ClusterDrillTarget, connect_release
 
+        if not admin:
+            return connect_release(settings, ClusterTarget.connect(namespace))
         urls = {}
         for pair in admin or []:
             component, sep, url = pair.partition("=")
             if not sep or not url.startswith("http"):
                 raise StackError(f"--admin {pair!r}: expected COMPONENT=http://host:port")
             urls[component] = url.rstrip("/")
-        return ClusterDrillTarget(ClusterTarget.connect(), settings, urls)
+        return ClusterDrillTarget(ClusterTarget.connect(namespace), settings, urls)
     raise StackError(f"unknown target {kind!r}", hint="use --target local or --target k8s")
 
 

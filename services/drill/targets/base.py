@@ -55,6 +55,9 @@ class Target(ABC):
     def endpoint(self, component: str, name: str) -> str | None:
         """An address a component publishes (its admin/HTTP base URL under "http"), or None."""
 
+    def close(self) -> None:
+        """Release what the target holds open for the drill (a cluster's port-forwards)."""
+
     def admin_url(self, component: str) -> str:
         if url := self.endpoint(component, "http"):
             return url
