@@ -23,6 +23,7 @@ from ..stack.endpoints import kafka_bootstrap
 from .catalog import Catalog, Choices
 from .expect import check_all, holds
 from .faults import REGISTRY, FaultContext
+from .lock import exclusive_drill
 from .precision import judge_alerts
 from .scenario import Scenario
 from .session import Session
@@ -44,6 +45,8 @@ class Answer:
     root_cause: str
     fix: str
     signal: str | None = None
+    # The candidate's own words: not scored, kept beside the score for the debrief and the interviewer.
+    reasoning: str = ""
 
 
 @dataclass
@@ -160,17 +163,24 @@ def verify_mitigation(settings: Settings, scenario: Scenario, timeline: Timeline
 def finish_blind_drill(settings: Settings, answer: Answer, catalog: Catalog | None = None,
                        check_timeout_s: float = 60.0, report: Reporter = silent) -> tuple[Score, Path]:
     """Score the active blind drill, check the mitigation, turn its faults off, reveal, write the debrief."""
-    from .debrief import write_debrief
-    from .runner import DrillResult, Timing
-
     catalog = catalog or Catalog()
     session = Session.load(settings)
     scenario = catalog.get(session.scenario)
     validate_answer(answer, catalog.choices)
+    # The check watches the live signals: no drill may reset the faults meanwhile.
+    with exclusive_drill(settings, "the check of a blind drill's answer"):
+        return _finish(settings, session, scenario, answer, check_timeout_s, report)
+
+
+def _finish(settings: Settings, session: Session, scenario: Scenario, answer: Answer,
+            check_timeout_s: float, report: Reporter) -> tuple[Score, Path]:
+    from .debrief import write_debrief
+    from .runner import DrillResult, Timing
+
     folder = Path(session.folder)
     timeline = Timeline.load(folder / "timeline.jsonl")
     timeline.mark("action", "answer", component=answer.component, root_cause=answer.root_cause,
-                  fix=answer.fix, signal=answer.signal)
+                  fix=answer.fix, signal=answer.signal, reasoning=answer.reasoning)
     _reconcile(settings, session, timeline)
     mitigation = verify_mitigation(settings, scenario, timeline, check_timeout_s, report)
     fired = {m.name for m in timeline.marks_of("alert")}

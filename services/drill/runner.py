@@ -10,6 +10,7 @@ debrief. In blind mode the faults stay on for the candidate to find and fix.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from ..history import ensure_trained
 from ..models import control as models
 from .expect import Outcome, check_all
 from .faults import REGISTRY, FaultContext
+from .lock import exclusive_drill
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
@@ -82,6 +84,8 @@ class DrillResult:
     alerts: list[JudgedAlert] = field(default_factory=list)
     # The fault parameters a blind drill drew from the scenario's ranges.
     drawn: list[dict[str, Any]] = field(default_factory=list)
+    # Ended early on request (Drill.stop): its expectations had less time than their bounds.
+    stopped: bool = False
     debrief: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -100,6 +104,7 @@ class DrillResult:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
                 "fast": self.fast, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
                 "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
+                "stopped": self.stopped,
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
@@ -287,23 +292,45 @@ class Drill:
         else:
             self.steps = list(scenario.faults)
         self.drawn = [{"kind": step.kind, "at": step.at, "params": step.params} for step in self.steps if step.vary]
+        # What a live view reads while the drill runs (the console): the timeline once the warm-up
+        # starts, the reference moments (the first fault, the recovery) as they happen.
+        self.timeline: Timeline | None = None
+        self.refs: dict[str, float] = {}
+        self.fault_context: FaultContext | None = None  # a fault injected by hand meanwhile shares its notes
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End the watch early (a user's Stop, a console shutting down): the drill then ends as it
+        always does — faults recovered (blind: left on for the answer), the debrief written."""
+        self._stopping.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
 
     def run(self) -> DrillResult:
+        """Every phase, holding the run folder's drill lock: one drill at a time on a stack."""
+        what = "a blind drill" if self.blind else f"drill {self.scenario.name}"
+        with exclusive_drill(self.settings, what):
+            return self._run()
+
+    def _run(self) -> DrillResult:
         started = time.monotonic()
         target, bootstrap, stack_started, trained = self._deploy()
         reset_faults(target, self.report)
         wait_for_quiet_monitor(target, time.time(), self.report)
         # In blind mode the injectors' progress lines would name the fault: keep them quiet.
-        ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
+        ctx = self.fault_context = FaultContext(target=target, settings=self.settings,
+                                                report=silent if self.blind else self.report)
         ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
         set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
         label = self.scenario.name + ("-control" if self.control else "") + ("-blind" if self.blind else "")
         folder = new_run_folder(self.settings, label)
-        timeline = Timeline()
+        timeline = self.timeline = Timeline()
         watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
                           topics=self.settings.topics,
                           lag_groups=pipeline_groups(self.settings)).start()
-        refs: dict[str, float] = {}
+        refs = self.refs
         active: list[ScheduledAction] = []
         try:
             # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
@@ -321,7 +348,8 @@ class Drill:
         timeline.save(folder / "timeline.jsonl")
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
-                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn)
+                             judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
+                             stopped=self.stopped)
         if self.blind:
             save_session(self.settings, result, ctx, active, watcher)
         else:
@@ -383,6 +411,9 @@ class Drill:
         phase_break = False
         last_fired_at: float | None = None
         while (now := timeline.now()) < end:
+            if self.stopped:
+                timeline.mark("phase", "stopped by the user")
+                break
             if not phase_break and now >= self.timing.warmup:
                 timeline.mark("phase", "faults" if not self.control else "control (no fault)")
                 phase_break = True
@@ -400,7 +431,7 @@ class Drill:
                         timeline.mark("phase", "every expected signal fired: ending early")
                         break
             self.report("drill", self._progress_line(now, end, pending))
-            time.sleep(TICK_S)
+            self._stopping.wait(TICK_S)
         timeline.mark("phase", "end")
 
     def _progress_line(self, now: float, end: float, pending: list[ScheduledAction]) -> str:
