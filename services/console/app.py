@@ -20,7 +20,6 @@ from starlette.staticfiles import StaticFiles
 from ..drill.answer import LEVELS, Answer
 from ..drill.brief import parse_brief
 from ..drill.catalog import scenario_summary
-from ..drill.faults import REGISTRY
 from ..drill.records import DrillRecord, list_records
 from ..drill.session import Session
 from ..drill.signals import ALL_SIGNALS
@@ -78,7 +77,7 @@ def create_app(console: Console, bind_host: str = "127.0.0.1") -> Any:
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         is_interviewer = INTERVIEWER in roles(request)
         context.setdefault("hidden", console.blind_hidden())
-        html = pages.render(name, nav=True, interviewer=is_interviewer, active_job=console.job, **context)
+        html = pages.render(name, nav=True, interviewer=is_interviewer, active_job=console.job, status=status, **context)
         return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
     def problem_page(request: Request, status: int, problem: Problem, title: str) -> HTMLResponse:
