@@ -4,7 +4,8 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers
+.PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers \
+	chromium test-browser console-screenshots
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -47,6 +48,22 @@ images: deps venv docker-engine
 
 test-containers: images test-deps
 	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
+
+# The browser lane: the console (`gameday console`) in Debian's chromium, driven by Playwright over a
+# real stack. Its own folder, tests/browser, which `make test` leaves out.
+$(VENV)/.browser-extra: $(VENV)/.test-extra pyproject.toml
+	$(BIN)/pip install --progress-bar on -e '.[test,browser]'
+	@touch $@
+
+chromium:
+	@bash .ci/install-chromium
+
+test-browser: deps chromium $(VENV)/.browser-extra
+	$(BIN)/python -m pytest -q tests/browser
+
+# The same tests, keeping their screenshots for the README (docs/console/*.png).
+console-screenshots: deps chromium $(VENV)/.browser-extra
+	GAMEDAY_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/browser
 
 # The fast lane: every test that needs no real part (broker, stack, server), in under a minute.
 test-unit: deps venv test-deps
