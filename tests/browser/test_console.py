@@ -95,6 +95,9 @@ def test_a_blind_drill_from_start_to_score_in_the_browser(browser, console_serve
     series = first_plot.get_attribute("data-series")
     points = int(first_plot.get_attribute("data-points"))
     expect(candidate.locator(f"#plot-{series}")).not_to_have_attribute("data-points", str(points), timeout=LIVE_MS * 2)
+    # ... and the plot draws the new samples, not only its first ones.
+    candidate.wait_for_function("([name, n]) => document.querySelectorAll(`#plot-${name} .scatterlayer path.point`)"
+                                ".length > n", arg=[series, points], timeout=LIVE_MS * 2)
     assert "healthy" not in candidate.locator("main").inner_text()
 
     # The interviewer injects a fault by hand from the form generated from its declaration.
@@ -106,9 +109,11 @@ def test_a_blind_drill_from_start_to_score_in_the_browser(browser, console_serve
     clicked = time.monotonic()
     form.get_by_role("button", name="Inject").click()
     expect(interviewer.locator("#panel-result")).to_have_class("result ok", timeout=LIVE_MS)
+    injected = time.monotonic()
     burst_row = interviewer.locator("#timeline tr[data-kind=fault][data-name=burst]")
     expect(burst_row).to_be_visible(timeout=LIVE_MS)
-    print(f"fault injected → on the interviewer's timeline in {time.monotonic() - clicked:.2f}s")
+    print(f"\nInject clicked → injected (the producer's admin call) in {injected - clicked:.2f}s, "
+          f"→ on the interviewer's timeline in {time.monotonic() - clicked:.2f}s")
     expect(interviewer.locator("#hand-faults li[data-kind=burst]")).to_be_visible(timeout=LIVE_MS)
     expect(interviewer.locator("#timeline tr[data-kind=recover][data-name=burst]")).to_be_visible(timeout=30_000)
     interviewer.screenshot(path=screenshots / "console-interviewer.png", full_page=True)

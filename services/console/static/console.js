@@ -157,8 +157,10 @@ class LiveView {
         box.insertBefore(node, next || null);
       }
       const s = this.series[name];
-      Plotly.react(node, [{ x: s.x, y: s.y, mode: "lines", line: { width: 1.5 }, name }],
-        { title: { text: title, font: { size: 13 } }, height: 190, margin: { l: 50, r: 10, t: 30, b: 25 },
+      // The arrays grow in place: datarevision tells Plotly.react the data changed (it compares references).
+      Plotly.react(node, [{ x: s.x, y: s.y, mode: "lines+markers", line: { width: 1.5 }, marker: { size: 3 }, name }],
+        { datarevision: s.x.length, title: { text: title, font: { size: 13 } }, height: 190,
+          margin: { l: 50, r: 10, t: 30, b: 25 },
           xaxis: { range: [0, last * 1.02] }, shapes }, { displayModeBar: false, responsive: true });
       node.dataset.points = String(s.x.length);
       this.drawn.add(name);
