@@ -2,9 +2,9 @@
 
 For each page — catalog, live drill, interviewer panel, candidate panel, history — the median of
 the browser's own navigation timing (request start → load event: the HTML, its CSS and scripts,
-plotly.js included, parsed and run) over --repeat loads. The baseline, measured in the same run
+plotly.js included, parsed and run) over --repeat loads, after one unmeasured load. The baseline, measured in the same run
 and the same browser: the same pages' HTML, saved once, served as static files by Python's
-http.server (what rendering costs nothing and the files are on disk). Prints JSON lines, one per
+http.server (no rendering, the files on disk), loaded alternately with the console's. Prints JSON lines, one per
 page, then a summary with the worst page and the ratio to its baseline.
 
     .venv/bin/python bench/console/bench_pages.py              # a fresh run folder (no drill yet)
@@ -39,6 +39,16 @@ TARGET_MS = 300.0
 NAVIGATION_MS = "(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.requestStart; })()"
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # one JSON line per page is the output
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # a page left mid-load: a broken pipe, no news
+        pass
+
+
 def start_console(run_dir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     gameday = shutil.which("gameday", path=str(Path(sys.executable).parent))
     log = run_dir / "console-bench.log"
@@ -57,12 +67,19 @@ def start_console(run_dir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     sys.exit(f"gameday console did not start:\n{log.read_text()}")
 
 
-def load_ms(page, url: str, repeat: int) -> list[float]:
-    times = []
+def load_ms(page, url: str) -> float:
+    page.goto(url, wait_until="load")
+    return page.evaluate(NAVIGATION_MS)
+
+
+def interleaved(page, console_url: str, static_url: str, repeat: int) -> tuple[list[float], list[float]]:
+    """Both once unmeasured (the browser's caches warm: plotly.js compiled once), then alternated."""
+    load_ms(page, console_url), load_ms(page, static_url)
+    console_ms, static_ms = [], []
     for _ in range(repeat):
-        page.goto(url, wait_until="load")
-        times.append(page.evaluate(NAVIGATION_MS))
-    return times
+        console_ms.append(load_ms(page, console_url))
+        static_ms.append(load_ms(page, static_url))
+    return console_ms, static_ms
 
 
 def main() -> None:
@@ -89,16 +106,14 @@ def main() -> None:
                 target = static_dir / asset.lstrip("/")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(page.request.get(base + asset).body())
-            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(static_dir))
-            handler.log_message = lambda *a, **k: None
-            baseline = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            handler = functools.partial(QuietHandler, directory=str(static_dir))
+            baseline = QuietServer(("127.0.0.1", 0), handler)
             threading.Thread(target=baseline.serve_forever, daemon=True).start()
             static_base = f"http://127.0.0.1:{baseline.server_address[1]}"
 
             worst = None
             for name, path in PAGES.items():
-                console_ms = load_ms(page, base + path, repeat)
-                static_ms = load_ms(page, f"{static_base}/{name}.html", repeat)
+                console_ms, static_ms = interleaved(page, base + path, f"{static_base}/{name}.html", repeat)
                 row = {"page": name, "path": path, "console_ms_median": round(statistics.median(console_ms), 1),
                        "console_ms_max": round(max(console_ms), 1),
                        "static_ms_median": round(statistics.median(static_ms), 1)}
