@@ -18,7 +18,7 @@ from .conftest import ConsoleUrls
 pytestmark = pytest.mark.integration
 
 VIEWPORT = {"width": 1280, "height": 900}
-DEPLOY_MS = 10 * 60_000     # the first drill starts the stack and trains the model (minutes on 2 busy cores)
+DEPLOY_MS = 15 * 60_000     # the first drill starts the stack and trains the model (4 min at load 15; more at 30)
 DRILL_MS = 4 * 60_000       # the accelerated healthy drill: 15 s warm-up + 45 s, plus its wrap-up
 SCORE_MS = 3 * 60_000       # the answer's mitigation check waits up to --check-timeout 90 s
 LIVE_MS = 10_000            # event → screen within 2 s is the aim; 10 s leaves margin on a loaded machine
@@ -120,6 +120,12 @@ def test_a_blind_drill_from_start_to_score_in_the_browser(browser, console_serve
     # ... and the candidate's timeline never shows it.
     expect(candidate.locator("#timeline tr[data-name=burst]")).to_have_count(0)
     candidate.screenshot(path=screenshots / "console-live.png", full_page=True)
+
+    # The monitor's windows of this drill, each with a link to its Evidently report, served by the console.
+    report_link = interviewer.locator("#windows a.report").first
+    expect(report_link).to_be_visible(timeout=DRILL_MS)
+    report = interviewer.context.request.get(console_server.base + report_link.get_attribute("href"))
+    assert report.status == 200 and "evidently" in report.text().lower()
 
     # The drill ends with its fault on; the candidate answers blind.
     expect(interviewer.locator("#drill-meta")).to_contain_text("done", timeout=DRILL_MS)
