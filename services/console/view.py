@@ -85,18 +85,24 @@ def report_url(path: str) -> str | None:
 
 
 def drill_windows(console: Console, t0: float) -> list[dict[str, Any]]:
-    """The monitor's windows whose traffic began after the drill started, each with its report."""
+    """The monitor's windows judged since the drill started (t: when, on the drill's clock), each with
+    its report. Judged, not filled: a busy monitor judges a window of early traffic a minute late, and
+    that verdict is what the drill saw."""
+    return drill_window_rows(latest_windows(console.settings, 200), t0)
+
+
+def drill_window_rows(windows: list[dict[str, Any]], t0: float) -> list[dict[str, Any]]:
     rows = []
-    for window in latest_windows(console.settings, 200):
-        first = window.get("first_event")
+    for window in windows:
+        judged = window.get("judged_at")
         try:
-            started = datetime.fromisoformat(first).timestamp() if first else None
+            judged_at = datetime.fromisoformat(judged).timestamp() if judged else None
         except ValueError:
-            started = None
-        if started is None or started < t0:
+            judged_at = None
+        if judged_at is None or judged_at < t0:
             continue
         row = window_row(window)
-        rows.append({"window": row["window"], "t": round(started - t0, 1), "status": row["status"],
+        rows.append({"window": row["window"], "t": round(judged_at - t0, 1), "status": row["status"],
                      "drift_share": row["drift_share"], "worst_column": row["worst_column"], "mae_s": row["mae_s"],
                      "alerts": [a.get("kind", a) if isinstance(a, dict) else a for a in row["alerts"]],
                      "report": report_url(window.get("report_html") or "")})

@@ -5,6 +5,7 @@ shows everything, alerts judged live."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,21 @@ def test_a_blind_drill_stays_hidden_until_answered_and_a_plain_one_never_is(cons
     update = Stream(console, interviewer=False).update()
     assert update["drill"]["name"] == "data-drift" and update["panel"] is True
     assert any(m["kind"] == "fault" for m in update["marks"])
+
+
+def test_the_drills_windows_are_those_judged_since_it_started_with_their_reports() -> None:
+    from mlgameday.console.view import drill_window_rows
+
+    t0 = 1_800_000_000.0
+
+    def window(index: int, judged_s: float, first_event_s: float) -> dict:
+        at = lambda s: datetime.fromtimestamp(t0 + s, timezone.utc).isoformat()  # noqa: E731
+        return {"index": index, "status": "ok", "n_rows": 200, "n_labeled": 150, "drift_share": 0.0,
+                "first_event": at(first_event_s), "judged_at": at(judged_s),
+                "report_html": f"/run/data/monitor/reports/window-{index:06d}.html"}
+
+    rows = drill_window_rows([window(1, -5.0, -20.0),   # judged before the drill: not the drill's
+                              window(2, 12.5, -8.0),    # early traffic judged late: the drill saw it
+                              window(3, 21.0, 11.0)], t0)
+    assert [(r["window"], r["t"], r["report"]) for r in rows] == [
+        (2, 12.5, "/reports/window-000002.html"), (3, 21.0, "/reports/window-000003.html")]
