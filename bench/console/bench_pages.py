@@ -5,7 +5,8 @@ the browser's own navigation timing (request start → load event: the HTML, its
 plotly.js included, parsed and run) over --repeat loads, after one unmeasured load. The baseline, measured in the same run
 and the same browser: the same pages' HTML, saved once, served as static files by Python's
 http.server (no rendering, the files on disk), loaded alternately with the console's. Prints JSON lines, one per
-page, then a summary with the worst page and the ratio to its baseline.
+page, then a summary with the worst page and the ratio to its baseline. The plots' script (plotly.js,
+3.5 MB) comes after the load event: for the pages with plots, `plotly_ready_ms` is when it is there.
 
     .venv/bin/python bench/console/bench_pages.py              # a fresh run folder (no drill yet)
     .venv/bin/python bench/console/bench_pages.py --run-dir .gameday   # over a folder with a history
@@ -35,6 +36,7 @@ CHROMIUM = os.environ.get("GAMEDAY_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 PAGES = {"catalog": "/", "live": "/live", "interviewer": "/interviewer", "candidate": "/answer", "history": "/history"}
+PLOT_PAGES = ("live", "interviewer")  # the history plots only once a blind drill is answered
 TARGET_MS = 300.0
 NAVIGATION_MS = "(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.requestStart; })()"
 
@@ -70,6 +72,14 @@ def start_console(run_dir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
 def load_ms(page, url: str) -> float:
     page.goto(url, wait_until="load")
     return page.evaluate(NAVIGATION_MS)
+
+
+def plots_ready_ms(page, url: str) -> float | None:
+    """For a page that always plots (live, interviewer): request start → plotly.js loaded after the page."""
+    page.goto(url, wait_until="load")
+    page.wait_for_function("performance.getEntriesByName('plotly-ready').length > 0", timeout=30_000)
+    return page.evaluate("performance.getEntriesByName('plotly-ready')[0].startTime"
+                         " - performance.getEntriesByType('navigation')[0].requestStart")
 
 
 def interleaved(page, console_url: str, static_url: str, repeat: int) -> tuple[list[float], list[float]]:
@@ -118,6 +128,9 @@ def main() -> None:
                        "console_ms_max": round(max(console_ms), 1),
                        "static_ms_median": round(statistics.median(static_ms), 1)}
                 row["ratio"] = round(row["console_ms_median"] / max(row["static_ms_median"], 0.1), 2)
+                if name in PLOT_PAGES:
+                    plots = [plots_ready_ms(page, base + path) for _ in range(min(repeat, 5))]
+                    row["plotly_ready_ms_median"] = round(statistics.median(plots), 1)
                 print(json.dumps(row), flush=True)
                 if worst is None or row["console_ms_median"] > worst["console_ms_median"]:
                     worst = row

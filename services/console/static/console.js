@@ -19,6 +19,25 @@ function fmt(value, digits = 3) {
   return typeof value === "number" ? String(Number(value.toPrecision(digits))) : String(value);
 }
 
+// plotly.js (3.5 MB, from the installed plotly package) is fetched once the page has loaded: the
+// tables and the timeline do not wait for it; the plots draw when it is there.
+const PLOTLY_SRC = document.currentScript ? document.currentScript.dataset.plotly : undefined;
+let plotlyLoading = null;
+
+function plotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  plotlyLoading ||= new Promise((resolve, reject) => {
+    const fetchIt = () => {
+      const script = el("script", { src: PLOTLY_SRC });
+      script.onload = () => { performance.mark("plotly-ready"); resolve(window.Plotly); };
+      script.onerror = () => reject(new Error(`could not load ${PLOTLY_SRC}`));
+      document.head.append(script);
+    };
+    if (document.readyState === "complete") fetchIt(); else window.addEventListener("load", fetchIt, { once: true });
+  });
+  return plotlyLoading;
+}
+
 // ---- live drill ------------------------------------------------------------------------------
 
 const LANE_COLORS = { fault: "#d62728", recover: "#2ca02c", alert: "#ff7f0e", dlq: "#9467bd", phase: "#7f7f7f",
@@ -35,6 +54,7 @@ class LiveView {
     this.header = null;
     this.connect();
     setInterval(() => this.draw(), 500);
+    plotly().then(() => this.draw());
   }
 
   connect() {
@@ -215,7 +235,7 @@ function progressPlot(node) {
        margin: { l: 50, r: 50, t: 40, b: 40 }, yaxis: { title: "score, %", range: [0, 105] },
        yaxis2: { title: "seconds", overlaying: "y", side: "right", rangemode: "tozero" },
        legend: { orientation: "h" } }, { displayModeBar: false, responsive: true });
-  if (window.Plotly) draw(); else window.addEventListener("load", draw);
+  plotly().then(draw);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
