@@ -128,8 +128,11 @@ def test_a_blind_drill_from_start_to_score_in_the_browser(browser, console_serve
     # The monitor's windows of this drill, each with a link to its Evidently report, served by the console.
     report_link = interviewer.locator("#windows a.report").first
     expect(report_link).to_be_visible(timeout=DRILL_MS)
-    report = interviewer.context.request.get(console_server.base + report_link.get_attribute("href"))
-    assert report.status == 200 and "evidently" in report.text().lower()
+    href = report_link.get_attribute("href")
+    report = interviewer.context.request.get(console_server.base + href)
+    saved = console_server.run_dir / "data" / "monitor" / "reports" / href.rsplit("/", 1)[-1]
+    assert report.status == 200 and report.body() == saved.read_bytes()
+    assert "drawDashboard" in report.text()  # Evidently's own report page
     interviewer.screenshot(path=screenshots / "console-interviewer.png", full_page=True)
 
     # The drill ends with its fault on; the candidate answers blind.
