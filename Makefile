@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers \
+	chromium test-browser console-screenshots \
 	k8s-deps k8s-cluster k8s-cluster-down test-k8s
 
 $(BIN)/gameday: pyproject.toml setup.py
@@ -48,6 +49,22 @@ images: deps venv docker-engine
 
 test-containers: images test-deps
 	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
+
+# The browser lane: the console (`gameday console`) in Debian's chromium, driven by Playwright over a
+# real stack. Its own folder, tests/browser, which `make test` leaves out.
+$(VENV)/.browser-extra: $(VENV)/.test-extra pyproject.toml
+	$(BIN)/pip install --progress-bar on -e '.[test,browser]'
+	@touch $@
+
+chromium:
+	@bash .ci/install-chromium
+
+test-browser: deps chromium $(VENV)/.browser-extra
+	$(BIN)/python -m pytest -q tests/browser
+
+# The same tests, keeping their screenshots for the README (docs/console/*.png).
+console-screenshots: deps chromium $(VENV)/.browser-extra
+	GAMEDAY_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/browser
 
 # The fast lane: every test that needs no real part (broker, stack, server), in under a minute.
 test-unit: deps venv test-deps

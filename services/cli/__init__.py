@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from ..errors import GamedayError
+from . import console as console_commands
 from . import dlq as dlq_commands
 from . import drill as drill_commands
 from . import images as images_commands
@@ -47,6 +48,7 @@ def _global_options(
 # Order of `gameday --help`: the stack, the drills, then each part of TripTime.
 stack_commands.register(app)
 drill_commands.register(app)
+console_commands.register(app)
 dlq_commands.register(app)
 pipeline_commands.register(app)
 model_commands.register(app)

@@ -58,6 +58,12 @@ class Score:
     def total(self) -> float:
         return sum(level.score for level in self.levels) / len(self.levels)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Score":
+        """The score as_dict() wrote (e.g. handed back by the drill that scored it)."""
+        return cls(data["scenario"], [LevelScore(**level) for level in data["levels"]],
+                   list(data.get("mitigation_checks", [])), bool(data.get("mitigated", False)))
+
     def as_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "total": round(self.total, 3),
                 "levels": [asdict(level) for level in self.levels], "mitigation_checks": self.mitigation_checks,

@@ -24,7 +24,8 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {"signal": self.expectation.signal, "expected": self.expectation.describe(),
-                "fired": self.fired, "after_s": self.after_s, "value": self.value, "reason": self.reason}
+                "after": self.expectation.after, "fired": self.fired, "after_s": self.after_s,
+                "value": self.value, "reason": self.reason}
 
 
 def check(expectation: Expectation, timeline: Timeline, refs: dict[str, float],

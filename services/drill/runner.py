@@ -12,6 +12,7 @@ faults stay on for the candidate to find and fix.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ from .catalog import Catalog
 from .expect import Outcome, check_all, holds
 from .incident import incident_estimate
 from .faults import REGISTRY, FaultContext
+from .lock import exclusive_drill
 from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
@@ -108,6 +110,8 @@ class DrillResult:
     mitigation: list[MitigationCheck] = field(default_factory=list)
     # What the incident cost, from the signals measured (None: no fault fired, e.g. a control run).
     impact: IncidentEstimate | None = None
+    # Ended early on request (Drill.stop): its expectations had less time than their bounds.
+    stopped: bool = False
     debrief: dict[str, Path] = field(default_factory=dict)
     # Blind: the candidate's score (None when the drill was not blind) and how they responded.
     score: Any = None
@@ -132,6 +136,7 @@ class DrillResult:
         return {"scenario": self.scenario.name, "folder": str(self.folder), "passed": self.passed,
                 "fast": self.fast, "target": self.target, "blind": self.blind, "control": self.control, "wall_s": round(self.wall_s, 1),
                 "stack_started": self.stack_started, "trained": self.trained, "crashed": self.crashed,
+                "stopped": self.stopped,
                 "refs": self.refs, "drawn": self.drawn,
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
@@ -350,25 +355,47 @@ class Drill:
         else:
             self.steps = list(scenario.faults)
         self.drawn = [{"kind": step.kind, "at": step.at, "params": step.params} for step in self.steps if step.vary]
+        # What a live view reads while the drill runs (the console): the timeline once the warm-up
+        # starts, the reference moments (the first fault, the recovery) as they happen.
+        self.timeline: Timeline | None = None
+        self.refs: dict[str, float] = {}
+        self.fault_context: FaultContext | None = None  # a fault injected by hand meanwhile shares its notes
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End the watch early (a user's Stop, a console shutting down): the drill then ends as it
+        always does — faults recovered (blind: left on for the answer), the debrief written."""
+        self._stopping.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
 
     def run(self) -> DrillResult:
+        """Every phase, holding the run folder's drill lock: one drill at a time on a stack."""
+        what = "a blind drill" if self.blind else f"drill {self.scenario.name}"
+        with exclusive_drill(self.settings, what):
+            return self._run()
+
+    def _run(self) -> DrillResult:
         started = time.monotonic()
         target, bootstrap, stack_started, trained = self._deploy()
         reset_faults(target, self.report)
         fresh_monitor(target, self.report)
         # In blind mode the injectors' progress lines would name the fault: keep them quiet.
-        ctx = FaultContext(target=target, settings=self.settings, report=silent if self.blind else self.report)
+        ctx = self.fault_context = FaultContext(target=target, settings=self.settings,
+                                                report=silent if self.blind else self.report)
         ctx.memory["rate_multiplier"] = baseline_rate_multiplier(target, self.settings, self.scenario)
         set_knobs(target, "producer", {"rate_multiplier": ctx.memory["rate_multiplier"]})
         # A blind run folder is named after a neutral id: the candidate can list the drills folder.
         drill_id = new_drill_id()
         label = drill_id if self.blind else self.scenario.name + ("-control" if self.control else "")
         folder = new_run_folder(self.settings, label)
-        timeline = Timeline()
+        timeline = self.timeline = Timeline()
         watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
                           topics=self.settings.topics,
                           lag_groups=pipeline_groups(self.settings)).start()
-        refs: dict[str, float] = {}
+        refs = self.refs
         active: list[ScheduledAction] = []
         mitigation: list[MitigationCheck] = []
         drill = ActiveDrill.claim(self.settings, drill_id, folder, self.blind, None)
@@ -397,7 +424,7 @@ class Drill:
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
                              judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
-                             mitigation, target=target.kind)
+                             mitigation, stopped=self.stopped, target=target.kind)
         if not self.control:
             # Blind: costed when the answer came (until the mitigation held); unanswered: until now.
             answered = self.oncall.impact if self.oncall is not None else None
@@ -467,6 +494,9 @@ class Drill:
         self._answer = None
         while self.blind or (now := timeline.now()) < end:
             now = timeline.now()
+            if self.stopped:  # Drill.stop(): the console's stop button (a blind drill ends unanswered)
+                timeline.mark("phase", "stopped by the user")
+                break
             if not phase_break and now >= self.timing.warmup:
                 timeline.mark("phase", "faults" if not self.control else "control (no fault)")
                 phase_break = True
@@ -492,7 +522,7 @@ class Drill:
                         timeline.mark("phase", "every expected signal fired: ending early")
                         break
             self.report("drill", self._progress_line(now, end, pending))
-            time.sleep(TICK_S)
+            self._stopping.wait(TICK_S)
         timeline.mark("phase", "end")
 
     def _fix_is_checked(self) -> bool:
