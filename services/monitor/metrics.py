@@ -50,6 +50,13 @@ class MonitorMetrics:
         self.slice_mae = g("slice_mae_seconds", "MAE per slice over the last windows' labelled trips", ("slice",))
         self.slice_increase = g("slice_mae_increase", "A slice's MAE over its reference MAE, minus 1", ("slice",))
 
+    def forget_last_window(self) -> None:
+        """No window judged yet (a start, a reset): the last window's gauges read NaN, not 0 — a coverage or
+        an MAE of 0 would read as a real (alarming) measurement to whoever scrapes them."""
+        for gauge in (self.label_coverage, self.drift_share, self.mae, self.rmse, self.bias, self.window_rows,
+                      self.stale_share):
+            gauge.set(float("nan"))
+
     def observe(self, r: WindowResult) -> None:
         self.windows.labels(r.status).inc()
         self.last_window.set(r.index)

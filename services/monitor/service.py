@@ -79,6 +79,7 @@ class MonitorService:
         self.references = References(settings)
         self.registry = registry or CollectorRegistry()
         self.metrics = MonitorMetrics(self.registry)
+        self.metrics.forget_last_window()
         self.book = WindowBook(self.cfg, clock)
         self.hysteresis = Hysteresis(self.cfg.alert_k, self.cfg.alert_n)
         self.slices = SliceBook(self.cfg.slice_windows)
@@ -210,6 +211,7 @@ class MonitorService:
         self.hysteresis = Hysteresis(self.cfg.alert_k, self.cfg.alert_n)
         self.slices.clear()
         self.metrics.resets.inc()
+        self.metrics.forget_last_window()
         self._last_reset = {"predictions_dropped": dropped, "alerts_ended": alerts}
         log_event(log, "reset: windows not judged dropped, alert history forgotten", **self._last_reset)
         self._export_join_state()
