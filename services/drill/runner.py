@@ -43,7 +43,7 @@ from .scenario import FaultStep, Scenario
 from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, run_action, set_knobs
 from .oncall import OnCall, Page
 from .timeline import Timeline
-from .watch import Watcher
+from .watch import Watcher, pipeline_groups
 
 KNOB_COMPONENTS = ("producer", "ingest", "serving", "monitor")
 TICK_S = 0.5
@@ -153,13 +153,6 @@ class DrillResult:
                 "answer": asdict(self.answer) if self.answer is not None else None,
                 "response": self.response.as_dict() if self.response is not None else None,
                 "drawn": self.drawn, "debrief": {k: str(v) for k, v in self.debrief.items()}}
-
-
-def pipeline_groups(settings: Settings) -> tuple[str, ...]:
-    """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
-    from ..riders.service import GROUP_ID as RIDERS_GROUP
-
-    return (settings.ingest.group_id, RIDERS_GROUP)
 
 
 def drills_dir(settings: Settings) -> Path:

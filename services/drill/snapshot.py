@@ -98,7 +98,7 @@ def sample_signals(settings: Settings, seconds: float = 12.0) -> dict[str, Any]:
     """No drill running: watch the stack for `seconds` (a 10 s window needs ~12) and return a snapshot."""
     from ..runtime.kafka import kafka_options
     from ..stack.endpoints import kafka_bootstrap
-    from .runner import pipeline_groups
+    from .watch import pipeline_groups
     from .targets import LocalTarget
     from .watch import Watcher
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from ..config import TopicNames
+from ..config import Settings, TopicNames
 from ..contracts import MODEL_FEATURES, Topic, is_backfill
 from ..impact import default_impact_model
 from .signals import FEATURE_MEAN_PREFIX
@@ -64,6 +64,14 @@ class Seen(NamedTuple):
     missing: bool               # a zone feature missing or NaN
     feature_age_s: float | None
     features: dict
+
+
+
+def pipeline_groups(settings: Settings) -> tuple[str, ...]:
+    """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
+    from ..riders.service import GROUP_ID as RIDERS_GROUP
+
+    return (settings.ingest.group_id, RIDERS_GROUP)
 
 
 class Watcher:
