@@ -152,7 +152,8 @@ def test_a_blind_candidate_who_skips_the_fix_fails_the_mitigation_check(drill_st
     assert code == 0, drill.output
     assert result["scenario"] == "schema-change" and not result["mitigated"], result
     levels = {level["level"]: level["score"] for level in result["levels"]}
-    assert levels == {"detection": 1.0, "localization": 1.0, "root_cause": 1.0, "mitigation": 0.5}, result
+    # The reasoning puts no figure on the incident's cost: the impact level gets nothing.
+    assert levels == {"detection": 1.0, "localization": 1.0, "root_cause": 1.0, "mitigation": 0.5, "impact": 0.0}, result
     checks = " | ".join(result["mitigation_checks"])
     assert "not replayed" in checks and "missing" in checks, checks
     assert result["answer"]["reasoning"] == "dead letters climbing; did not replay them"
@@ -189,7 +190,9 @@ def test_a_blind_candidate_who_fixes_the_contract_and_replays_passes(drill_stack
     finally:
         code = drill.finish()
     assert code == 0, drill.output
-    assert result["mitigated"] and result["total"] == 1.0, result
+    levels = {level["level"]: level["score"] for level in result["levels"]}
+    assert result["mitigated"] and levels == {"detection": 1.0, "localization": 1.0, "root_cause": 1.0,
+                                              "mitigation": 1.0, "impact": 0.0}, result  # no cost figure given
     response = result["response"]
     assert response["detected_s"] is not None and response["first_change_s"] >= response["detected_s"]
     # The candidate's commands are on the revealed timeline, changes with their results.
