@@ -518,14 +518,19 @@ class Drill:
             self._stopping.wait(TICK_S)
         timeline.mark("phase", "end")
 
+    def _series_checks(self) -> list:
+        """The mitigation's conditions on series. The outcome checks (`check:` — the dead letters replayed,
+        a retrained model live) need the candidate's own actions: only a blind drill's answer runs them."""
+        return [c for c in self.scenario.explain.mitigation if c.signal is not None]
+
     def _fix_is_checked(self) -> bool:
-        return bool(self.scenario.explain.mitigation) and not self.blind and not self.control
+        return bool(self._series_checks()) and not self.blind and not self.control
 
     def _try_the_fix(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> list[MitigationCheck]:
         """The scenario's fix, tried live: the faults recovered (what the right fix does), then each
-        mitigation check must hold — the same checks a blind drill's answer is scored on, so a candidate
-        who fixes it can get the credit. Holds are scaled like the drill's bounds."""
-        conditions = [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in self.scenario.explain.mitigation]
+        series condition of the mitigation must hold — the same conditions a blind drill's answer is
+        scored on. Holds are scaled like the drill's bounds."""
+        conditions = [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in self._series_checks()]
         self._recover_all(ctx, timeline, active)
         since = timeline.now()
         timeline.mark("phase", "fix tried: the faults recovered, checking the signals come back")
