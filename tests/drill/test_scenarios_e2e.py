@@ -105,7 +105,10 @@ def test_blind_drill_waits_for_the_candidates_rollback(drill_stack: Settings) ->
     answer = Answer(component="model", root_cause="slow-model", fix="rollback-model", signal="latency_p99_ms")
     scored = submit_answer(drill_stack, answer, check_timeout_s=60)
     runner.join(timeout=300)
-    assert scored["total"] == 1.0 and scored["mitigated"], scored
+    levels = {level["level"]: level["score"] for level in scored["levels"]}
+    # Right at every level the investigation scores; the answer gave no reasoning, so no impact figure.
+    assert scored["mitigated"] and levels == {"detection": 1.0, "localization": 1.0, "root_cause": 1.0,
+                                              "mitigation": 1.0, "impact": 0.0}, scored
     result = results[0]
     assert Path(scored["folder"]) == result.folder and (result.folder / "answer.json").is_file()
     assert (result.folder / "debrief.html").is_file() and ActiveDrill.current(drill_stack) is None
