@@ -52,6 +52,10 @@ def drill_header(console: Console, job: DrillJob | None, hidden: bool) -> dict[s
         "elapsed_s": round(timeline.now(), 1) if timeline is not None and job.active else None,
         "problem": vars(job.problem) if job.problem else None,
     }
+    oncall = getattr(job.drill, "oncall", None)
+    if job.blind and job.active and oncall is not None and oncall.response.paged_at is not None:
+        # Paged: what the candidate is told (symptoms, never the scenario); the faults stay on until the answer.
+        header.update(paged=True, symptoms=scenario.symptoms)
     if job.result is not None:
         header["folder"] = job.result.folder.name
         if not hidden:

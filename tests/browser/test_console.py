@@ -135,9 +135,10 @@ def test_a_blind_drill_from_start_to_score_in_the_browser(browser, console_serve
     assert "drawDashboard" in report.text()  # Evidently's own report page
     interviewer.screenshot(path=screenshots / "console-interviewer.png", full_page=True)
 
-    # The drill ends with its fault on; the candidate answers blind.
-    expect(interviewer.locator("#drill-meta")).to_contain_text("done", timeout=DRILL_MS)
-    expect(candidate.locator("#drill-outcome")).to_contain_text("answer in the candidate panel", timeout=LIVE_MS)
+    # The drill pages the candidate and waits, attached, for the answer.
+    expect(candidate.locator("#drill-outcome")).to_contain_text("answer in the candidate panel", timeout=DRILL_MS)
+    expect(candidate.locator("#drill-outcome")).to_contain_text("Paged:")
+    expect(interviewer.locator("#drill-meta")).to_contain_text("running")
     candidate.goto(console_server.base + "/answer")
     answer = candidate.locator("#answer-form")
     answer.locator("select[name=signal]").select_option("")

@@ -112,8 +112,8 @@ class LiveView {
       outcome.classList.add(drill.passed ? "ok" : "bad");
       outcome.append(drill.passed ? "passed: every expected signal fired, no other alert" : "failed: see the debrief");
       if (drill.debrief) outcome.append(" · ", el("a", { href: drill.debrief, id: "live-debrief" }, "the debrief"));
-    } else if (drill.state === "done" && drill.blind) {
-      outcome.append("The drill is over and the fault is still on: investigate, fix, then ",
+    } else if (drill.paged) {
+      outcome.append(`Paged: ${drill.symptoms} The fault stays on until you answer: investigate, fix, then `,
                      el("a", { href: "/answer" }, "answer in the candidate panel"), ".");
     }
   }
