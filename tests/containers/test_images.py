@@ -60,7 +60,7 @@ def test_the_app_image_runs_the_projects_code_as_the_charts_user() -> None:
 def test_the_app_images_entry_point_names_the_services() -> None:
     done = run(images()["app"].ref)
     assert done.returncode == 2
-    assert "producer|ingest|serving|monitor|trainer" in done.stderr
+    assert "producer|ingest|serving|riders|monitor|trainer" in done.stderr
 
 
 def test_the_kafka_image_has_the_charts_topic_script_and_user(kafka_bootstrap: str) -> None:
