@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Callable
 import psutil
 
 from ..errors import MissingToolError, StackError
+from ..runtime.stop import stop_process
 
 Say = Callable[[str], None]  # shows a progress line to the user
 # The socket every client (docker CLI, docker SDK, testcontainers) looks at first.
@@ -146,12 +146,7 @@ def stop_engine(home: EngineHome, report: Say, timeout_s: float = 30.0) -> bool:
     if proc is None:
         return False
     report(f"stopping dockerd (pid {proc.pid}) and its containers")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout_s)
-    except psutil.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
+    stop_process(proc, timeout_s, kill_wait_s=10)
     home.pid_file.unlink(missing_ok=True)
     return True
 

@@ -13,7 +13,6 @@ deletes the cluster's data (etcd, volumes, containerd's images): the build stays
 from __future__ import annotations
 
 import os
-import signal
 import ssl
 import subprocess
 import sys
@@ -113,17 +112,14 @@ class LocalCluster:
     def _stop(self, name: str) -> bool:
         import psutil
 
+        from ...runtime.stop import stop_process
+
         pid = self._pid(name)
         if pid is None:
             self._pid_file(name).unlink(missing_ok=True)
             return False
         process = psutil.Process(pid)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_GRACE_S)
-        except psutil.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, STOP_GRACE_S)
         self._pid_file(name).unlink(missing_ok=True)
         return True
 
