@@ -80,6 +80,9 @@ def drill(
         ] if result.missing() else []
         noise = result.alerts if result.control else false_alarms(result.alerts)
         problems += [f"the fix did not mitigate: {m.detail}" for m in result.mitigation if not m.held]
+        if result.passes_unmitigated:
+            problems.append("the mitigation check passed with the fix skipped (it cannot tell a fix from none): "
+                            + "; ".join(m.detail for m in result.unmitigated))
         if noise:
             problems.append("alerts the scenario does not explain: " + ", ".join(
                 f"{a.name} at {a.t:.0f}s ({a.verdict})" for a in noise))
@@ -149,6 +152,10 @@ def _print_result(result: Any) -> None:
         console.print(alerts)
     else:
         console.print("no alert in this run")
+    if result.unmitigated:
+        colour = "red" if result.passes_unmitigated else "green"
+        console.print(f"fix skipped (faults on): [{colour}]the mitigation check "
+                      f"{'PASSED without a fix' if result.passes_unmitigated else 'fails, as it must'}[/]")
     for m in result.mitigation:
         colour = "green" if m.held else "red"
         console.print(f"fix tried live: [{colour}]{'held' if m.held else 'NOT held'}[/] {m.check} ({m.detail})")

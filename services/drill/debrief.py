@@ -97,6 +97,13 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
     if result.mitigation:
         lines += ["", "## The fix, tried live", "", "The faults were recovered (what the right fix does); each check:", ""]
         lines += [f"- {'held' if m.held else 'NOT held'}: {m.check} ({m.detail})" for m in result.mitigation]
+    if result.unmitigated:
+        lines += ["", "## The fix, skipped", "",
+                  "Before that, with the faults still on, the same checks a blind candidate's answer gets — as if "
+                  "they had answered once the symptoms set in and changed nothing. They must not all hold"
+                  + (": they all did, so this check cannot tell a fix from none." if result.passes_unmitigated
+                     else ", and they did not:"), ""]
+        lines += [f"- {'held' if m.held else 'failed'}: {m.check} ({m.detail})" for m in result.unmitigated]
     lines += ["", "## Every alert", "",
               "Expected: named by the scenario. Consequence: allowed to follow the fault. Baseline noise: "
               "before any fault (a stack at rest must raise none). Unexpected: after the fault, explained by "

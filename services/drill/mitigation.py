@@ -81,6 +81,19 @@ def verify(ctx: MitigationContext, conditions: list[Condition], since: float, ti
         time.sleep(1.0)
 
 
+def check_skipped(ctx: MitigationContext, conditions: list[Condition], since: float) -> list[tuple[bool, str]]:
+    """The mitigation's conditions checked as for a candidate who answered at `since` and changed nothing:
+    the series on the samples from `since` on (the faults on all along), the outcomes on the stack now.
+    A scenario whose conditions all hold here could be won without mitigating. (held, line) each."""
+    return [holds(c, ctx.timeline, since) if c.signal is not None else _outcome(ctx, c, since) for c in conditions]
+
+
+def longest_hold(conditions: list[Condition]) -> float:
+    """The longest `hold` of the conditions read on series (0 without one): how long a skipped fix must
+    be watched before its check means anything."""
+    return max((c.hold for c in conditions if c.signal is not None or c.check in SERIES_OUTCOMES), default=0.0)
+
+
 def back_to_normal_at(conditions: list[Condition], timeline: Timeline, until: float) -> float | None:
     """When the series conditions started holding for good (the start of the run of samples that passes
     and lasts until `until`); None without series conditions or when one does not hold at the end."""
@@ -229,6 +242,21 @@ def _nothing_changed(ctx: MitigationContext, condition: Condition, since: float)
     return (not problems, "nothing was changed and no alert fired" if not problems else "; ".join(problems))
 
 
+def _thresholds_calibrated(ctx: MitigationContext, condition: Condition, since: float) -> tuple[bool, str]:
+    from .targets import get_knobs
+
+    scale = float(get_knobs(ctx.target, "monitor").get("threshold_scale", 1.0))
+    live = ctx.target.live_model()
+    problems = ([f"the monitor's thresholds are {scale:g} times their calibrated values"] if scale != 1.0 else []) + \
+               ([f"the live model is {live}, not {ctx.live_at_start} (a monitor's false alarm is no reason to "
+                 "change the model)"] if live != ctx.live_at_start else [])
+    return (not problems, "the monitor's thresholds are the calibrated ones and the model was left alone"
+            if not problems else "; ".join(problems))
+
+
+# Outcome checks that read a series for `hold` seconds (the others look at the stack once).
+SERIES_OUTCOMES = ("mae_near_reference",)
+
 OUTCOMES: dict[str, Callable[[MitigationContext, Condition, float], tuple[bool, str]]] = {
     "dead_letters_replayed": _dead_letters_replayed,
     "labels_applied": _labels_applied,
@@ -236,4 +264,5 @@ OUTCOMES: dict[str, Callable[[MitigationContext, Condition, float], tuple[bool, 
     "retrained_model_live": _retrained_model_live,
     "mae_near_reference": _mae_near_reference,
     "nothing_changed": _nothing_changed,
+    "thresholds_calibrated": _thresholds_calibrated,
 }

@@ -41,6 +41,7 @@ from .precision import JudgedAlert, false_alarms, judge_alerts, tally
 from .profile import drill_profile, with_profile
 from .scenario import FaultStep, Scenario
 from .targets import LocalTarget, State, Target, get_knobs, reset_knobs, run_action, set_knobs
+from .mitigation import MitigationContext, check_skipped, longest_hold, start_offsets
 from .oncall import OnCall, Page
 from .timeline import Timeline
 from .watch import Watcher, pipeline_groups
@@ -56,6 +57,8 @@ FRESH_STACK_SETTLE_S = 5.0
 QUIET_TIMEOUT_S = 90.0
 # At most this long for the mitigation checks to hold once the faults are recovered.
 MITIGATION_TIMEOUT_S = 60.0
+# The fix skipped: its series are read for their hold plus this long (a few samples more than a pass needs).
+SKIPPED_MARGIN_S = 4.0
 # A blind drill ends this long after the page when nobody answered (scored as not mitigated).
 BLIND_TIME_LIMIT_S = 20 * 60.0
 
@@ -108,6 +111,9 @@ class DrillResult:
     drawn: list[dict[str, Any]] = field(default_factory=list)
     # The scenario's mitigation checks, tried live once the faults were recovered (non-blind drills).
     mitigation: list[MitigationCheck] = field(default_factory=list)
+    # The same checks with the fix skipped (the faults still on): they must NOT all hold, or a blind
+    # candidate could pass the mitigation without doing anything (non-blind drills).
+    unmitigated: list[MitigationCheck] = field(default_factory=list)
     # What the incident cost, from the signals measured (None: no fault fired, e.g. a control run).
     impact: IncidentEstimate | None = None
     # Ended early on request (Drill.stop): its expectations had less time than their bounds.
@@ -122,12 +128,18 @@ class DrillResult:
     @property
     def passed(self) -> bool:
         """Drill: every expected signal fired, no alert came before the fault or unexpected, and the
-        mitigation checks held once the faults were recovered. Control run: no expected signal fired
-        and no alert at all."""
+        mitigation checks held once the faults were recovered — and did not all hold while the fix was
+        skipped. Control run: no expected signal fired and no alert at all."""
         fired = [o.fired for o in self.outcomes]
         if self.control:
             return not any(fired) and not self.alerts
-        return all(fired) and not false_alarms(self.alerts) and all(m.held for m in self.mitigation)
+        return (all(fired) and not false_alarms(self.alerts) and all(m.held for m in self.mitigation)
+                and not self.passes_unmitigated)
+
+    @property
+    def passes_unmitigated(self) -> bool:
+        """The mitigation check passed with the fix skipped: it cannot tell a fix from no fix."""
+        return bool(self.unmitigated) and all(m.held for m in self.unmitigated)
 
     def missing(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.fired == self.control]
@@ -141,6 +153,7 @@ class DrillResult:
                 "alert_counts": tally(self.alerts), "alerts": [a.as_dict() for a in self.alerts],
                 "outcomes": [o.as_dict() for o in self.outcomes],
                 "mitigation": [{"check": m.check, "held": m.held, "detail": m.detail} for m in self.mitigation],
+                "unmitigated": [{"check": m.check, "held": m.held, "detail": m.detail} for m in self.unmitigated],
                 "impact": self.impact.as_dict() if self.impact is not None else None,
                 "score": self.score.as_dict() if self.score is not None else None,
                 "answer": asdict(self.answer) if self.answer is not None else None,
@@ -391,6 +404,10 @@ class Drill:
         refs = self.refs
         active: list[ScheduledAction] = []
         mitigation: list[MitigationCheck] = []
+        unmitigated: list[MitigationCheck] = []
+        # For the fix skipped (below): what a blind drill's check compares with, taken before any fault.
+        mitigation_ctx = (MitigationContext(self.settings, target, timeline, None, start_offsets(self.settings),
+                                            target.live_model()) if self._skip_is_checked() else None)
         drill = ActiveDrill.claim(self.settings, drill_id, folder, self.blind, None)
         logs = RunFolder(self.settings.run_path)
         logs.mark_logs(f"drill {drill_id} started", drill=drill_id)
@@ -401,9 +418,12 @@ class Drill:
             # Ctrl-C, an error, SIGTERM/SIGHUP or an exit: an interrupted drill leaves nothing broken.
             with recovered_on_exit(lambda: self._recover_all(ctx, timeline, active)):
                 self._break_and_watch(ctx, timeline, refs, active)
-                if self._fix_is_checked() and all(o.fired for o in check_all(
-                        self.scenario.expect, timeline, refs, self.timing.factor)):
-                    mitigation = self._try_the_fix(ctx, timeline, active)
+                outcomes = check_all(self.scenario.expect, timeline, refs, self.timing.factor)
+                if all(o.fired for o in outcomes):
+                    if mitigation_ctx is not None:
+                        unmitigated = self._skip_the_fix(mitigation_ctx, timeline, refs, outcomes, active)
+                    if self._fix_is_checked():
+                        mitigation = self._try_the_fix(ctx, timeline, active)
                 if self.oncall is not None:
                     self.oncall.finish(self._answer, ctx, refs, self.timing.factor, self.report)
         finally:
@@ -417,7 +437,7 @@ class Drill:
         result = DrillResult(self.scenario, folder, outcomes, refs, time.monotonic() - started, self.fast,
                              self.blind, self.control, stack_started, trained, crashed,
                              judge_alerts(self.scenario, timeline, refs.get("fault"), self.control), self.drawn,
-                             mitigation, stopped=self.stopped, target=target.kind)
+                             mitigation, unmitigated, stopped=self.stopped, target=target.kind)
         if not self.control:
             # Blind: costed when the answer came (until the mitigation held); unanswered: until now.
             answered = self.oncall.impact if self.oncall is not None else None
@@ -526,11 +546,41 @@ class Drill:
     def _fix_is_checked(self) -> bool:
         return bool(self._series_checks()) and not self.blind and not self.control
 
+    def _skip_is_checked(self) -> bool:
+        return bool(self.scenario.explain.mitigation) and not self.blind and not self.control
+
+    def _scaled(self, conditions: list) -> list:
+        """Holds scaled like the drill's bounds (an accelerated drill holds half as long)."""
+        return [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in conditions]
+
+    def _skip_the_fix(self, mctx: MitigationContext, timeline: Timeline, refs: dict[str, float],
+                      outcomes: list[Outcome], active: list[ScheduledAction]) -> list[MitigationCheck]:
+        """The fix skipped: every mitigation condition (series and outcomes) checked as a blind answer that
+        changed nothing is checked, on the samples since every expected signal fired (the symptom set in),
+        with the faults still on. They must not all hold. Needs faults that wait for a fix: a fault that
+        recovers on its own schedule is checked this way in blind drills only."""
+        if len(active) < len(self.steps):
+            timeline.mark("note", "fix skipped: not checked here (a fault recovered on its own schedule)")
+            return []
+        conditions = self._scaled(self.scenario.explain.mitigation)
+        since = max(refs[o.expectation.after] + (o.after_s or 0.0) for o in outcomes) if outcomes else refs["fault"]
+        wait = since + longest_hold(conditions) + SKIPPED_MARGIN_S - timeline.now()
+        if wait > 0:  # a pass must be possible, or the check proves nothing
+            self.report("drill", f"fix skipped: watching the faults {wait:.0f}s more")
+            self._stopping.wait(wait)
+        mctx.fault_at = refs.get("fault")
+        checks = [MitigationCheck(c.describe(), ok, line)
+                  for c, (ok, line) in zip(conditions, check_skipped(mctx, conditions, since))]
+        timeline.mark("phase", "fix skipped: the mitigation check " +
+                      ("PASSED without a fix" if all(m.held for m in checks) else "fails, as it must"),
+                      checks=[m.detail for m in checks])
+        return checks
+
     def _try_the_fix(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> list[MitigationCheck]:
         """The scenario's fix, tried live: the faults recovered (what the right fix does), then each
         series condition of the mitigation must hold — the same conditions a blind drill's answer is
         scored on. Holds are scaled like the drill's bounds."""
-        conditions = [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in self._series_checks()]
+        conditions = self._scaled(self._series_checks())
         self._recover_all(ctx, timeline, active)
         since = timeline.now()
         timeline.mark("phase", "fix tried: the faults recovered, checking the signals come back")

@@ -193,6 +193,7 @@ OUTCOME_CHECKS: dict[str, str] = {
     "retrained_model_live": "the live model was trained after the fault began",
     "mae_near_reference": "online MAE within `tolerance` of the live model's hold-out MAE, held `hold`",
     "nothing_changed": "the candidate changed nothing (no chaos, replay, promotion or training) and no alert fired",
+    "thresholds_calibrated": "the monitor alerts on its calibrated thresholds (none scaled) and the live model is the one of the start",
 }
 
 

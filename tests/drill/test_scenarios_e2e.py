@@ -57,11 +57,18 @@ def test_control_run_fires_no_expected_signal_and_no_alert(drill_stack: Settings
 
 
 def run_and_check(settings: Settings, name: str) -> None:
-    result = Drill(settings, CATALOG.get(name), fast=True).run()
+    drill = Drill(settings, CATALOG.get(name), fast=True)
+    result = drill.run()
     missing = [f"{o.expectation.describe()}: {o.reason}" for o in result.missing()]
     assert missing == [], f"{name}: {missing}; debrief {result.debrief.get('markdown')}"
     noise = [f"{a.name} at {a.t}s: {a.verdict}" for a in false_alarms(result.alerts)]
     assert noise == [], f"{name}: alerts the scenario does not explain: {noise}; debrief {result.debrief.get('markdown')}"
+    # The mitigation check tells a fix from none: with the fix skipped (the faults on) it fails. Faults that
+    # recover on their own schedule here wait for the fix only in blind drills (checked below).
+    waits = not any(action.action == "recover" for action in drill.schedule())
+    if drill.scenario.explain.mitigation and waits:
+        assert result.unmitigated and not result.passes_unmitigated, \
+            f"{name}: skipped fix {[m.detail for m in result.unmitigated]}; debrief {result.debrief.get('markdown')}"
     assert result.passed
     assert result.crashed == [], f"{name}: died during the drill: {result.crashed}"
     assert result.debrief["html"].is_file()
@@ -112,3 +119,45 @@ def test_blind_drill_waits_for_the_candidates_rollback(drill_stack: Settings) ->
     result = results[0]
     assert Path(scored["folder"]) == result.folder and (result.folder / "answer.json").is_file()
     assert (result.folder / "debrief.html").is_file() and ActiveDrill.current(drill_stack) is None
+
+
+def self_recovering() -> list[str]:
+    """The scenarios whose faults recover on their own schedule in a non-blind drill (a burst, a restart)."""
+    return [name for name in ORDER if CATALOG.get(name).explain.mitigation
+            and any(a.action == "recover" for a in Drill(Settings(), CATALOG.get(name), fast=True).schedule())]
+
+
+@pytest.mark.parametrize("name", self_recovering())
+def test_blind_fault_that_recovers_by_itself_elsewhere_waits_and_a_skipped_fix_fails(drill_stack: Settings,
+                                                                                   name: str) -> None:
+    """Blind, the same fault stays on past the time it recovers in a non-blind drill; the right diagnosis with
+    no fix done fails the mitigation check."""
+    import threading
+    import time
+
+    from mlgameday.drill.answer import Answer
+    from mlgameday.drill.handoff import submit_answer
+
+    scenario = CATALOG.get(name)
+    pages = []
+    drill = Drill(drill_stack, scenario, fast=True, blind=True, on_page=pages.append, time_limit_s=600)
+    results = []
+    runner = threading.Thread(target=lambda: results.append(drill.run()), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 600
+    while not pages:
+        assert runner.is_alive() and time.monotonic() < deadline, "the blind drill never paged"
+        time.sleep(1.0)
+    paged = time.monotonic()
+    recovers_after = max(a.at for a in Drill(drill_stack, scenario, fast=True).schedule() if a.action == "recover")
+    time.sleep(max(0.0, recovers_after - drill.timing.warmup + 10 - (time.monotonic() - paged)))
+    assert drill.timeline is not None and drill.timeline.marks_of("recover") == [], "the fault recovered by itself"
+    explain = scenario.explain
+    answer = Answer(component=explain.component, root_cause=explain.root_cause, fix=explain.fix[0],
+                    signal=explain.detection[0], reasoning="diagnosed; nothing done yet")
+    scored = submit_answer(drill_stack, answer, check_timeout_s=20)
+    runner.join(timeout=300)
+    assert not runner.is_alive() and results, "the blind drill did not end after the answer"
+    levels = {level["level"]: level["score"] for level in scored["levels"]}
+    assert not scored["mitigated"] and levels["mitigation"] < 1.0, scored
+    assert levels["root_cause"] == 1.0 and scored["mitigation_checks"], scored
