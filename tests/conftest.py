@@ -32,6 +32,7 @@ from mlgameday.stack.ports import free_port
 from mlgameday.stack.redis import published_redis_spec
 from mlgameday.stack.supervisor import Stack
 
+from .drill_stack import after_test, drill_stack, note_users  # noqa: F401  (a fixture: drills and interviews share it)
 from .trained import trained_run  # noqa: F401  (a fixture: the trainer and serving tests share it)
 
 # Fixtures that bring up a real part (their dependants inherit them: pytest lists the closure).
@@ -86,9 +87,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                     "@pytest.mark.integration", pytrace=False)
 
 
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     global _unmarked_test
     _unmarked_test = None
+    after_test(item)  # the shared drill stack stops after its last user
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    note_users(session.items)
 
 
 def announce(request: pytest.FixtureRequest, line: str) -> None:

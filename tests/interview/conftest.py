@@ -1,2 +1,1 @@
-# The drill tests' real stack (Kafka, ingest, producer, serving, riders, monitor, trained models).
-from ..drill.conftest import drill_stack  # noqa: F401
+"""The interview's end-to-end round runs on the drill tests' stack (tests/drill_stack.py, `drill_stack`)."""
