@@ -547,7 +547,8 @@ class Drill:
         return bool(self._series_checks()) and not self.blind and not self.control
 
     def _skip_is_checked(self) -> bool:
-        return bool(self.scenario.explain.mitigation) and not self.blind and not self.control
+        """A scenario without a fault (healthy) has nothing to skip: doing nothing is its fix."""
+        return bool(self.scenario.explain.mitigation and self.steps) and not self.blind and not self.control
 
     def _scaled(self, conditions: list) -> list:
         """Holds scaled like the drill's bounds (an accelerated drill holds half as long)."""

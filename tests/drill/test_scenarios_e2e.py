@@ -65,8 +65,8 @@ def run_and_check(settings: Settings, name: str) -> None:
     assert noise == [], f"{name}: alerts the scenario does not explain: {noise}; debrief {result.debrief.get('markdown')}"
     # The mitigation check tells a fix from none: with the fix skipped (the faults on) it fails. Faults that
     # recover on their own schedule here wait for the fix only in blind drills (checked below).
-    waits = not any(action.action == "recover" for action in drill.schedule())
-    if drill.scenario.explain.mitigation and waits:
+    waits = not any(action.action == "recover" for action in drill.schedule())  # healthy: no fault, no fix to skip
+    if drill.scenario.explain.mitigation and drill.steps and waits:
         assert result.unmitigated and not result.passes_unmitigated, \
             f"{name}: skipped fix {[m.detail for m in result.unmitigated]}; debrief {result.debrief.get('markdown')}"
     assert result.passed
