@@ -48,7 +48,7 @@ images: deps venv docker-engine
 	$(BIN)/gameday images build
 
 test-containers: images test-deps
-	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q $(CONTAINER_TESTS)
+	GAMEDAY_KAFKA__MODE=testcontainers $(BIN)/python -m pytest -q -m "not cluster and not local_broker" $(CONTAINER_TESTS)
 
 # The browser lane: the console (`gameday console`) in Debian's chromium, driven by Playwright over a
 # real stack. Its own folder, tests/browser, which `make test` leaves out.

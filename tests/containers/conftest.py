@@ -1,5 +1,6 @@
 """The containers lane (`make test-containers`, GAMEDAY_KAFKA__MODE=testcontainers): a real
-Docker engine and the images `make images` built. In the other modes these tests do not run."""
+Docker engine and the images `make images` built. The tests that need them carry the `containers`
+marker: `make test` deselects them, the lane selects them (pyproject.toml, Makefile)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from typing import Iterator
 import pytest
 
 IN_CONTAINERS = os.environ.get("GAMEDAY_KAFKA__MODE") == "testcontainers"
-needs_containers = pytest.mark.skipif(
-    not IN_CONTAINERS, reason="the testcontainers lane runs these: make test-containers")
+
+
+@pytest.fixture(autouse=True)
+def _in_the_containers_lane(request: pytest.FixtureRequest) -> None:
+    """A `containers` test run outside the lane (named by hand) fails, saying how to run it."""
+    if request.node.get_closest_marker("containers") and not IN_CONTAINERS:
+        pytest.fail("a containers-lane test: run it with `make test-containers` "
+                    "(GAMEDAY_KAFKA__MODE=testcontainers, a Docker engine, `make images`)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

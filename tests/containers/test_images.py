@@ -14,9 +14,8 @@ from mlgameday.containers.images import catalogue
 from mlgameday.images.build import Builder
 
 from ..conftest import announce
-from .conftest import needs_containers
 
-pytestmark = [pytest.mark.integration, needs_containers]
+pytestmark = [pytest.mark.integration, pytest.mark.containers]
 
 
 def images():

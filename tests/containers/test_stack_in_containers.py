@@ -14,9 +14,8 @@ from mlgameday.stack.kafka.admin import admin_client, broker_answers, ensure_top
 
 from ..conftest import announce
 from ..stack.helpers import component, gameday, processes_using, read_all, status_json, write_events
-from .conftest import needs_containers
 
-pytestmark = [pytest.mark.integration, needs_containers]
+pytestmark = [pytest.mark.integration, pytest.mark.containers]
 CONTAINERS = {"GAMEDAY_KAFKA__MODE": "testcontainers", "GAMEDAY_ONLINE_STORE": "redis"}
 
 

@@ -11,10 +11,7 @@ from mlgameday.stack.kafka.admin import admin_client, ensure_topics
 
 from .helpers import component, gameday, processes_using, read_all, status_json, write_events
 
-pytestmark = [pytest.mark.integration, pytest.mark.skipif(
-    __import__("os").environ.get("GAMEDAY_KAFKA__MODE", "local") != "local",
-    reason="these tests start and kill the stack's own local broker process",
-)]
+pytestmark = [pytest.mark.integration, pytest.mark.local_broker]  # they start and kill the local broker process
 
 
 @pytest.fixture
