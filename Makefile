@@ -30,8 +30,10 @@ deps:
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
+# Two workers (pytest-xdist): the end-to-end drills keep one busy on their stack while the other runs the
+# rest of the suite; tests sharing a session fixture stay on one worker (tests/conftest.py).
 test: deps venv test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # Containers: the images (no registry needed), a Docker engine when none answers (as root on
 # Debian/Ubuntu: docker.io, dockerd started by hand), and the testcontainers lane.

@@ -17,15 +17,21 @@ from mlgameday.drill.targets import LocalTarget
 
 
 class _Lifetime:
-    """When to stop the shared stack: after the last collected test that asked for it."""
+    """When the shared stack runs: from its first user until the last collected test that asked for it
+    (started again if a user still comes after that, e.g. on another xdist schedule)."""
 
     last_user: str | None = None
+    start: Callable[[], None] | None = None
     stop: Callable[[], None] | None = None
 
     def release(self) -> None:
         stop, self.stop = self.stop, None
         if stop is not None:
             stop()
+
+    def ensure_running(self) -> None:
+        if self.stop is None and self.start is not None:
+            self.start()
 
 
 LIFETIME = _Lifetime()
@@ -34,6 +40,11 @@ LIFETIME = _Lifetime()
 def note_users(items: list[pytest.Item]) -> None:
     users = [item.nodeid for item in items if "drill_stack" in getattr(item, "fixturenames", ())]
     LIFETIME.last_user = users[-1] if users else None
+
+
+def before_test(item: pytest.Item) -> None:
+    if "drill_stack" in getattr(item, "fixturenames", ()):
+        LIFETIME.ensure_running()
 
 
 def after_test(item: pytest.Item) -> None:
@@ -48,16 +59,24 @@ def drill_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     from .conftest import announce
 
     settings = load_settings(run_dir=tmp_path_factory.mktemp("drill-stack"))
-    stack, _, _ = ensure_stack(settings, profile=drill_profile(Catalog().get("schema-change")))
-    LIFETIME.stop = stack.down
-    for status in stack.status():
-        if status.container:  # kafka.mode testcontainers
-            announce(request, f"drill_stack: {status.name} in container {status.container}")
-    try:
+    running: list[Settings] = []
+
+    def start() -> None:
+        stack, _, _ = ensure_stack(settings, profile=drill_profile(Catalog().get("schema-change")))
+        LIFETIME.stop = stack.down
+        for status in stack.status():
+            if status.container:  # kafka.mode testcontainers
+                announce(request, f"drill_stack: {status.name} in container {status.container}")
         target = LocalTarget(stack.settings, stack)
         train_if_needed(target, stack.settings)
         start_missing(target, stack.settings)
         settle()
-        yield stack.settings
+        running[:] = [stack.settings]
+
+    LIFETIME.start = start
+    try:
+        start()
+        yield running[0]
     finally:
+        LIFETIME.start = None
         LIFETIME.release()
