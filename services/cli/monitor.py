@@ -9,10 +9,6 @@ import webbrowser
 import typer
 from rich.table import Table
 
-from ..monitor.views import (alerts_since, latest_report, latest_windows, local_alerts, stalled_for, topic_alerts,
-                             window_row)
-from ..runtime.kafka import kafka_options
-from ..stack.endpoints import kafka_bootstrap
 from .common import console, console_for, err_console, print_json, state
 
 
@@ -33,6 +29,8 @@ def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows.
             as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """The latest judged windows with their times: drift share, worst column, MAE, bias, freshness, alerts.
     Warns when the monitor stopped judging windows."""
+    from ..monitor.views import latest_windows, stalled_for, window_row
+
     settings = state.settings()
     windows = latest_windows(settings, last)
     rows = [window_row(w) for w in windows]
@@ -81,6 +79,9 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
     from ..drill.active import ActiveDrill, NoActiveDrill
     from ..drill.units import parse_duration
+    from ..monitor.views import alerts_since, local_alerts, topic_alerts
+    from ..runtime.kafka import kafka_options
+    from ..stack.endpoints import kafka_bootstrap
 
     settings = state.settings()
     start = time.time() - parse_duration(since) if since else None
@@ -112,6 +113,8 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 
 def report_open() -> None:
     """Print the latest window report's path; open it in a browser when one is available."""
+    from ..monitor.views import latest_report
+
     path = latest_report(state.settings())
     print(path)
     has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or shutil.which("open")

@@ -11,8 +11,6 @@ import typer
 from rich.table import Table
 
 from ..contracts import ZONE_IDS, ZONE_RANGE
-from ..producer.run import ProduceOptions, produce as run_produce
-from ..producer.sink import ProducerError
 from .common import console, err_console, print_json, state
 
 
@@ -40,6 +38,8 @@ def produce(
 ) -> None:
     """Send trip events (trips.requested, then trips.completed) to Kafka."""
     from ..drill.units import parse_duration
+    from ..producer.run import ProduceOptions, produce as run_produce
+    from ..producer.sink import ProducerError
 
     if rate is not None and rate <= 0:
         raise ProducerError(f"--rate must be > 0 (got {rate})")
@@ -104,7 +104,7 @@ def features_get(
     """A zone's online features and their age (asked of serving, which has the store open)."""
     bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
-        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
+        raise typer.BadParameter(f"{bad[0]} is not a zone id: zones are {ZONE_RANGE}", param_hint="--zone")
     now = datetime.now(timezone.utc)
     found = _zone_features(zone, from_store)  # zone -> (values, event time)
 

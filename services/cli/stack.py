@@ -5,16 +5,18 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
-from ..app import open_stack
 from ..config import settings_as_dict
 from ..errors import StackError
-from ..stack.supervisor import CHAOS_ACTIONS, ComponentStatus, Stack
+from ..stack.component import CHAOS_ACTIONS
 from .common import console, console_for, print_json, progress, state
+
+if TYPE_CHECKING:
+    from ..stack.supervisor import ComponentStatus, Stack
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "dead": "red", "stopped": "yellow",
                "external": "cyan", "not started": "dim"}
@@ -38,6 +40,8 @@ def up(
                                          help="Also start Prometheus scraping the services (needs the OS package)."),
 ) -> None:
     """Start the stack (Kafka, Redis if asked, the services) and wait until every part is ready."""
+    from ..app import open_stack
+
     settings = state.settings()
     if with_prometheus:
         settings = settings.model_copy(update={"monitor": settings.monitor.model_copy(update={"prometheus": True})})
@@ -68,6 +72,8 @@ def _hold_until_interrupted(stack: Stack) -> None:
 
 def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack's data (topics, features, models' runs).")) -> None:
     """Stop every process of the stack; nothing is left running."""
+    from ..app import open_stack
+
     with progress("stopping the stack") as report:
         stack = open_stack(state.settings(), report=report)
         stopped = stack.down(wipe=wipe)
@@ -78,6 +84,7 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack'
 def status(wide: bool = typer.Option(False, "--wide", help="Uptime and memory too, whatever the terminal's width."),
            as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
+    from ..app import open_stack
     from ..ingest.status import describe_totals, ingest_totals
 
     stack = open_stack(state.settings())
@@ -121,6 +128,8 @@ def logs(
     lines: int = typer.Option(40, "--lines", "-n", help="How many lines from the end."),
 ) -> None:
     """Print the end of a component's log."""
+    from ..app import open_stack
+
     stack = open_stack(state.settings())
     path = stack.run.log_of(component)
     if not path.exists():
@@ -139,6 +148,7 @@ def chaos(
 ) -> None:
     """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
     Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
+    from ..app import open_stack
     from .drill import FAULT_ACTIONS, fault_chaos
 
     if action == "kinds" and markdown:

@@ -27,10 +27,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 import numpy as np
-from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -55,6 +54,9 @@ from .frames import zone_rows_frame
 from .metrics import IngestMetrics
 from .shard import Shard, merged_windows
 from .windows import ZoneWindows
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
 
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
