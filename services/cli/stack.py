@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ..config import settings_as_dict
+from ..contracts import LETTERS_COUNTED
 from ..errors import StackError
 from ..stack.component import CHAOS_ACTIONS
 from .common import console, console_for, print_json, progress, state
@@ -85,16 +86,22 @@ def status(wide: bool = typer.Option(False, "--wide", help="Uptime and memory to
            as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
     from ..app import open_stack
+    from ..dlq.stats import monitor_count
     from ..ingest.status import describe_totals, ingest_totals
 
     stack = open_stack(state.settings())
     totals = ingest_totals(stack.settings)
+    monitor_since, monitor_letters = monitor_count(stack.settings)
     if as_json:
-        print_json({**stack.status_json(), "ingest": totals})
+        print_json({**stack.status_json(), "ingest": totals,
+                    "monitor": {"dead_lettered": monitor_letters, "since": monitor_since}})
         return
     _print_status(stack, wide)
     if totals:
         console.print(describe_totals(totals), highlight=False)
+    if monitor_letters:
+        console.print(f"monitor: dead-lettered {monitor_letters:,} since it started · dead letters are {LETTERS_COUNTED}; "
+                      "`gameday dlq stats` has them by reason", highlight=False)
 
 
 def _print_status(stack: Stack, wide: bool = False) -> None:

@@ -337,7 +337,9 @@ class IngestPipeline:
         self.metrics.last_write.set(time.time())
 
     def _dead_letter(self, record, reason: str) -> None:
-        self.dead_letters.add(f"{record.topic}: {reason_kind(reason)}", topic=record.topic, partition=record.partition,
+        kind = reason_kind(reason)
+        self.metrics.dead_letters.labels(record.topic, kind).inc()
+        self.dead_letters.add(f"{record.topic}: {kind}", topic=record.topic, partition=record.partition,
                               offset=record.offset, reason=reason[:300])
         letter = dead_letter_of(record.value, source_topic=record.topic, partition=record.partition,
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)
