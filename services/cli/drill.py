@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from ..drill.units import format_duration
-from .common import console, err_console, print_json, progress, state
+from .common import console, console_for, err_console, print_json, progress, state
 
 FAULT_ACTIONS = ("inject", "recover", "kinds")
 
@@ -270,7 +270,7 @@ def _print_signals(snapshot: dict[str, Any], wide: bool) -> None:
     for row in signal_rows(snapshot):
         table.add_row(row.name, num(row.value), clock(row.at), num(row.low), num(row.high),
                       *((row.meaning,) if wide else ()))
-    console.print(table)
+    console_for(wide).print(table)
     reasons = snapshot.get("dlq_reasons") or {}
     console.print("dead letters by reason: " + (", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())) or "none"))
     fired = [a for a in alert_rows(snapshot) if a["count"]]

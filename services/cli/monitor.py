@@ -47,7 +47,7 @@ def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows.
         columns[1:1] = ["events from", "to"]
         columns[-1:-1] = ["worst column", "pred drift", "age p95 s", "stale"]
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in ("judged", "events from", "to"))
     for r in rows:
         cells = {"judged": _clock(r["judged_at"]), "events from": _clock(r["first_event"]), "to": _clock(r["last_event"]),
                  "window": str(r["window"]), "status": r["status"], "rows": str(r["rows"]), "lab.": str(r["labelled"]),
@@ -55,12 +55,23 @@ def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows.
                  "pred drift": _fmt(r["prediction_drift"]), "MAE s": _fmt(r["mae_s"], ".0f"),
                  "bias s": _fmt(r["bias_s"], "+.0f"), "age p95 s": _fmt(r["feature_age_p95_s"], ".0f"),
                  "stale": _fmt(r["stale_share"], ".0%"),
-                 "alerts": "[red]" + ", ".join(r["alerts"]) + "[/]" if r["alerts"] else ""}
+                 "alerts": _alerts_cell(r["alerts"], wide)}
         table.add_row(*(cells[c] for c in columns))
     console_for(wide).print(table)
+    if not wide:  # at 80 columns the alerts' names do not fit a cell: one line per window that raised any
+        for r in rows:
+            if r["alerts"]:
+                console.print(f"  {_clock(r['judged_at'])} window {r['window']}: [red]{', '.join(r['alerts'])}[/]",
+                              highlight=False)
     if stalled is not None:
         err_console.print(f"[bold yellow]! the monitor has judged no window for {stalled / 60:.0f} min[/] "
                           "(it should every window): see `gameday logs monitor` and `gameday status`")
+
+
+def _alerts_cell(alerts: list[str], wide: bool) -> str:
+    if not alerts:
+        return ""
+    return "[red]" + (", ".join(alerts) if wide else f"{len(alerts)} ↓") + "[/]"
 
 
 def _clock(iso: str | None) -> str:
@@ -70,6 +81,7 @@ def _clock(iso: str | None) -> str:
 
 
 def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+           wide: bool = typer.Option(False, "--wide", help="The message and evidence too, whatever the terminal's width."),
            since: str | None = typer.Option(None, "--since", help="Only alerts of this last stretch, e.g. 10m."),
            drill: bool = typer.Option(False, "--drill", help="Only alerts since the running drill started."),
            from_topic: bool = typer.Option(False, "--from-topic",
@@ -103,12 +115,14 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         console.print("no alerts" + (" in that stretch" if start else ""))
         return
     table = Table(title="alerts")
-    for column in ("time", "window", "kind", "column", "score", "threshold"):
-        table.add_column(column, overflow="fold")
+    for column in ("time", "window", "kind", "column", "score", "limit") + (("message", "evidence") if wide else ()):
+        # A time, a kind or a column is never broken at 80 columns; a message or a path may wrap.
+        table.add_column(column, overflow="fold", no_wrap=column in ("time", "kind", "column"))
     for a in found:
         table.add_row(_clock(a["event_time"]), str(a["window"]), f"[bold]{a['kind']}[/]", a.get("column") or "-",
-                      f"{a['score']:.3g}", f"{a['threshold']:.3g}")
-    console.print(table)
+                      f"{a['score']:.3g}", f"{a['threshold']:.3g}",
+                      *((a.get("message") or "", a.get("evidence_path") or "-") if wide else ()))
+    console_for(wide).print(table)
 
 
 def report_open() -> None:
