@@ -111,14 +111,21 @@ def _print_status(stack: Stack, wide: bool = False) -> None:
     columns = ("component", "state", "pid", "ports", "address") + (("uptime", "memory") if wide else ())
     for column in columns:  # an address is never broken; the ports wrap, one per line
         table.add_column(column, no_wrap=column in ("address", "component"), overflow="fold")
+    skipped = []
     for s in stack.status():
         style = STATE_STYLE.get(s.state, "")
+        addresses = {k: v for k, v in s.endpoints.items() if k != "skipped"}
+        if "skipped" in s.endpoints:  # a sentence, not an address: said under the table, where it can wrap
+            skipped.append(f"{s.name}: skipped — {s.endpoints['skipped']}")
         row = [s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
-               "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-", "\n".join(s.endpoints.values()) or "-"]
+               "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
+               "\n".join(addresses.values()) or ("skipped" if "skipped" in s.endpoints else "-")]
         if wide:
             row += [f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-", _memory(s)]
         table.add_row(*row)
     console_for(wide).print(table)
+    for line in skipped:
+        console.print(line, highlight=False)
 
 
 def _memory(s: ComponentStatus) -> str:

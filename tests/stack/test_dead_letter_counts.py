@@ -25,7 +25,8 @@ from .helpers import component, gameday, read_all, status_json
 
 pytestmark = pytest.mark.integration
 
-ENV = {"GAMEDAY_SERVICES": '["ingest", "monitor"]', "GAMEDAY_INGEST__LOG_INTERVAL_S": "1"}
+# serving too: with no model trained it is skipped, and `status` says why (at 80 columns, below).
+ENV = {"GAMEDAY_SERVICES": '["ingest", "monitor", "serving"]', "GAMEDAY_INGEST__LOG_INTERVAL_S": "1"}
 BAD_JSON, WRONG_TYPE, MISSING = 7, 5, 4  # requests that are not JSON, requests with a text passenger_count, labels without trip_distance
 GOOD = 30
 SUMMARY = "dead-lettered events: "  # runtime/logs.RepeatedEvents' summary lines, "<what>: N in the last Ts"
@@ -142,6 +143,10 @@ def test_dead_letter_counts_agree_across_topic_metrics_logs_and_dlq_stats(stack:
         by_consumer = [str(sent["ingest"][reason]), str(sent["monitor"][reason])]
         assert row == (by_consumer if ingest_first else by_consumer[::-1]) + [str(count)], (reason, row)
 
-    described = gameday(stack, "status", env=ENV)
-    assert f"dead-lettered {BAD_JSON + WRONG_TYPE + MISSING}" in described.stdout
-    assert f"monitor: dead-lettered {MISSING} since it started" in described.stdout
+    described = gameday(stack, "status", env={**ENV, "COLUMNS": "80"})
+    lines = described.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), described.stdout
+    text = " ".join(line.strip() for line in lines)  # the sentences under the table wrap at 80
+    assert f"dead-lettered {BAD_JSON + WRONG_TYPE + MISSING}" in text
+    assert f"monitor: dead-lettered {MISSING} since it started" in text
+    assert "serving: skipped — no trained model yet" in text
