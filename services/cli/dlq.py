@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..contracts import LETTERS_COUNTED
@@ -43,7 +44,7 @@ def dlq_tail(
         table.add_column("bytes", justify="right")
     for letter in letters:
         where = f"{letter.source_topic}[{letter.partition}]@{letter.offset}" if wide else letter.source_topic
-        row = [letter.event_time.strftime("%H:%M:%S"), letter.consumer, where, letter.reason[:300]]
+        row = [letter.event_time.strftime("%H:%M:%S"), escape(letter.consumer), escape(where), escape(letter.reason[:300])]
         table.add_row(*row, *([f"{letter.original_size or 0:,}"] if wide else []))
     console_for(wide).print(table)
 
@@ -105,7 +106,7 @@ def _reasons_table(result: Any) -> Table:
         table.add_column(consumer, justify="right", overflow="fold")
     table.add_column("all", justify="right", no_wrap=True)
     for reason, count in result.by_reason.most_common(15):
-        table.add_row(reason, *(f"{result.by_consumer_reason[c, reason]:,}" for c in consumers), f"{count:,}")
+        table.add_row(escape(reason), *(f"{result.by_consumer_reason[c, reason]:,}" for c in consumers), f"{count:,}")
     table.add_row("[bold]all[/]", *(f"{result.by_consumer[c]:,}" for c in consumers), f"{result.distinct:,}")
     return table
 

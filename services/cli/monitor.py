@@ -61,7 +61,7 @@ def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows.
     if not wide:  # at 80 columns the alerts' names do not fit a cell: one line per window that raised any
         for r in rows:
             if r["alerts"]:
-                console.print(f"  {_clock(r['judged_at'])} window {r['window']}: [red]{', '.join(r['alerts'])}[/]",
+                console.print(f"  {_clock(r['judged_at'])} window {r['window']}: [red]{_names(r['alerts'])}[/]",
                               highlight=False)
     if stalled is not None:
         err_console.print(f"[bold yellow]! the monitor has judged no window for {stalled / 60:.0f} min[/] "
@@ -71,7 +71,15 @@ def monitor(last: int = typer.Option(10, "--last", "-n", help="How many windows.
 def _alerts_cell(alerts: list[str], wide: bool) -> str:
     if not alerts:
         return ""
-    return "[red]" + (", ".join(alerts) if wide else f"{len(alerts)} ↓") + "[/]"
+    return "[red]" + (_names(alerts) if wide else f"{len(alerts)} ↓") + "[/]"
+
+
+def _names(alerts: list[str]) -> str:
+    """Alert names as text, not markup: rich would take the "[trip_distance]" of "drift.detected[trip_distance]"
+    for a style and drop it."""
+    from rich.markup import escape
+
+    return escape(", ".join(alerts))
 
 
 def _clock(iso: str | None) -> str:
