@@ -116,7 +116,7 @@ def _print_status(stack: Stack, wide: bool = False) -> None:
         style = STATE_STYLE.get(s.state, "")
         addresses = {k: v for k, v in s.endpoints.items() if k != "skipped"}
         if "skipped" in s.endpoints:  # a sentence, not an address: said under the table, where it can wrap
-            skipped.append(f"{s.name}: skipped — {s.endpoints['skipped']}")
+            skipped.append(f"{s.name}: {s.endpoints['skipped']}")
         row = [s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
                "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
                "\n".join(addresses.values()) or ("skipped" if "skipped" in s.endpoints else "-")]

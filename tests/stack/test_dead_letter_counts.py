@@ -149,4 +149,4 @@ def test_dead_letter_counts_agree_across_topic_metrics_logs_and_dlq_stats(stack:
     text = " ".join(line.strip() for line in lines)  # the sentences under the table wrap at 80
     assert f"dead-lettered {BAD_JSON + WRONG_TYPE + MISSING}" in text
     assert f"monitor: dead-lettered {MISSING} since it started" in text
-    assert "serving: skipped — no trained model yet" in text
+    assert "serving: skipped: no trained model yet" in text
