@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from ..contracts import LETTERS_COUNTED
 from .common import console, console_for, err_console, parse_since, print_json, state
 
 
@@ -42,7 +44,7 @@ def dlq_tail(
         table.add_column("bytes", justify="right")
     for letter in letters:
         where = f"{letter.source_topic}[{letter.partition}]@{letter.offset}" if wide else letter.source_topic
-        row = [letter.event_time.strftime("%H:%M:%S"), letter.consumer, where, letter.reason[:300]]
+        row = [letter.event_time.strftime("%H:%M:%S"), escape(letter.consumer), escape(where), escape(letter.reason[:300])]
         table.add_row(*row, *([f"{letter.original_size or 0:,}"] if wide else []))
     console_for(wide).print(table)
 
@@ -67,8 +69,10 @@ def dlq_stats(
     console.print(f"{result.distinct:,} dead letters {what}"
                   + (f" ({result.total - result.distinct:,} sent twice after a restart)" if result.total > result.distinct else "")
                   + (f"; {result.not_letters:,} records that are not dead letters" if result.not_letters else ""))
-    for title, counts in (("reason", result.by_reason), ("source topic", result.by_source),
-                          ("consumer", result.by_consumer)):
+    if result.by_reason:
+        console.print(f"[dim]{LETTERS_COUNTED}[/]", highlight=False)
+        console.print(_reasons_table(result))
+    for title, counts in (("source topic", result.by_source),):
         if not counts:
             continue
         table = Table(title=f"by {title}")
@@ -91,6 +95,20 @@ def dlq_stats(
         else:
             console.print(f"[red]✗[/] {check.consumer}: {check.on_topic:,} on the topic ≠ {check.counted:,} in "
                           f"{check.source}", highlight=False)
+
+
+def _reasons_table(result: Any) -> Table:
+    """Letters by reason, a column per consumer (what its metric and its log summaries count) and the total."""
+    consumers = [consumer for consumer, _ in result.by_consumer.most_common()]
+    table = Table(title="letters by reason and consumer")
+    table.add_column("reason", overflow="fold", ratio=1)
+    for consumer in consumers:
+        table.add_column(consumer, justify="right", overflow="fold")
+    table.add_column("all", justify="right", no_wrap=True)
+    for reason, count in result.by_reason.most_common(15):
+        table.add_row(escape(reason), *(f"{result.by_consumer_reason[c, reason]:,}" for c in consumers), f"{count:,}")
+    table.add_row("[bold]all[/]", *(f"{result.by_consumer[c]:,}" for c in consumers), f"{result.distinct:,}")
+    return table
 
 
 def _hhmm(epoch_s: int) -> str:

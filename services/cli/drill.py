@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from pydantic import ValidationError
-from rich.markdown import Markdown
 from rich.table import Table
 
-from ..drill.answer import Answer
-from ..drill.catalog import Catalog, render_markdown, scenario_summary
 from ..drill.units import format_duration
-from .common import console, err_console, print_json, progress, state
+from .common import console, console_for, err_console, print_json, progress, state
 
 FAULT_ACTIONS = ("inject", "recover", "kinds")
+
+if TYPE_CHECKING:
+    from ..drill.catalog import Catalog
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +44,7 @@ def drill(
     """Run a scenario on the live stack: deploy, warm up, break, watch the signals, write the debrief.
 
     Exits 1 when an expected signal did not fire (and says which)."""
+    from ..drill.catalog import Catalog
     from ..drill.runner import Drill
 
     catalog = Catalog(scenarios_dir)
@@ -175,6 +176,8 @@ def scenarios(
     scenarios_dir: Optional[Path] = typer.Option(None, "--scenarios", help="Catalog folder (default: scenarios/)."),
 ) -> None:
     """The scenario catalog: name, title, duration and what each one teaches."""
+    from ..drill.catalog import Catalog, render_markdown, scenario_summary
+
     catalog = Catalog(scenarios_dir)
     if markdown:
         print(render_markdown(catalog), end="")
@@ -205,7 +208,8 @@ def answer(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Answer the running blind drill; get a score per level (detection, localization, root cause, mitigation)."""
-    from ..drill.answer import validate_answer
+    from ..drill.answer import Answer, validate_answer
+    from ..drill.catalog import Catalog
     from ..drill.handoff import submit_answer
 
     catalog = Catalog()
@@ -273,7 +277,7 @@ def _print_signals(snapshot: dict[str, Any], wide: bool) -> None:
     for row in signal_rows(snapshot):
         table.add_row(row.name, num(row.value), clock(row.at), num(row.low), num(row.high),
                       *((row.meaning,) if wide else ()))
-    console.print(table)
+    console_for(wide).print(table)
     reasons = snapshot.get("dlq_reasons") or {}
     console.print("dead letters by reason: " + (", ".join(f"{k} {v:,}" for k, v in sorted(reasons.items())) or "none"))
     fired = [a for a in alert_rows(snapshot) if a["count"]]

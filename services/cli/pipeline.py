@@ -11,9 +11,7 @@ import typer
 from rich.table import Table
 
 from ..contracts import ZONE_IDS, ZONE_RANGE
-from ..producer.run import ProduceOptions, produce as run_produce
-from ..producer.sink import ProducerError
-from .common import console, err_console, print_json, state
+from .common import console, console_for, err_console, print_json, state
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +38,8 @@ def produce(
 ) -> None:
     """Send trip events (trips.requested, then trips.completed) to Kafka."""
     from ..drill.units import parse_duration
+    from ..producer.run import ProduceOptions, produce as run_produce
+    from ..producer.sink import ProducerError
 
     if rate is not None and rate <= 0:
         raise ProducerError(f"--rate must be > 0 (got {rate})")
@@ -99,12 +99,13 @@ def audit(
 def features_get(
     zone: list[int] = typer.Option(..., "--zone", "-z", help=f"Pickup zone id ({ZONE_RANGE}); repeat for several."),
     from_store: bool = typer.Option(False, "--store", help="Open the online store here instead of asking serving (slower)."),
+    wide: bool = typer.Option(False, "--wide", help="Event times with their date and zone, whatever the terminal's width."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """A zone's online features and their age (asked of serving, which has the store open)."""
     bad = [z for z in zone if z not in ZONE_IDS]
     if bad:
-        raise ProducerError(f"--zone {bad[0]} is not a zone id", hint=f"zones are {ZONE_RANGE}")
+        raise typer.BadParameter(f"{bad[0]} is not a zone id: zones are {ZONE_RANGE}", param_hint="--zone")
     now = datetime.now(timezone.utc)
     found = _zone_features(zone, from_store)  # zone -> (values, event time)
 
@@ -115,12 +116,15 @@ def features_get(
         print_json([{"zone_id": z, "values": values, "event_time": at, "age_s": age_s(at)}
                     for z, (values, at) in found.items()])
         return
-    table = Table("zone", "requests 15m", "completed 30m", "speed 30m mph", "event time", "age")
+    table = Table()
+    for column in ("zone", "requests 15m", "completed 30m", "speed 30m mph", "event time", "age"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("zone", "event time", "age"))
     for z, (v, at) in found.items():
         age = age_s(at)
         table.add_row(str(z), _fmt(v["requests_15m"], 0), _fmt(v["completed_30m"], 0), _fmt(v["mean_speed_30m"], 2),
-                      at.astimezone().strftime("%H:%M:%S") if at else "-", f"{age:.1f} s" if age is not None else "no row")
-    console.print(table)
+                      (at.astimezone().isoformat(timespec="milliseconds") if wide else at.astimezone().strftime("%H:%M:%S"))
+                      if at else "-", f"{age:.1f} s" if age is not None else "no row")
+    console_for(wide).print(table)
 
 
 def _zone_features(zones: list[int], from_store: bool = False) -> dict[int, tuple[dict, datetime | None]]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.table import Table
 
-from ..app import open_stack
 from ..config import settings_as_dict
+from ..contracts import LETTERS_COUNTED
 from ..errors import StackError
-from ..stack.supervisor import CHAOS_ACTIONS, ComponentStatus, Stack
+from ..stack.component import CHAOS_ACTIONS
 from .common import console, console_for, print_json, progress, state
+
+if TYPE_CHECKING:
+    from ..stack.supervisor import ComponentStatus, Stack
 
 STATE_STYLE = {"running": "green", "paused": "yellow", "dead": "red", "stopped": "yellow",
                "external": "cyan", "not started": "dim"}
@@ -38,6 +41,8 @@ def up(
                                          help="Also start Prometheus scraping the services (needs the OS package)."),
 ) -> None:
     """Start the stack (Kafka, Redis if asked, the services) and wait until every part is ready."""
+    from ..app import open_stack
+
     settings = state.settings()
     if with_prometheus:
         settings = settings.model_copy(update={"monitor": settings.monitor.model_copy(update={"prometheus": True})})
@@ -68,6 +73,8 @@ def _hold_until_interrupted(stack: Stack) -> None:
 
 def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack's data (topics, features, models' runs).")) -> None:
     """Stop every process of the stack; nothing is left running."""
+    from ..app import open_stack
+
     with progress("stopping the stack") as report:
         stack = open_stack(state.settings(), report=report)
         stopped = stack.down(wipe=wipe)
@@ -78,16 +85,23 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete the stack'
 def status(wide: bool = typer.Option(False, "--wide", help="Uptime and memory too, whatever the terminal's width."),
            as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Each component's state, pid, ports and addresses; what ingest made of the events (late ones too)."""
+    from ..app import open_stack
+    from ..dlq.stats import monitor_count
     from ..ingest.status import describe_totals, ingest_totals
 
     stack = open_stack(state.settings())
     totals = ingest_totals(stack.settings)
+    monitor_since, monitor_letters = monitor_count(stack.settings)
     if as_json:
-        print_json({**stack.status_json(), "ingest": totals})
+        print_json({**stack.status_json(), "ingest": totals,
+                    "monitor": {"dead_lettered": monitor_letters, "since": monitor_since}})
         return
     _print_status(stack, wide)
     if totals:
         console.print(describe_totals(totals), highlight=False)
+    if monitor_letters:
+        console.print(f"monitor: dead-lettered {monitor_letters:,} since it started · dead letters are {LETTERS_COUNTED}; "
+                      "`gameday dlq stats` has them by reason", highlight=False)
 
 
 def _print_status(stack: Stack, wide: bool = False) -> None:
@@ -97,14 +111,21 @@ def _print_status(stack: Stack, wide: bool = False) -> None:
     columns = ("component", "state", "pid", "ports", "address") + (("uptime", "memory") if wide else ())
     for column in columns:  # an address is never broken; the ports wrap, one per line
         table.add_column(column, no_wrap=column in ("address", "component"), overflow="fold")
+    skipped = []
     for s in stack.status():
         style = STATE_STYLE.get(s.state, "")
+        addresses = {k: v for k, v in s.endpoints.items() if k != "skipped"}
+        if "skipped" in s.endpoints:  # a sentence, not an address: said under the table, where it can wrap
+            skipped.append(f"{s.name}: {s.endpoints['skipped']}")
         row = [s.name, f"[{style}]{s.state}[/]", f"container {s.container[:12]}" if s.container else str(s.pid or "-"),
-               "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-", "\n".join(s.endpoints.values()) or "-"]
+               "\n".join(f"{k}={v}" for k, v in s.ports.items()) or "-",
+               "\n".join(addresses.values()) or ("skipped" if "skipped" in s.endpoints else "-")]
         if wide:
             row += [f"{s.uptime_s:.0f}s" if s.uptime_s is not None else "-", _memory(s)]
         table.add_row(*row)
     console_for(wide).print(table)
+    for line in skipped:
+        console.print(line, highlight=False)
 
 
 def _memory(s: ComponentStatus) -> str:
@@ -121,6 +142,8 @@ def logs(
     lines: int = typer.Option(40, "--lines", "-n", help="How many lines from the end."),
 ) -> None:
     """Print the end of a component's log."""
+    from ..app import open_stack
+
     stack = open_stack(state.settings())
     path = stack.run.log_of(component)
     if not path.exists():
@@ -139,6 +162,7 @@ def chaos(
 ) -> None:
     """Process-level faults: kill -9, stop, start, pause (SIGSTOP), resume, restart.
     Fault kinds of the scenarios: `chaos inject KIND --param k=v`, `chaos recover KIND`, `chaos kinds`."""
+    from ..app import open_stack
     from .drill import FAULT_ACTIONS, fault_chaos
 
     if action == "kinds" and markdown:

@@ -224,6 +224,11 @@ def dead_letter_of(raw: bytes | None, *, source_topic: str, partition: int | Non
         original_size=len(raw), original_sha256=hashlib.sha256(raw).hexdigest(), truncated=len(kept) < len(raw))
 
 
+# What every dead-letter count shown (the topic's, the metrics', the logs', the signals', the debrief's) counts.
+LETTERS_COUNTED = ("one letter per consumer that refused an event — ingest and the monitor both read trips.completed, "
+                   "so a bad label makes two")
+
+
 def reason_kind(reason: str) -> str:
     """A dead letter's reason without the values, for a tally: 'passenger_count: Input should be…'."""
     if "ahead of ingest's clock" in reason:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import httpx
 
 from ..config import Settings
-from ..contracts import DeadLetter, reason_kind
+from ..contracts import LETTERS_COUNTED, DeadLetter, reason_kind
 from ..stack.endpoints import service_url
 from .read import Progress, open_consumer, parse_letter, partitions, read_range
 
@@ -46,16 +46,25 @@ class DlqStats:
     distinct: int = 0
     by_consumer: Counter = field(default_factory=Counter)
     by_reason: Counter = field(default_factory=Counter)
+    by_consumer_reason: Counter = field(default_factory=Counter)  # (consumer, reason kind) -> letters
     by_source: Counter = field(default_factory=Counter)
     by_minute: Counter = field(default_factory=Counter)  # bucket start (epoch s) -> letters
     not_letters: int = 0
     since: float | None = None
     agreement: list[Agreement] = field(default_factory=list)
 
+    def reasons_by_consumer(self) -> dict[str, dict[str, int]]:
+        """{consumer: {reason kind: letters}}: what each consumer's metric and log summaries count."""
+        found: dict[str, dict[str, int]] = {}
+        for (consumer, reason), count in sorted(self.by_consumer_reason.items()):
+            found.setdefault(consumer, {})[reason] = count
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "distinct": self.distinct, "not_letters": self.not_letters,
                 "since": self.since, "by_consumer": dict(self.by_consumer), "by_reason": dict(self.by_reason),
-                "by_source": dict(self.by_source),
+                "by_source": dict(self.by_source), "counted": LETTERS_COUNTED,
+                "by_consumer_reason": self.reasons_by_consumer(),
                 "by_minute": {_iso(t): n for t, n in sorted(self.by_minute.items())},
                 "agreement": [{**a.__dict__, "agrees": a.agrees} for a in self.agreement]}
 
@@ -109,7 +118,9 @@ def stats(settings: Settings, since_s: float | None = None, timeout_s: float = 1
         seen.add(letter.event_id)
         result.distinct += 1
         result.by_consumer[letter.consumer] += 1
-        result.by_reason[reason_kind(letter.reason)] += 1
+        kind = reason_kind(letter.reason)
+        result.by_reason[kind] += 1
+        result.by_consumer_reason[letter.consumer, kind] += 1
         result.by_source[letter.source_topic] += 1
         result.by_minute[int(at // BUCKET_S * BUCKET_S)] += 1
     result.agreement = agreement(settings, [letter for _, letter in records if letter is not None])
@@ -122,7 +133,7 @@ def agreement(settings: Settings, letters: list[DeadLetter]) -> list[Agreement]:
     ingest_ids = {letter.event_id for letter in letters if letter.consumer == settings.ingest.group_id}
     checks.append(Agreement(settings.ingest.group_id, len(ingest_ids), _ingest_total(settings),
                             "ingest's totals (its checkpoint: kept across restarts)"))
-    started, counted = _monitor_count(settings)
+    started, counted = monitor_count(settings)
     if started is not None:
         monitor_ids = {letter.event_id for letter in letters
                        if letter.consumer == MONITOR_CONSUMER and letter.event_time.timestamp() >= started}
@@ -138,8 +149,9 @@ def _ingest_total(settings: Settings) -> int | None:
     return None if not totals else int(totals.get("dead_lettered", 0))
 
 
-def _monitor_count(settings: Settings) -> tuple[float | None, int | None]:
-    """(when the monitor process started, the letters it sent since), from its /status."""
+def monitor_count(settings: Settings) -> tuple[float | None, int | None]:
+    """(when the monitor process started, the letters it sent since), from its /status (None, None when
+    no monitor answers)."""
     url = service_url(settings, "monitor", running=True)
     if url is None:
         return None, None

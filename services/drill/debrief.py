@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..contracts import LETTERS_COUNTED
 from ..impact import IncidentEstimate, money
 from ..impact.model import ImpactModel, default_impact_model
 from .expect import Outcome
@@ -32,7 +33,7 @@ PLOTS = (
     ("feature_age_s", "feature age (freshness), s"),
     ("fallback_share", "share of predictions on fallback features"),
     ("throughput", "predictions per second"),
-    ("dlq_rate", "dead-lettered events per second"),
+    ("dlq_rate", "dead letters per second (one per consumer that refused an event)"),
     ("canary_mae_ratio", "canary MAE / live MAE"),
     ("mean.trip_distance", "mean trip_distance of requests, miles"),
     ("mean.mean_speed_30m", "mean mean_speed_30m served"),
@@ -130,7 +131,8 @@ def render_markdown(result: Any, timeline: Timeline, proof: dict[str, Any], coun
               + (f" (score {a['score']:.3g})" if isinstance(a.get("score"), (int, float)) else "") for a in proof["alerts"]]
     if counts:
         lines += [f"- events seen: {json.dumps(counts.get('events', {}))}",
-                  f"- dead-lettered: {counts.get('dlq_total', 0)} ({json.dumps(counts.get('dlq_reasons', {}))})"]
+                  f"- dead letters: {counts.get('dlq_total', 0)} by reason {json.dumps(counts.get('dlq_reasons', {}))} "
+                  f"({LETTERS_COUNTED})"]
     lines += ["", f"Plots: [debrief.html](debrief.html). Timeline data: `timeline.jsonl`.", ""]
     if scenario.folder is not None and scenario.brief_path.is_file():
         lines += ["---", "", scenario.brief_path.read_text().strip(), ""]

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from ..config import Settings, TopicNames
-from ..contracts import MODEL_FEATURES, Topic, is_backfill
+from ..contracts import MODEL_FEATURES, Topic, is_backfill, reason_kind
 from ..impact import default_impact_model
 from .signals import FEATURE_MEAN_PREFIX
 from .targets import Target
@@ -103,6 +103,9 @@ class Watcher:
         self._errors: deque[tuple[float, str, float, bool]] = deque()
         self._request_times: deque[float] = deque()  # wall time each (live) trip request was seen
         self._dlq_times: deque[float] = deque()
+        # Letters, counted as `gameday dlq stats` counts them: by id (a letter sent again after a consumer's
+        # restart has the same id), by reason kind (contracts.reason_kind). contracts.LETTERS_COUNTED.
+        self._letter_ids: OrderedDict[str, None] = OrderedDict()
         self.dlq_total = 0
         self.dlq_reasons: dict[str, int] = {}
         self.counts: dict[str, int] = {t.value: 0 for t in Topic}  # by contract topic
@@ -223,10 +226,17 @@ class Watcher:
 
     def _on_dead_letter(self, event: dict, now: float) -> None:
         reason = str(event.get("reason", "?"))
+        letter_id = event.get("event_id")
         with self._lock:
+            if isinstance(letter_id, str):
+                if letter_id in self._letter_ids:
+                    return
+                self._letter_ids[letter_id] = None
+                if len(self._letter_ids) > MAX_TRACKED:
+                    self._letter_ids.popitem(last=False)
             self._dlq_times.append(now)
             self.dlq_total += 1
-            key = reason.split(":")[0][:60]
+            key = reason_kind(reason)
             first_of_kind = key not in self.dlq_reasons
             self.dlq_reasons[key] = self.dlq_reasons.get(key, 0) + 1
         if first_of_kind:

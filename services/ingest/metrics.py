@@ -59,6 +59,9 @@ class IngestMetrics:
         # event time was too far past ingest's clock (ingest.max_ahead_s).
         self.events = Counter("gameday_ingest_events", "Events by topic and outcome (received, written, late, duplicate, "
                               "dead_lettered, ahead)", ["topic", "outcome"], registry=r)
+        # The same letters by why (contracts.reason_kind): what `gameday dlq stats` tallies on the topic.
+        self.dead_letters = Counter("gameday_ingest_dead_letters", "Dead letters sent, by source topic and reason kind",
+                                    ["topic", "reason"], registry=r)
         self.rows = Counter("gameday_ingest_rows_pushed", "Zone rows written to the online store", registry=r)
         self.lag = Gauge("gameday_ingest_consumer_lag", "Records behind the end of the assigned partitions", registry=r)
         self.freshness = BatchHistogram(

@@ -27,10 +27,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 import numpy as np
-from feast import FeatureStore
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
@@ -55,6 +54,9 @@ from .frames import zone_rows_frame
 from .metrics import IngestMetrics
 from .shard import Shard, merged_windows
 from .windows import ZoneWindows
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
 
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
@@ -335,7 +337,9 @@ class IngestPipeline:
         self.metrics.last_write.set(time.time())
 
     def _dead_letter(self, record, reason: str) -> None:
-        self.dead_letters.add(f"{record.topic}: {reason_kind(reason)}", topic=record.topic, partition=record.partition,
+        kind = reason_kind(reason)
+        self.metrics.dead_letters.labels(record.topic, kind).inc()
+        self.dead_letters.add(f"{record.topic}: {kind}", topic=record.topic, partition=record.partition,
                               offset=record.offset, reason=reason[:300])
         letter = dead_letter_of(record.value, source_topic=record.topic, partition=record.partition,
                                 offset=record.offset, consumer=self.cfg.group_id, reason=reason)

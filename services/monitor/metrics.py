@@ -14,6 +14,9 @@ class MonitorMetrics:
 
         self.events = Counter("gameday_monitor_events_total", "Events read, by topic and outcome",
                               ("topic", "outcome"), registry=registry)
+        self.dead_letters = Counter("gameday_monitor_dead_letters_total",
+                                    "Dead letters sent, by source topic and reason kind", ("topic", "reason"),
+                                    registry=registry)
         self.windows = Counter("gameday_monitor_windows_total", "Windows judged, by status", ("status",),
                                registry=registry)
         self.alerts = Counter("gameday_monitor_alerts_total", "Alerts published, by kind", ("kind",),

@@ -189,8 +189,10 @@ class MonitorService:
         letter = dead_letter_of(raw, source_topic=topic, partition=partition, offset=offset, consumer=CONSUMER_NAME,
                              reason=reason)
         self._send(self.topics.dlq, None, letter.to_bytes())
+        kind = reason_kind(reason)
         self.metrics.events.labels(topic, "dead_lettered").inc()
-        self.dead_letters.add(f"{topic}: {reason_kind(reason)}", topic=topic, offset=offset, reason=reason[:300])
+        self.metrics.dead_letters.labels(topic, kind).inc()
+        self.dead_letters.add(f"{topic}: {kind}", topic=topic, offset=offset, reason=reason[:300])
 
     # ---- reset ---------------------------------------------------------------------------
 

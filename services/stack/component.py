@@ -16,6 +16,9 @@ from typing import Callable, Protocol
 from ..config import Settings, settings_as_dict
 from .state import ComponentRecord, RunFolder
 
+# What `gameday chaos ACTION COMPONENT` can do to a component of the local stack.
+CHAOS_ACTIONS = ("kill", "stop", "start", "pause", "resume", "restart")
+
 
 class Reporter(Protocol):
     """Receives progress lines for long steps (downloads, waiting for readiness)."""

@@ -16,13 +16,12 @@ import psutil
 
 from ..config import Settings, load_settings, settings_as_dict
 from ..errors import StackError
-from .component import Component, ComponentCatalogue, Reporter, StackContext, silent
+from .component import CHAOS_ACTIONS, Component, ComponentCatalogue, Reporter, StackContext, silent
 from .ports import port_is_free, reuse_or_pick
 from .process import DEAD, PAUSED, spawn
 from .registry import build_components
 from .state import ComponentRecord, RunFolder
 
-CHAOS_ACTIONS = ("kill", "stop", "start", "pause", "resume", "restart")
 
 
 @dataclass

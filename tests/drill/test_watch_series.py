@@ -38,3 +38,23 @@ def test_histogram_quantile_reads_what_was_counted_between_two_scrapes() -> None
     assert histogram_quantile(before, before, 0.99) is None           # nothing counted since
     beyond = {**now, "+Inf": 200.0}                                   # 90 reads slower than the last bound
     assert histogram_quantile(beyond, before, 0.99) == 0.1
+
+
+def test_dead_letters_are_counted_as_the_topic_counts_them_by_id_and_reason_kind() -> None:
+    from mlgameday.contracts import dead_letter_of
+    from mlgameday.drill.timeline import Timeline
+    from mlgameday.drill.watch import Watcher
+
+    watcher = Watcher("127.0.0.1:9", None, Timeline())  # not started: no broker is asked
+    first = dead_letter_of(b"{", source_topic="trips.completed", partition=0, offset=5, consumer="ingest",
+                           reason="invalid JSON: EOF while parsing at line 1 column 1")
+    same_record_other_consumer = dead_letter_of(b"{", source_topic="trips.completed", partition=0, offset=5,
+                                                consumer="monitor", reason=first.reason)
+    other = dead_letter_of(b'{"x": 1}', source_topic="trips.requested", partition=1, offset=9, consumer="ingest",
+                           reason="passenger_count: Input should be a valid integer (got 'many')")
+    for letter in (first, first, same_record_other_consumer, other):  # `first` sent again after a restart
+        watcher._on_event("dlq", letter.to_bytes(), now=100.0)
+    assert watcher.dlq_total == 3
+    assert watcher.dlq_reasons == {"invalid JSON: EOF while parsing": 2, "passenger_count: Input should be a valid integer": 1}
+    assert [m.name for m in watcher.timeline.marks_of("dlq")] == ["invalid JSON: EOF while parsing",
+                                                                  "passenger_count: Input should be a valid integer"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from ...app import open_stack
+from typing import TYPE_CHECKING
+
 from ...config import Settings
-from ...stack.supervisor import Stack
+from ...stack.endpoints import endpoint
 from .base import State, Target
+
+if TYPE_CHECKING:
+    from ...stack.supervisor import Stack
 
 # The supervisor's words for a component's state.
 STATES = {"running": State.UP, "external": State.UP, "paused": State.PAUSED, "stopped": State.STOPPED,
@@ -18,7 +22,17 @@ class LocalTarget(Target):
 
     def __init__(self, settings: Settings, stack: Stack | None = None) -> None:
         super().__init__(settings)
-        self.stack = stack or open_stack(settings)
+        self._stack = stack
+
+    @property
+    def stack(self) -> Stack:
+        """The supervisor, opened when first needed: an admin call needs only the run folder's endpoints
+        (`gameday features get` stays well under a second without importing every component)."""
+        if self._stack is None:
+            from ...app import open_stack
+
+            self._stack = open_stack(self.settings)
+        return self._stack
 
     def components(self) -> dict[str, State]:
         # A service `up` skipped (no model yet) has a record but no process: absent, not external.
@@ -29,7 +43,9 @@ class LocalTarget(Target):
         return self.stack.chaos(action, component)
 
     def endpoint(self, component: str, name: str) -> str | None:
-        return self.stack.endpoint(component, name)
+        if self._stack is not None:
+            return self._stack.endpoint(component, name)
+        return endpoint(self.settings, component, name)
 
     def resolve_model(self, model: str) -> str:
         """A variant → its newest model trained on the whole history (drills start from those, not from
