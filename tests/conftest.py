@@ -117,3 +117,118 @@ def xdist_group(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+
+
+def announce(request: pytest.FixtureRequest, line: str) -> None:
+    """A line in the test run's output, whatever the capture mode (e.g. which container serves)."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # fd 1 is captured while a fixture runs
+        reporter.ensure_newline()
+        reporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real broker's bootstrap address, with the design's topics created."""
+    settings = load_settings(run_dir=tmp_path_factory.mktemp("kafka-fixture"))
+    mode = settings.kafka.mode
+    if mode == "testcontainers":
+        with kafka_container(settings) as broker:
+            announce(request, f"kafka_bootstrap: broker in container {broker.container_id} "
+                              f"({settings.kafka.mode}, image {broker_image(settings)}) at {broker.bootstrap}")
+            ensure_topics(broker.bootstrap, settings.kafka.partitions)
+            yield broker.bootstrap
+    elif mode == "external":
+        assert settings.kafka.bootstrap
+        ensure_topics(settings.kafka.bootstrap, settings.kafka.partitions)
+        yield settings.kafka.bootstrap
+    else:
+        stack = Stack(settings, components=[LocalKafka()])
+        stack.up()
+        try:
+            yield stack.endpoint("kafka", "bootstrap")
+        finally:
+            stack.down()
+
+
+def broker_image(settings: Settings) -> str:
+    from mlgameday.containers.images import image_ref
+
+    return image_ref(settings, "kafka")
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A real Redis, empty: a container of mlgameday-redis in testcontainers mode, else the OS's redis-server."""
+    settings = load_settings(run_dir=tmp_path / "run")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    if settings.kafka.mode == "testcontainers":
+        with testcontainer(published_redis_spec(settings, port)) as container_id:
+            announce(request, f"redis_url: Redis in container {container_id} at {url}")
+            wait_for_redis(url)
+            yield url
+        return
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is required (apt-get install -y redis-server)"
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        wait_for_redis(url)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def wait_for_redis(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if redis.Redis.from_url(url, socket_timeout=1).ping():
+                return
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def new_topic(kafka_bootstrap: str) -> Callable[..., str]:
+    """Create a fresh topic (unique name) so tests sharing the broker never see each other's events."""
+    from kafka.admin import NewTopic
+
+    created: list[str] = []
+
+    def make(partitions: int = 3, prefix: str = "test") -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        client = admin_client(kafka_bootstrap)
+        try:
+            client.create_topics([NewTopic(name=name, num_partitions=partitions, replication_factor=1)])
+        finally:
+            client.close()
+        created.append(name)
+        return name
+
+    yield make
+    if created:
+        client = admin_client(kafka_bootstrap)
+        try:
+            client.delete_topics(created)
+        except Exception:
+            pass
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def stack_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a stack of the test's own, in a temporary run folder."""
+
+    def make(**overrides: object) -> Settings:
+        return load_settings(run_dir=tmp_path / "run", **overrides)
+
+    return make
