@@ -114,6 +114,7 @@ def xdist_group(item: pytest.Item) -> str:
     return module
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (it registers after this conftest)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
