@@ -30,10 +30,10 @@ deps:
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
-# Two workers (pytest-xdist): the end-to-end drills keep one busy on their stack while the other runs the
-# rest of the suite; tests sharing a session fixture stay on one worker (tests/conftest.py).
+# Two workers (pytest-xdist, a module is a unit: its module fixtures start once). The biggest unit, the
+# end-to-end drills (~20 min on their stack), goes first to one worker; the other runs the rest.
 test: deps venv test-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 # Containers: the images (no registry needed), a Docker engine when none answers (as root on
 # Debian/Ubuntu: docker.io, dockerd started by hand), and the testcontainers lane.

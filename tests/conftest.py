@@ -99,27 +99,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     note_users(session.items)
 
 
-# `make test` runs the suite on two xdist workers (--dist loadgroup). The unit of work is a module (its
-# module fixtures start once), except where tests share an expensive session fixture: those go to one
-# worker, so it starts (and trains) once — the serving and trainer tests on their trained run. The
-# end-to-end drills (~20 minutes) are one unit and the other drill-stack users (the blind candidate, the
-# interview) another, each worker starting its own drill stack: the two halves then take about as long.
-def xdist_group(item: pytest.Item) -> str:
-    used = getattr(item, "fixturenames", ())
-    module = item.nodeid.split("::")[0]
-    if "drill_stack" in used:
-        return "drill-e2e" if module.endswith("test_scenarios_e2e.py") else "drill-candidates"
-    if "trained_run" in used:
-        return "trained-run"
-    return module
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups (it registers after this conftest)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
-
-
 def announce(request: pytest.FixtureRequest, line: str) -> None:
     """A line in the test run's output, whatever the capture mode (e.g. which container serves)."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
