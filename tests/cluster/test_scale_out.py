@@ -136,13 +136,13 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
             return now if whole and victim not in now else None
 
         final = wait_for(caught_up, 420, "every partition held by a live replica and applied to its end")
+        assert len(final) == 2 and all(s["assigned"] for s in final.values()), final
+        for status in final.values():  # each replica since it started; the deleted one's counts went with it
+            assert status["totals"]["duplicate"] == 0 and status["totals"]["dead_lettered"] == 0, status["totals"]
+        # Exactly what one process computes from the same events (read back through the forwarded broker),
+        # read from the release's Redis.
+        assert_online_equals_reference(open_store(settings), reference_features(valid_events(settings)))
     finally:
         forwards.close()
-
-    assert len(final) == 2 and all(s["assigned"] for s in final.values()), final
-    for status in final.values():  # each replica since it started; the deleted one's counts went with it
-        assert status["totals"]["duplicate"] == 0 and status["totals"]["dead_lettered"] == 0, status["totals"]
-    # Exactly what one process computes from the same events, read from the release's Redis.
-    assert_online_equals_reference(open_store(settings), reference_features(valid_events(settings)))
     logs = "".join(scaled_release.core.read_namespaced_pod_log(name, scaled_release.namespace) for name in final)
     assert "restored checkpoint" in logs, "no partition was resumed from another replica's checkpoint"
