@@ -95,6 +95,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     after_test(item)  # the shared drill stack stops after its last user
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The cluster lane runs only when a -m names it (`make test-k8s`: -m cluster). A -m of the caller's own
+    (-m integration) replaces pyproject's -m 'not cluster', and then brought the lane along: it upgraded the
+    machine's shared release (gameday-lane) under a cluster lane running beside it."""
+    if "cluster" in (config.getoption("markexpr") or ""):
+        return
+    lane = [item for item in items if item.get_closest_marker("cluster")]
+    if lane:
+        config.hook.pytest_deselected(items=lane)
+        items[:] = [item for item in items if not item.get_closest_marker("cluster")]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     note_users(session.items)
 

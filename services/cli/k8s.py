@@ -63,13 +63,13 @@ def install(
     namespace: Optional[str] = NAMESPACE, kubeconfig: Optional[str] = KUBECONFIG, context: Optional[str] = CONTEXT,
     timeout: str = typer.Option("15m", "--timeout", help="How long to wait for every pod to be Ready (helm's --timeout)."),
     for_drills: bool = typer.Option(True, "--for-drills/--plain", help="Run the services with the drills' settings "
-                                    "(time scale, short monitor windows), as `gameday drill` does locally."),
+                                    "(time scale, short monitor windows, every model variant), as `gameday drill` does locally."),
 ) -> None:
     """Install or upgrade the release and wait until every pod is Ready and the Jobs are done
     (on this machine's own cluster, the local images are loaded into the node first)."""
-    from ..drill.profile import chart_values, cluster_profile
+    from ..drill.profile import release_values
 
-    drills = chart_values(cluster_profile()) if for_drills else []
+    drills = release_values() if for_drills else []
     chart = ChartRelease(release=release, namespace=namespace, kubeconfig=kubeconfig, context=context,
                          values_files=values, set_values=[*drills, *set_values])
     target = ClusterTarget.connect(chart.namespace, release, kubeconfig, context)

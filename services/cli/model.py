@@ -28,12 +28,13 @@ def train(
                                 "of the city at the live rate, fast-forwarded into the stack's broker and ingested)."),
     since: Optional[str] = typer.Option(
         None, "--since", help="Only trips requested in this last stretch, e.g. 30m or 6h (retrain on recent data)."),
+    if_missing: bool = typer.Option(False, "--if-missing", help="Only the variants with no model in the store yet."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Train ETA models on the labels history (point-in-time features from Feast) into the model store."""
     from ..drill.units import parse_duration
     from ..history import ensure_history
-    from ..trainer.train import VARIANTS, train as run_training
+    from ..trainer.train import VARIANTS, train as run_training, untrained_variants
 
     try:
         since_s = None if since is None else parse_duration(since)
@@ -45,6 +46,13 @@ def train(
         raise typer.BadParameter(str(exc), param_hint="--history") from None
     settings = state.settings()
     variants = tuple(VARIANTS) if variant == "all" else (variant,)
+    if if_missing:
+        asked, variants = variants, untrained_variants(settings, variants)
+        if not variants:
+            err_console.print(f"  [dim]·[/] a model of {', '.join(asked)} is in the store already: nothing to train")
+            if as_json:
+                print_json([])
+            return
     with err_console.status("training") as status:
         def report(message: str) -> None:
             err_console.print(f"  [dim]·[/] {message}")

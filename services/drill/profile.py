@@ -70,3 +70,9 @@ def chart_values(profile: dict[str, dict[str, Any]]) -> list[str]:
     installed for drills runs with the settings a drill lays over the local stack."""
     return [f"{section}.env.GAMEDAY_{section.upper()}__{key.upper()}={value}"
             for section, values in profile.items() for key, value in values.items()]
+
+
+def release_values(seed: int = 42) -> list[str]:
+    """The `--set` values of a release installed for drills (`gameday k8s install --for-drills`): the cluster
+    profile's settings, and every model variant trained as on the local stack (bad-canary promotes `worse`)."""
+    return [*chart_values(cluster_profile(seed)), "trainer.variant=all"]

@@ -55,6 +55,12 @@ FRESH_STACK_SETTLE_S = 5.0
 # At most this long for the last drill's alerts to clear before the warm-up starts (a monitor that
 # cannot be reset).
 QUIET_TIMEOUT_S = 90.0
+# A release on a cluster is neither started nor repaired by the drill: an install (a broker restarted) or
+# the last drill can leave it catching up, and its pods starve on a small node. The warm-up starts once
+# ETAs flow and the pipeline's lag stays below the scenarios' "caught up" (200 events) this long.
+FLOWING_HOLD_S = 10.0
+FLOWING_MAX_LAG = 200
+FLOWING_TIMEOUT_S = 240.0
 # At most this long for the mitigation checks to hold once the faults are recovered.
 MITIGATION_TIMEOUT_S = 60.0
 # The fix skipped: its series are read for their hold plus this long (a few samples more than a pass needs).
@@ -272,6 +278,34 @@ def settle(report: Reporter = silent, seconds: float = FRESH_STACK_SETTLE_S) -> 
         time.sleep(min(1.0, left))
 
 
+def await_flowing(target: Target, settings: Settings, bootstrap: str, report: Reporter = silent) -> float:
+    """Wait until predictions flow and the pipeline's consumer lag stays low (FLOWING_*); the seconds waited.
+    Measured as the drill measures (a Watcher of its own): a backlog drained in the warm-up judged windows
+    whose labels had come before the monitor's reset (labels.missing in the warm-up)."""
+    watcher = Watcher(bootstrap, target, Timeline(), security=kafka_options(settings.kafka), topics=settings.topics,
+                      lag_groups=pipeline_groups(settings)).start()
+    started = time.monotonic()
+    steady_since: float | None = None
+    try:
+        while True:
+            values = watcher.sample_once()
+            throughput, lag = values.get("throughput") or 0.0, values.get("consumer_lag")
+            now = time.monotonic()
+            flowing = throughput > 0 and lag is not None and lag < FLOWING_MAX_LAG
+            steady_since = (steady_since or now) if flowing else None
+            if steady_since is not None and now - steady_since >= FLOWING_HOLD_S:
+                return now - started
+            if now - started > FLOWING_TIMEOUT_S:
+                raise DrillError(f"the {target.kind} target's ETAs did not flow steadily within {FLOWING_TIMEOUT_S:.0f} s "
+                                 f"(predictions {throughput:.1f}/s, consumer lag {lag if lag is not None else 'unknown'})",
+                                 hint="look at its services' readiness and logs (`gameday k8s status`, kubectl logs)")
+            report("drill", f"waiting for the release to flow: predictions {throughput:.1f}/s, consumer lag "
+                            f"{'unknown' if lag is None else f'{lag:.0f}'}")
+            time.sleep(watcher.sample_every)
+    finally:
+        watcher.stop()
+
+
 def start_missing(target: Target, settings: Settings, report: Reporter = silent) -> list[str]:
     """Start the stack's services that are not running (serving is skipped by `up` until a model
     exists; a previous drill or candidate may have left one stopped); resume paused ones."""
@@ -459,6 +493,7 @@ class Drill:
             if not self.settings.kafka.bootstrap:
                 raise DrillError("a drill on a cluster needs the broker's address to watch the topics",
                                  hint="port-forward Kafka and set GAMEDAY_KAFKA__BOOTSTRAP=127.0.0.1:PORT")
+            await_flowing(self.target, self.settings, self.settings.kafka.bootstrap, self.report)
             return self.target, self.settings.kafka.bootstrap, False, False
         self.report("drill", f"deploying the stack for {'a hidden scenario' if self.blind else self.scenario.name}")
         stack, stack_started, restarted = ensure_stack(self.settings, self.report, self.profile)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +45,22 @@ def project_name(settings: Settings) -> str:
     return f"mlgameday {settings.run_path.name}"
 
 
+def set_aside_torn_snapshots(workspace: Path) -> list[Path]:
+    """Rename each workspace run whose JSON does not parse (a monitor killed while Evidently wrote it: an
+    empty file) to .json.torn: Evidently reads every run when the workspace opens and fails on such a file,
+    so the monitor failed every window after it (seen on a cluster, a pod deleted mid-write)."""
+    torn = []
+    for path in workspace.glob("*/snapshots/*.json"):
+        try:
+            json.loads(path.read_bytes())
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            path.rename(path.with_name(path.name + ".torn"))
+            torn.append(path)
+    if torn:
+        logging.getLogger("monitor").warning("set aside torn workspace runs: %s", ", ".join(p.name for p in torn))
+    return torn
+
+
 class Evidence:
     """Writes a window's report (workspace run + HTML + JSON) and the local records.
 
@@ -65,6 +82,7 @@ class Evidence:
         try:
             from evidently.ui.workspace import Workspace
 
+            set_aside_torn_snapshots(workspace_dir(self.settings))
             workspace = Workspace.create(str(workspace_dir(self.settings)))
             name = project_name(self.settings)
             found = workspace.search_project(name)

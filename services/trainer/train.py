@@ -12,7 +12,7 @@ import pandas as pd
 from ..city import CITY
 from ..config import Settings
 from ..contracts import FEATURE_SERVICE, MODEL_FEATURES, TARGET
-from ..models.store import (CARD_FILE, PLOTS_FILE, REFERENCE_FILE, EtaModel, save_model,
+from ..models.store import (CARD_FILE, PLOTS_FILE, REFERENCE_FILE, EtaModel, list_models, save_model,
                             use_model_store)
 from .card import model_card
 from .dataset import TrainerError, TrainingData, build_training_data, recent_labels, usable_labels
@@ -55,6 +55,14 @@ def train(settings: Settings, variants: Sequence[str] = tuple(VARIANTS), report:
     data.since_s = since_s
     report(f"train {len(data.train)} trips before {data.cutoff}, evaluate on {len(data.test)} after")
     return [train_variant(settings, VARIANTS[name], data, report) for name in variants]
+
+
+def untrained_variants(settings: Settings, variants: Sequence[str]) -> tuple[str, ...]:
+    """Those of `variants` with no model in the store yet (`gameday train --if-missing`: an upgrade of the
+    chart runs its trainer Job again, and a model per variant is what the services need)."""
+    use_model_store(settings)
+    trained = {model.variant for model in list_models()}
+    return tuple(v for v in variants if v not in trained)
 
 
 def train_variant(settings: Settings, variant: Variant, data: TrainingData, report: Report) -> TrainedModel:

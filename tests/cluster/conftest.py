@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import pytest
 
 from mlgameday.config import load_settings
-from mlgameday.drill.profile import chart_values, cluster_profile
+from mlgameday.drill.profile import release_values
 from mlgameday.k8s.helm import DEFAULT_RELEASE, ChartRelease, kubeconfig_path
 from mlgameday.k8s.install import InstallReport, install
 from mlgameday.k8s.provision import cluster_up
@@ -47,7 +47,7 @@ def release(kube: Any, tmp_path_factory: pytest.TempPathFactory) -> InstallRepor
 
     settings = load_settings(run_dir=tmp_path_factory.mktemp("install-run"))
     chart = ChartRelease(release=DEFAULT_RELEASE, namespace=RELEASE_NAMESPACE,
-                         set_values=chart_values(cluster_profile()))  # as `gameday k8s install` (--for-drills)
+                         set_values=release_values())  # as `gameday k8s install` (--for-drills)
     report = install(chart, client.CoreV1Api(kube), settings, lambda line: print(f"  · {line}", flush=True),
                      timeout="20m")
     print(f"  · installed: images loaded in {report.load_s:.1f} s, every pod Ready {report.install_s:.1f} s after helm")

@@ -1,6 +1,8 @@
 """Drills on the cluster (`gameday drill NAME --target k8s`): the release's services and broker forwarded
-to this machine, the fault through the Kubernetes API (ingest scaled to zero; the Kafka pod deleted),
-every expected signal fired in time, the release whole again afterwards, a debrief written.
+to this machine, the fault through the services' admin API (the requests' trip distances shifted; the
+`worse` model promoted as a canary through serving) or the Kubernetes API (ingest scaled to zero; the
+Kafka pod deleted), every expected signal fired in time, the release whole again afterwards, a debrief
+written.
 
 At the scenarios' normal pace: the accelerated bounds (half) leave no room for a pod's restart on a
 2-core node shared with other work (a deleted Kafka pod took ~100 s to be Ready again there, and the
@@ -35,7 +37,9 @@ def wait_whole(target: Any, timeout_s: float = 240) -> dict[str, State]:
         time.sleep(2)
 
 
-@pytest.mark.parametrize("name, fault", [("stale-features", ("stop", "ingest")),
+@pytest.mark.parametrize("name, fault", [("data-drift", ("shift_feature", "trip_distance")),
+                                         ("bad-canary", ("canary", "worse")),
+                                         ("stale-features", ("stop", "ingest")),
                                          ("broker-outage", ("kill", "kafka"))])
 def test_a_drill_on_the_cluster_fires_its_signals_and_leaves_the_release_whole(
         release: InstallReport, tmp_path: Path, name: str, fault: tuple[str, str]) -> None:

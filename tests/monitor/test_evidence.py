@@ -36,3 +36,19 @@ def test_the_newest_windows_are_kept_and_a_restart_finds_them_and_adds_its_own(t
     kept = sorted(reports.glob("window-*.json"))
     assert kept == [*first_run[1:], Path(json_path)]
     assert Path(html_path).is_file()
+
+
+def test_a_run_torn_by_a_kill_mid_write_is_set_aside_and_the_workspace_opens(tmp_path: Path) -> None:
+    settings = load_settings(run_dir=tmp_path / "run")
+    evidence = Evidence(settings)
+    kept = evidence.save_report(1, snapshot(0.1), html=False)[2]
+    torn = evidence.save_report(2, snapshot(0.2), html=False)[2]
+    workspace, project = evidence.workspace()
+    files = {p.stem: p for p in (tmp_path / "run" / "data" / "monitor" / "workspace").glob("*/snapshots/*.json")}
+    files[torn].write_bytes(b"")  # what a monitor killed while Evidently wrote the run leaves
+    again = Evidence(settings)    # the monitor's next start (Evidently alone fails on the empty file)
+    workspace, project_again = again.workspace()
+    assert project_again.id == project.id
+    assert [str(run) for run in workspace.list_runs(project.id)] == [kept]
+    assert files[torn].with_name(files[torn].name + ".torn").is_file() and not files[torn].exists()
+    assert again.save_report(3, snapshot(0.3), html=False)[2] in {str(r) for r in workspace.list_runs(project.id)}

@@ -158,3 +158,20 @@ def test_since_trains_on_recent_trips_only_and_names_a_window_too_narrow(trained
     assert narrow.returncode == 1 and "--since" in narrow.stderr and "at least 200" in narrow.stderr, narrow.stderr
     bad = gameday("train", "--since", "yesterday")
     assert bad.returncode == 2 and "yesterday" in bad.stderr, bad.stderr
+
+
+def test_if_missing_trains_only_the_variants_the_store_lacks(trained_run):
+    """`gameday train --if-missing` (the chart's trainer Job at an upgrade): nothing when every variant asked
+    for has a model; an unknown variant is still refused."""
+    def gameday(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "mlgameday", "--config", str(trained_run.config_file), *args],
+                              capture_output=True, text=True, timeout=600)
+
+    use_model_store(trained_run.settings)
+    before = [m.tag for m in list_models()]
+    done = gameday("train", "--variant", "all", "--if-missing", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [] and "nothing to train" in done.stderr, (done.stdout, done.stderr)
+    assert [m.tag for m in list_models()] == before
+    refused = gameday("train", "--variant", "better", "--if-missing")
+    assert refused.returncode != 0 and "unknown variant 'better'" in refused.stdout + refused.stderr
