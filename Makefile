@@ -30,10 +30,10 @@ deps:
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
-# Two workers (pytest-xdist, a module is a unit: its module fixtures start once). The biggest unit, the
-# end-to-end drills (~20 min on their stack), goes first to one worker; the other runs the rest.
+# Two workers (pytest-xdist), tests handed out one by one: each worker has its own drill stack and broker,
+# so the end-to-end drills (~20 min in one process) run two at a time, beside the rest of the suite.
 test: deps venv test-deps
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+	$(BIN)/python -m pytest -q -n 2 --dist load
 
 # Containers: the images (no registry needed), a Docker engine when none answers (as root on
 # Debian/Ubuntu: docker.io, dockerd started by hand), and the testcontainers lane.

@@ -440,8 +440,7 @@ class Drill:
         mitigation: list[MitigationCheck] = []
         unmitigated: list[MitigationCheck] = []
         # For the fix skipped (below): what a blind drill's check compares with, taken before any fault.
-        mitigation_ctx = (MitigationContext(self.settings, target, timeline, None, start_offsets(self.settings),
-                                            target.live_model()) if self._skip_is_checked() else None)
+        mitigation_ctx = self._mitigation_context(target, timeline) if self._skip_is_checked() else None
         drill = ActiveDrill.claim(self.settings, drill_id, folder, self.blind, None)
         logs = RunFolder(self.settings.run_path)
         logs.mark_logs(f"drill {drill_id} started", drill=drill_id)
@@ -588,6 +587,13 @@ class Drill:
     def _scaled(self, conditions: list) -> list:
         """Holds scaled like the drill's bounds (an accelerated drill holds half as long)."""
         return [c.model_copy(update={"hold": c.hold * self.timing.factor}) for c in conditions]
+
+    def _mitigation_context(self, target: Target, timeline: Timeline) -> MitigationContext:
+        try:
+            live = target.live_model()
+        except StackError:  # serving's admin not reachable (a cluster without its port-forward): not compared
+            live = None
+        return MitigationContext(self.settings, target, timeline, None, start_offsets(self.settings), live)
 
     def _skip_the_fix(self, mctx: MitigationContext, timeline: Timeline, refs: dict[str, float],
                       outcomes: list[Outcome], active: list[ScheduledAction]) -> list[MitigationCheck]:
