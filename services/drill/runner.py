@@ -598,16 +598,17 @@ class Drill:
     def _skip_the_fix(self, mctx: MitigationContext, timeline: Timeline, refs: dict[str, float],
                       outcomes: list[Outcome], active: list[ScheduledAction]) -> list[MitigationCheck]:
         """The fix skipped: every mitigation condition (series and outcomes) checked as a blind answer that
-        changed nothing is checked, on the samples since the first expected signal fired (the symptom set in),
+        changed nothing is checked, on the samples since the last expected signal fired (the symptoms set in),
         with the faults still on. They must not all hold. Needs faults that wait for a fix: a fault that
         recovers on its own schedule is checked this way in blind drills only."""
         if len(active) < len(self.steps):
             timeline.mark("note", "fix skipped: not checked here (a fault recovered on its own schedule)")
             return []
         conditions = self._scaled(self.scenario.explain.mitigation)
-        # From the first symptom on (a candidate cannot answer earlier): the conditions must fail over a window
-        # that could have passed, so it lasts at least their hold.
-        since = min(refs[o.expectation.after] + (o.after_s or 0.0) for o in outcomes) if outcomes else refs["fault"]
+        # From the moment every symptom is in view (the last expected signal fired): a condition on a symptom that
+        # builds up (feature age behind late events) is not yet failing at the first one. The window must be
+        # one that could have passed, so it lasts at least the conditions' hold.
+        since = max(refs[o.expectation.after] + (o.after_s or 0.0) for o in outcomes) if outcomes else refs["fault"]
         wait = since + longest_hold(conditions) + SKIPPED_MARGIN_S - timeline.now()
         if wait > 0:  # a pass must be possible, or the check proves nothing
             self.report("drill", f"fix skipped: watching the faults {wait:.0f}s more")
