@@ -7,6 +7,8 @@ Knobs are reset between scenarios by the drill itself; traffic is the scenarios'
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,9 @@ from mlgameday.drill.targets import LocalTarget
 from mlgameday.models.control import change_models
 from mlgameday.drill.catalog import Catalog
 from mlgameday.drill.precision import false_alarms
+from mlgameday.drill.answer import Answer
+from mlgameday.drill.handoff import submit_answer
+from mlgameday.drill.oncall import Page
 from mlgameday.drill.runner import Drill, control_scenario
 from mlgameday.drill.timeline import Timeline
 
@@ -56,6 +61,26 @@ def test_control_run_fires_no_expected_signal_and_no_alert(drill_stack: Settings
     assert online and abs(sum(online) / len(online) / offline - 1) <= 0.15, (sum(online) / len(online), offline)
 
 
+def recovers_on_its_schedule(drill: Drill) -> bool:
+    """A fault of the scenario recovers by itself in a non-blind drill (a burst, a restart)."""
+    return any(action.action == "recover" for action in drill.schedule())
+
+
+def start_blind(settings: Settings, scenario) -> tuple[Drill, threading.Thread, list, Page]:
+    """An attached blind drill on a thread, as `gameday drill --blind` runs it: (drill, its thread, where its
+    result lands, the page once it came)."""
+    pages: list[Page] = []
+    drill = Drill(settings, scenario, fast=True, blind=True, on_page=pages.append, time_limit_s=600)
+    results: list = []
+    runner = threading.Thread(target=lambda: results.append(drill.run()), daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 600
+    while not pages:
+        assert runner.is_alive() and time.monotonic() < deadline, "the blind drill never paged"
+        time.sleep(1.0)
+    return drill, runner, results, pages[0]
+
+
 def run_and_check(settings: Settings, name: str) -> None:
     drill = Drill(settings, CATALOG.get(name), fast=True)
     result = drill.run()
@@ -65,8 +90,7 @@ def run_and_check(settings: Settings, name: str) -> None:
     assert noise == [], f"{name}: alerts the scenario does not explain: {noise}; debrief {result.debrief.get('markdown')}"
     # The mitigation check tells a fix from none: with the fix skipped (the faults on) it fails. Faults that
     # recover on their own schedule here wait for the fix only in blind drills (checked below).
-    waits = not any(action.action == "recover" for action in drill.schedule())  # healthy: no fault, no fix to skip
-    if drill.scenario.explain.mitigation and drill.steps and waits:
+    if drill.scenario.explain.mitigation and drill.steps and not recovers_on_its_schedule(drill):  # healthy: no fault
         assert result.unmitigated and not result.passes_unmitigated, \
             f"{name}: skipped fix {[m.detail for m in result.unmitigated]}; debrief {result.debrief.get('markdown')}"
     assert result.passed
@@ -87,24 +111,11 @@ def test_later_scenario_fires_every_expected_signal_in_time(drill_stack: Setting
 def test_blind_drill_waits_for_the_candidates_rollback(drill_stack: Settings) -> None:
     """--blind keeps the fault on past the scenario's duration; the candidate rolls back and answers;
     the drill checks the rollback's outcome on its own watcher and scores."""
-    import threading
-    import time
-
     from mlgameday.drill.active import ActiveDrill
-    from mlgameday.drill.answer import Answer
-    from mlgameday.drill.handoff import submit_answer
 
     scenario = CATALOG.get("slow-model")
-    pages = []
-    drill = Drill(drill_stack, scenario, fast=True, blind=True, on_page=pages.append, time_limit_s=600)
-    results = []
-    runner = threading.Thread(target=lambda: results.append(drill.run()), daemon=True)
-    runner.start()
-    deadline = time.monotonic() + 600
-    while not pages:
-        assert runner.is_alive() and time.monotonic() < deadline, "the blind drill never paged"
-        time.sleep(1.0)
-    assert "slow" not in pages[0].folder.name and pages[0].drill_id in pages[0].folder.name
+    _, runner, results, page = start_blind(drill_stack, scenario)
+    assert "slow" not in page.folder.name and page.drill_id in page.folder.name
     time.sleep(Drill(drill_stack, scenario, fast=True).timing.duration + 5)  # past the scenario's duration
     assert runner.is_alive() and ActiveDrill.current(drill_stack) is not None
     assert LocalTarget(drill_stack).serving_models()["live"]["variant"] == "accurate"  # still broken
@@ -124,7 +135,7 @@ def test_blind_drill_waits_for_the_candidates_rollback(drill_stack: Settings) ->
 def self_recovering() -> list[str]:
     """The scenarios whose faults recover on their own schedule in a non-blind drill (a burst, a restart)."""
     return [name for name in ORDER if CATALOG.get(name).explain.mitigation
-            and any(a.action == "recover" for a in Drill(Settings(), CATALOG.get(name), fast=True).schedule())]
+            and recovers_on_its_schedule(Drill(Settings(), CATALOG.get(name), fast=True))]
 
 
 @pytest.mark.parametrize("name", self_recovering())
@@ -132,22 +143,8 @@ def test_blind_fault_that_recovers_by_itself_elsewhere_waits_and_a_skipped_fix_f
                                                                                    name: str) -> None:
     """Blind, the same fault stays on past the time it recovers in a non-blind drill; the right diagnosis with
     no fix done fails the mitigation check."""
-    import threading
-    import time
-
-    from mlgameday.drill.answer import Answer
-    from mlgameday.drill.handoff import submit_answer
-
     scenario = CATALOG.get(name)
-    pages = []
-    drill = Drill(drill_stack, scenario, fast=True, blind=True, on_page=pages.append, time_limit_s=600)
-    results = []
-    runner = threading.Thread(target=lambda: results.append(drill.run()), daemon=True)
-    runner.start()
-    deadline = time.monotonic() + 600
-    while not pages:
-        assert runner.is_alive() and time.monotonic() < deadline, "the blind drill never paged"
-        time.sleep(1.0)
+    drill, runner, results, _ = start_blind(drill_stack, scenario)
     paged = time.monotonic()
     recovers_after = max(a.at for a in Drill(drill_stack, scenario, fast=True).schedule() if a.action == "recover")
     time.sleep(max(0.0, recovers_after - drill.timing.warmup + 10 - (time.monotonic() - paged)))
