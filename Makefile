@@ -30,8 +30,8 @@ deps:
 drill: deps venv
 	$(BIN)/gameday drill data-drift
 
-# Two workers (pytest-xdist), tests handed out one by one: each worker has its own drill stack and broker,
-# so the end-to-end drills (~20 min in one process) run two at a time, beside the rest of the suite.
+# Two workers (pytest-xdist): each has its own broker and drill stack. The drill stack's users (~30 min of
+# drills in one process) are dealt half to each worker first, the rest shared after (tests/xdist_split.py).
 test: deps venv test-deps
 	$(BIN)/python -m pytest -q -n 2 --dist load
 

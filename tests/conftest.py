@@ -32,7 +32,8 @@ from mlgameday.stack.ports import free_port
 from mlgameday.stack.redis import published_redis_spec
 from mlgameday.stack.supervisor import Stack
 
-from .drill_stack import after_test, before_test, drill_stack, note_users  # noqa: F401  (a fixture: drills and interviews share it)
+from .drill_stack import after_test, before_test, drill_stack, users_first  # noqa: F401  (a fixture: drills and interviews share it)
+from .xdist_split import DrillStackSplit
 from .trained import trained_run  # noqa: F401  (a fixture: the trainer and serving tests share it)
 
 # Fixtures that bring up a real part (their dependants inherit them: pytest lists the closure).
@@ -89,16 +90,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down
-def pytest_runtest_teardown(item: pytest.Item) -> None:
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     global _unmarked_test
     _unmarked_test = None
-    after_test(item)  # the shared drill stack stops after its last user
+    after_test(item, nextitem)  # the shared drill stack stops after its last user
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The cluster lane runs only when a -m names it (`make test-k8s`: -m cluster). A -m of the caller's own
     (-m integration) replaces pyproject's -m 'not cluster', and then brought the lane along: it upgraded the
     machine's shared release (gameday-lane) under a cluster lane running beside it."""
+    users_first(items)  # the shared drill stack's users: one stack start per process
     if "cluster" in (config.getoption("markexpr") or ""):
         return
     lane = [item for item in items if item.get_closest_marker("cluster")]
@@ -107,8 +109,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("cluster")]
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    note_users(session.items)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> DrillStackSplit:
+    return DrillStackSplit(config, log)
 
 
 def announce(request: pytest.FixtureRequest, line: str) -> None:

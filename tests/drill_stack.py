@@ -17,10 +17,10 @@ from mlgameday.drill.targets import LocalTarget
 
 
 class _Lifetime:
-    """When the shared stack runs: from its first user until the last collected test that asked for it
-    (started again if a user still comes after that, e.g. on another xdist schedule)."""
+    """When the shared stack runs: from a user until the next test is not one (started again if a user
+    still comes after that). The users are collected first (users_first), so the stack runs once per
+    process: in a two-worker run, once on each worker (tests/xdist_split.py hands out the users)."""
 
-    last_user: str | None = None
     start: Callable[[], None] | None = None
     stop: Callable[[], None] | None = None
 
@@ -37,18 +37,34 @@ class _Lifetime:
 LIFETIME = _Lifetime()
 
 
-def note_users(items: list[pytest.Item]) -> None:
-    users = [item.nodeid for item in items if "drill_stack" in getattr(item, "fixturenames", ())]
-    LIFETIME.last_user = users[-1] if users else None
+def uses_drill_stack(item: pytest.Item | None) -> bool:
+    return item is not None and "drill_stack" in getattr(item, "fixturenames", ())
+
+
+# The modules of the stack's users: the xdist controller deals them out by node id (tests/xdist_split.py).
+DRILL_STACK_MODULES = frozenset({"tests/drill/test_blind_candidate.py", "tests/drill/test_narrow_tables.py",
+                                 "tests/drill/test_scenarios_e2e.py", "tests/interview/test_product_impact_e2e.py"})
+
+
+def users_first(items: list[pytest.Item]) -> None:
+    """The stack's users before every other test (each group in its own order): one stack start."""
+    outside = [item.nodeid for item in items if uses_drill_stack(item)
+               and item.nodeid.split("::")[0] not in DRILL_STACK_MODULES]
+    if outside:
+        raise pytest.UsageError(f"{outside[0]} uses drill_stack from a module not in DRILL_STACK_MODULES "
+                                "(tests/drill_stack.py): add its module there")
+    items[:] = [item for item in items if uses_drill_stack(item)] + [
+        item for item in items if not uses_drill_stack(item)]
 
 
 def before_test(item: pytest.Item) -> None:
-    if "drill_stack" in getattr(item, "fixturenames", ()):
+    if uses_drill_stack(item):
         LIFETIME.ensure_running()
 
 
-def after_test(item: pytest.Item) -> None:
-    if item.nodeid == LIFETIME.last_user:
+def after_test(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The test this process runs next is known (xdist holds a test back until it has the next one)."""
+    if uses_drill_stack(item) and not uses_drill_stack(nextitem):
         LIFETIME.release()
 
 
