@@ -26,10 +26,6 @@ class NoActiveDrill(GamedayError):
     kind = "NoActiveDrill"
 
 
-class DrillBusy(GamedayError):
-    kind = "DrillBusy"
-
-
 def new_drill_id() -> str:
     """A neutral id: four hex digits, nothing derived from the scenario."""
     return secrets.token_hex(2)
@@ -55,13 +51,8 @@ class ActiveDrill:
 
     @classmethod
     def claim(cls, settings: Settings, drill_id: str, folder: Path, blind: bool, time_limit_s: float | None) -> "ActiveDrill":
-        """Record this process as the run folder's drill; refused while another drill runs there."""
-        running = cls.current(settings)
-        if running is not None and running.pid != os.getpid():
-            raise DrillBusy(f"drill {running.id} is running on this run folder (pid {running.pid}, "
-                            f"started {time.strftime('%H:%M:%S', time.localtime(running.started_at))})",
-                            hint="answer it (`gameday answer`), stop it with Ctrl-C in its terminal, "
-                                 "or use another run folder (GAMEDAY_RUN_DIR)")
+        """Record this process as the run folder's drill. The caller holds the run folder's drill lock
+        (drill/lock.py, exclusive_drill): that lock is what refuses a second drill."""
         now = time.time()
         me = psutil.Process()
         drill = cls(id=drill_id, folder=str(folder), pid=me.pid, pid_started=me.create_time(), started_at=now,
