@@ -69,5 +69,7 @@ class IngestMetrics:
         self.batch_latency = Histogram(
             "gameday_ingest_batch_seconds", "Processing + online write time of one polled batch", registry=r,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, float("inf")))
+        self.refetches = Counter("gameday_ingest_refetches", "Partitions sought again after a stalled fetch "
+                                 "(a backlog and no record for ingest.stall_s)", registry=r)
         self.checkpoints = Counter("gameday_ingest_checkpoints", "Checkpoints written (offsets committed)", registry=r)
         self.last_write = Gauge("gameday_ingest_last_online_write_timestamp_seconds", "Wall time of the last online write", registry=r)

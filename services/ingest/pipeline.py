@@ -111,6 +111,7 @@ class IngestPipeline:
         self._interval: Counter = Counter()
         self._interval_start = time.monotonic()
         self._lag = 0
+        self._last_record = time.monotonic()  # when a poll last returned records (the stall guard)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -213,8 +214,11 @@ class IngestPipeline:
         assert self.consumer is not None, "start() first"
         try:
             polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
+            if polled:
+                self._last_record = time.monotonic()
             result = self._process(polled) if polled or self.alignment.held else None
             self._update_lag()
+            self._refetch_if_stalled()
             self._align()
             if time.monotonic() - self._last_checkpoint >= self.cfg.checkpoint_interval_s:
                 self.checkpoint()
@@ -393,6 +397,33 @@ class IngestPipeline:
                 log.warning("offset commit failed: %s", exc)
         self.metrics.checkpoints.inc()
         return True
+
+    def _refetch_if_stalled(self) -> None:
+        """A backlog, and no record fetched for ingest.stall_s: each partition behind is sought again at the
+        offset its state has reached (its held-back records dropped: they are read again), with a warning that
+        shows each one's view (the state's offset, the consumer's position, the log end, paused). Once, in a
+        CI run, a survivor of a killed replica held a backlog of 251 and fetched nothing for 4 minutes."""
+        now = time.monotonic()
+        if not self._lag or now - self._last_record < self.cfg.stall_s:
+            return
+        self._last_record = now  # at most once per stall_s
+        offsets, paused, views = self.offsets, self.consumer.paused(), []
+        for tp in sorted(self.assigned):
+            ours, end = offsets.get((tp.topic, tp.partition)), self.consumer.highwater(tp)
+            if end is None or end <= (ours or 0):
+                continue
+            views.append({"partition": f"{tp.topic}[{tp.partition}]", "offset": ours, "log_end": end,
+                          "position": self.consumer.position(tp, timeout_ms=1000), "paused": tp in paused,
+                          "held": len(self.alignment.held.get(tp, ()))})
+            self.alignment.forget(tp)
+            if ours is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, ours)
+        if views:
+            self.metrics.refetches.inc(len(views))
+            log.warning("no record fetched for %.0f s with a backlog of %d: partitions sought again", self.cfg.stall_s,
+                        self._lag, extra={"fields": {"partitions": views}})
 
     def _align(self) -> None:
         """Pause the partitions too far ahead in event time (alignment.py), resume the others."""

@@ -90,3 +90,35 @@ def test_replicas_through_a_join_and_a_kill_end_as_one_process(pipeline_settings
     assert len(labels) == completed and labels["trip_id"].is_unique
     text = (tmp_path / "ingest.log").read_text()
     assert "restored checkpoint" in text, "no partition was resumed from another replica's checkpoint"
+
+
+def test_a_stalled_fetch_is_sought_again_and_every_event_applied(pipeline_settings, caplog) -> None:
+    """The consumer's position jumps past what the state applied (what a stalled fetch after a rebalance
+    looks like from inside): with nothing fetched for ingest.stall_s and a backlog, ingest seeks the
+    partitions behind to where their state is, says so, and applies every event."""
+    from kafka import TopicPartition
+
+    from mlgameday.ingest.pipeline import IngestPipeline
+
+    settings = pipeline_settings(ingest={"stall_s": 2.0, "max_poll_records": 200})
+    produce(settings, history_options(3_000, 240, seed=47))
+    ends = end_offsets(settings.kafka.bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
+    pipeline = IngestPipeline(settings).start()
+
+    def polled_until(done) -> bool:
+        pipeline.poll_once()
+        return done()
+
+    try:
+        wait_for(lambda: polled_until(lambda: sum(pipeline.offsets.values()) > 0), 60, "ingest applied a first batch")
+        skipped = TopicPartition(settings.topics.trips_requested, 0)
+        pipeline.consumer.seek_to_end(skipped)  # the state is behind, the consumer past it
+        wait_for(lambda: polled_until(lambda: all(pipeline.offsets.get(k, 0) >= v for k, v in ends.items())), 90,
+                 "every event applied")
+        assert pipeline.metrics.refetches._value.get() >= 1
+    finally:
+        pipeline.close()
+    [warning] = [r for r in caplog.records if "partitions sought again" in r.getMessage()]
+    assert f"{skipped.topic}[0]" in [view["partition"] for view in warning.fields["partitions"]], warning.fields
+    events = valid_events(settings)
+    assert pipeline.totals["written"] + pipeline.totals["late"] == len(events), (pipeline.totals, len(events))
