@@ -109,8 +109,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker("cluster")]
 
 
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> DrillStackSplit:
-    return DrillStackSplit(config, log)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> DrillStackSplit | None:
+    """`--dist load` (make test) with the drill stack's users dealt out first; another --dist as xdist has it."""
+    return DrillStackSplit(config, log) if config.getoption("dist") == "load" else None
 
 
 def announce(request: pytest.FixtureRequest, line: str) -> None:
