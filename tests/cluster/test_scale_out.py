@@ -1,6 +1,7 @@
 """Ingest scaled out on the cluster: two replicas of the chart's ingest Deployment in one consumer
-group, reading a backlog (the history produced while ingest was scaled to zero), one pod deleted mid-stream (no grace: the group rebalances its partitions to the survivor,
-then again when the Deployment's new pod joins), and the online features in the release's Redis end
+group reading a backlog (the history produced while ingest was scaled to zero), one pod deleted
+mid-stream (no grace: the group rebalances its partitions to the survivor, then again when the
+Deployment's new pod joins), and the online features in the release's Redis end
 exactly as one process computes them (tests/pipeline/reference.py) — each partition's state follows
 it through the checkpoints on the release's run-folder claim.
 
