@@ -41,6 +41,10 @@ class KafkaSettings(BaseModel):
     # Where Maven puts the broker's jars: outside the work tree, fetched once.
     jar_cache: Path = CACHE_HOME / "kafka"
     ready_timeout_s: float = Field(60, gt=0)
+    # The longest wait between a client's attempts to reach a broker it lost. kafka-python doubles
+    # it from 50 ms up to 30 s by default: a broker back after a minute's outage (a pod restarted on a
+    # loaded node) was then reached up to ~36 s later; every client of the project reconnects within this.
+    reconnect_backoff_max_ms: int = Field(1000, ge=100, le=60_000)
     # Client security, honoured by every Kafka client of the project (runtime.kafka.kafka_options):
     # PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL. With mode local and a SASL protocol the
     # stack's broker listens with SASL (SCRAM) and is formatted with this user.

@@ -133,7 +133,7 @@ class Watcher:
             consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                      client_id="gameday-drill", consumer_timeout_ms=1000,
                                      receive_message_max_bytes=RECEIVE_MAX_BYTES,
-                                     request_timeout_ms=15000, reconnect_backoff_max_ms=2000, **self.security)
+                                     request_timeout_ms=15000, **self.security)
             partitions = []
             for topic in self.topics.all():
                 for p in sorted(consumer.partitions_for_topic(topic) or ()):

@@ -61,6 +61,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("ingest")
 KMH_PER_MPH = 1.609344
 FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls' worth
+# A topic that does not exist yet when ingest subscribes (a release whose topics Job runs after the
+# services start) is asked for again only at the next metadata refresh: kafka-python's default of
+# 5 min left a fresh release's ingest without partitions (not ready) for minutes.
+METADATA_MAX_AGE_MS = 10_000
 
 
 class DeadLetterError(GamedayError):
@@ -142,6 +146,7 @@ class IngestPipeline:
             # fetch was refused as "Invalid frame length" and the connection reset).
             receive_message_max_bytes=FETCH_MAX_BYTES + 1024 * 1024, fetch_min_bytes=max(1, self.cfg.fetch_min_kb * 1024),
             fetch_max_wait_ms=self.cfg.fetch_wait_ms, session_timeout_ms=10_000, heartbeat_interval_ms=3_000,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
             # Record batches are CRC-checked natively (the pinned crc32c package; kafka-python's pure
             # Python fallback would cost ~30% of ingest CPU).
             check_crcs=True,

@@ -9,6 +9,9 @@ port+i and advertises 127.0.0.1:port+i, so the local port must equal the pod's.
 
 A forward ends when its pod does (a killed broker, a rolled Deployment): a supervising
 thread starts it again on the same local port, so clients see an outage, then the new pod.
+Until the new pod runs and listens, kubectl ends at once (pod not running, or its first
+connection refused ends the session): it is started again after a growing pause (up to
+RESTART_MAX_S), not twice a second — a kubectl each time, on the node the new pod starts on.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
     from .cluster import ClusterTarget
 
 READY_TIMEOUT_S = 20.0
+# A forward that ended is started again after RESTART_MIN_S, doubled at each quick end up to RESTART_MAX_S;
+# one that lasted RESTART_STEADY_S was working: its next end restarts it after RESTART_MIN_S again.
+RESTART_MIN_S, RESTART_MAX_S, RESTART_STEADY_S = 0.5, 4.0, 10.0
 
 
 def find_kubectl() -> str:
@@ -61,6 +67,8 @@ class PortForwards:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
     restarts: int = 0
+    # key -> (when its process started, how many quick ends in a row): the restart pause.
+    _starts: dict[str, tuple[float, int]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _supervisor: threading.Thread | None = None
@@ -82,18 +90,27 @@ class PortForwards:
             self._supervisor.start()
         return f"127.0.0.1:{local_port}"
 
-    def _spawn(self, key: str) -> subprocess.Popen:
+    def _spawn(self, key: str, quick_ends: int = 0) -> subprocess.Popen:
         log = (open(self.log_dir / f"port-forward-{key.replace('/', '-').replace(':', '-')}.log", "ab")
                if self.log_dir else subprocess.DEVNULL)
+        self._starts[key] = (time.monotonic(), quick_ends)
         return subprocess.Popen(self.commands[key], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
     def _supervise(self) -> None:
         """Start again every forward whose process ended (its pod went away), on the same port."""
-        while not self._stop.wait(0.5):
+        ended: dict[str, float] = {}  # key -> when its process was seen ended
+        while not self._stop.wait(0.25):
             with self._lock:
+                now = time.monotonic()
                 for key, process in list(self.processes.items()):
-                    if process.poll() is not None and not self._stop.is_set():
-                        self.processes[key] = self._spawn(key)
+                    if process.poll() is None or self._stop.is_set():
+                        continue
+                    started, quick_ends = self._starts.get(key, (now, 0))
+                    quick_ends = 0 if (ended.get(key) or now) - started >= RESTART_STEADY_S else quick_ends
+                    ended.setdefault(key, now)
+                    if now - ended[key] >= restart_pause(quick_ends):
+                        del ended[key]
+                        self.processes[key] = self._spawn(key, quick_ends + 1)
                         self.restarts += 1
 
     def _wait_listening(self, process: subprocess.Popen, resource: str, port: int) -> None:
@@ -125,6 +142,11 @@ class PortForwards:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+
+
+def restart_pause(quick_ends: int) -> float:
+    """The pause before starting a forward again after `quick_ends` ends in a row that came soon after a start."""
+    return min(RESTART_MIN_S * 2 ** quick_ends, RESTART_MAX_S)
 
 
 # The components whose admin HTTP a drill uses (knobs, /status, serving's /admin/*).

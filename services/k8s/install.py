@@ -92,11 +92,15 @@ def local_images(settings: Settings) -> dict[str, Image]:
     return {key: images[name] for key, name in CHART_IMAGES.items()}
 
 
+def _loaded_record() -> Path:
+    """ref -> the image ID the node holds under it (what load_local_images loaded last)."""
+    return Paths.default().cluster / "images" / "loaded.json"
+
+
 def load_local_images(settings: Settings, say: Say) -> list[str]:
     """Each chart image of the local engine into the node, when the node's copy is not that one."""
-    paths = Paths.default()
-    images = NodeImages(paths.containerd_socket)
-    record = paths.cluster / "images" / "loaded.json"
+    images = NodeImages(Paths.default().containerd_socket)
+    record = _loaded_record()
     loaded = json.loads(record.read_text()) if record.is_file() else {}
     done = []
     for image in local_images(settings).values():
@@ -120,9 +124,15 @@ def load_local_images(settings: Settings, say: Say) -> list[str]:
 
 
 def local_image_values(settings: Settings) -> list[str]:
+    """The chart's image values for the node's copies; with each one's ID, so that an image rebuilt under
+    the same tag changes the pod templates and the upgrade rolls the pods."""
+    record = _loaded_record()
+    loaded = json.loads(record.read_text()) if record.is_file() else {}
     values = []
     for key, image in local_images(settings).items():
         values += [f"{key}.repository={image.repository}", f"{key}.tag={image.tag}", f"{key}.pullPolicy=Never"]
+        if image_id := loaded.get(image.ref):
+            values.append(f"{key}.id={image_id}")
     return values
 
 

@@ -12,9 +12,10 @@ from ..config import KafkaSettings
 
 
 def kafka_options(kafka: KafkaSettings) -> dict[str, Any]:
-    """kafka-python keyword arguments for the security settings (the same for producers,
-    consumers and admin clients)."""
-    options: dict[str, Any] = {"security_protocol": kafka.security_protocol}
+    """kafka-python keyword arguments for the security settings and the reconnect backoff (the same
+    for producers, consumers and admin clients)."""
+    options: dict[str, Any] = {"security_protocol": kafka.security_protocol,
+                               "reconnect_backoff_max_ms": kafka.reconnect_backoff_max_ms}
     if kafka.security_protocol.startswith("SASL"):
         assert kafka.sasl_password is not None  # the settings' validator requires it
         options.update(sasl_mechanism=kafka.sasl_mechanism, sasl_plain_username=kafka.sasl_username,
@@ -28,7 +29,8 @@ def kafka_options(kafka: KafkaSettings) -> dict[str, Any]:
 
 
 # kafka_options' keyword -> librdkafka's property (serving's prediction publisher uses librdkafka).
-_LIBRDKAFKA_NAMES = {"security_protocol": "security.protocol", "sasl_mechanism": "sasl.mechanism",
+_LIBRDKAFKA_NAMES = {"security_protocol": "security.protocol", "reconnect_backoff_max_ms": "reconnect.backoff.max.ms",
+                     "sasl_mechanism": "sasl.mechanism",
                      "sasl_plain_username": "sasl.username", "sasl_plain_password": "sasl.password",
                      "ssl_cafile": "ssl.ca.location", "ssl_certfile": "ssl.certificate.location",
                      "ssl_keyfile": "ssl.key.location"}

@@ -19,6 +19,7 @@ import pytest
 
 from mlgameday.config import load_settings
 from mlgameday.drill.catalog import Catalog
+from mlgameday.drill.precision import false_alarms
 from mlgameday.drill.runner import Drill
 from mlgameday.drill.targets import State, open_target
 from mlgameday.k8s.install import InstallReport
@@ -53,7 +54,10 @@ def test_a_drill_on_the_cluster_fires_its_signals_and_leaves_the_release_whole(
         whole_after = wait_whole(target)
     finally:
         target.close()
-    assert result.passed, [(o.expectation.signal, o.reason) for o in result.missing()]
+    assert result.passed, {"missing": [(o.expectation.signal, o.reason) for o in result.missing()],
+                           "false alarms": [a.as_dict() for a in false_alarms(result.alerts)],
+                           "fix skipped": [(m.check, m.held, m.detail) for m in result.unmitigated],
+                           "fix tried": [(m.check, m.held, m.detail) for m in result.mitigation]}
     timeline = [json.loads(line) for line in (result.folder / "timeline.jsonl").read_text().splitlines()]
     faults = [m for m in timeline if (m.get("lane") or m.get("kind")) == "fault"]
     assert faults and faults[0]["name"] == fault[0] and fault[1] in json.dumps(faults[0]), faults

@@ -1,6 +1,7 @@
 """Ingest scaled out on the cluster: two replicas of the chart's ingest Deployment in one consumer
-group, one pod deleted mid-stream (no grace: the group rebalances its partitions to the survivor,
-then again when the Deployment's new pod joins), and the online features in the release's Redis end
+group reading a backlog (the history produced while ingest was scaled to zero), one pod deleted
+mid-stream (no grace: the group rebalances its partitions to the survivor, then again when the
+Deployment's new pod joins), and the online features in the release's Redis end
 exactly as one process computes them (tests/pipeline/reference.py) — each partition's state follows
 it through the checkpoints on the release's run-folder claim.
 
@@ -9,6 +10,7 @@ nothing but this test's history; its broker's host listener on another port than
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -115,10 +117,17 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         held = [set(s["assigned"]) for s in split.values()]
         assert not held[0] & held[1], held
 
+        # The history waits in the topics while ingest is scaled to zero, then the two replicas read it as a
+        # backlog: the pod deleted at 15% goes mid-stream (reading as it came, they had kept up with a producer
+        # on this machine, and the deletion came after the last event).
+        scaled_release.scale("ingest", 0)
+        wait_for(lambda: not scaled_release.core.list_namespaced_pod(
+            scaled_release.namespace, label_selector=scaled_release.selector("ingest")).items, 120, "ingest scaled to zero")
         produce(settings, history_options(12_000, 864, seed=43))
         ends = end_offsets(bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
         total = sum(ends.values())
         assert total > 18_000 and len(ends) == 6, ends
+        scaled_release.scale("ingest", 2)
 
         wait_for(lambda: sum(applied(replicas.statuses()).values()) >= total * 0.15, 180,
                  "the replicas applied 15% of the events")
@@ -133,9 +142,10 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
             now = replicas.statuses()
             done = applied(now)
             whole = len(done) == 6 and all(done.get(f"{t}[{p}]") == end for (t, p), end in ends.items())
-            return now if whole and victim not in now else None
+            rejoined = len(now) == 2 and all(s.get("assigned") for s in now.values())
+            return now if whole and rejoined and victim not in now else None
 
-        final = wait_for(caught_up, 420, "every partition held by a live replica and applied to its end")
+        final = wait_for(caught_up, 420, "every partition applied to its end, held by two live replicas")
         assert len(final) == 2 and all(s["assigned"] for s in final.values()), final
         for status in final.values():  # each replica since it started; the deleted one's counts went with it
             assert status["totals"]["duplicate"] == 0 and status["totals"]["dead_lettered"] == 0, status["totals"]
@@ -144,5 +154,8 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         assert_online_equals_reference(open_store(settings), reference_features(valid_events(settings)))
     finally:
         forwards.close()
-    logs = "".join(scaled_release.core.read_namespaced_pod_log(name, scaled_release.namespace) for name in final)
-    assert "restored checkpoint" in logs, "no partition was resumed from another replica's checkpoint"
+    lines = [json.loads(line) for name in final
+             for line in scaled_release.core.read_namespaced_pod_log(name, scaled_release.namespace).splitlines()
+             if line.startswith("{")]
+    resumed = [line for line in lines if line.get("msg") == "restored checkpoint" and line.get("zones", 0) > 0]
+    assert resumed, "no partition was resumed mid-stream (zones in its state) from another replica's checkpoint"

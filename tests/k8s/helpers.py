@@ -31,6 +31,8 @@ VALUE_SETS: dict[str, list[str]] = {
     "external-kafka-auth": ["kafka.enabled=false", "kafka.external.bootstrap=broker-1.example:9094\\,broker-2.example:9094",
                             "kafka.auth.existingSecret=kafka-client", "runDir.persistence.enabled=false",
                             "serving.autoscaling.enabled=false", "serving.model=triptime:v2"],
+    # What `gameday k8s install` adds on its own cluster: each image's ID (an image rebuilt under its tag).
+    "image-ids": ["image.id=sha256:a1", "kafka.image.id=sha256:k1", "redis.image.id=sha256:r1"],
 }
 # Secrets the chart reads but never creates (documented: kafka.auth.existingSecret).
 USER_PROVIDED_SECRETS = {"kafka-client"}

@@ -197,6 +197,21 @@ def test_feature_repo_configmap_has_the_repo_files() -> None:
     assert store["registry"].startswith("/var/run/gameday/")
 
 
+def test_each_long_running_pod_template_names_its_images_id_so_a_rebuilt_image_rolls_it() -> None:
+    workloads = [o for o in render("image-ids") if o["kind"] in ("Deployment", "StatefulSet")]
+    by_image = {}
+    for workload in workloads:
+        template = workload["spec"]["template"]
+        image = template["spec"]["containers"][0]["image"]
+        by_image.setdefault(image, set()).add(template["metadata"].get("annotations", {}).get("mlgameday.dev/image-id"))
+    assert {image.split(":")[0]: found for image, found in by_image.items()} == {
+        "mlgameday": {"sha256:a1"}, "apache/kafka": {"sha256:k1"}, "redis": {"sha256:r1"}}, by_image
+    # Kafka keeps its scripts' checksum beside the ID; without IDs (any other cluster) no such annotation.
+    kafka = next(o for o in workloads if o["kind"] == "StatefulSet")["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum/scripts" in kafka
+    assert "mlgameday.dev/image-id" not in json.dumps(render("default"))
+
+
 def test_more_ingest_replicas_than_partitions_fail_with_a_message() -> None:
     done = run_helm("template", RELEASE, str(CHART), "--kube-version", KUBE_VERSION,
                     "--set", "ingest.replicas=4", "--set", "kafka.partitions=3")

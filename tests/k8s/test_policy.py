@@ -15,8 +15,22 @@ def _matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def _pods(objects: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """(workload, the labels of a pod it makes): a StatefulSet's pod i also gets its name as
+    statefulset.kubernetes.io/pod-name (what the chart's per-broker Services select)."""
+    pods = []
+    for workload in of_kind(objects, *WORKLOADS):
+        template = workload["spec"]["template"]["metadata"]["labels"]
+        if workload["kind"] == "StatefulSet":
+            pods += [(workload, {**template, "statefulset.kubernetes.io/pod-name": f"{workload['metadata']['name']}-{i}"})
+                     for i in range(workload["spec"]["replicas"])]
+        else:
+            pods.append((workload, template))
+    return pods
+
+
 def _pod_labels(objects: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [o["spec"]["template"]["metadata"]["labels"] for o in of_kind(objects, *WORKLOADS)]
+    return [labels for _, labels in _pods(objects)]
 
 
 def test_every_container_is_bounded_probed_and_unprivileged(rendered) -> None:
@@ -69,8 +83,8 @@ def test_every_service_selects_a_pod(rendered) -> None:
     for service in of_kind(objects, "Service"):
         assert any(_matches(service["spec"]["selector"], labels) for labels in pods), \
             f"{name}: Service {service['metadata']['name']} selects no pod"
-        ports = {p["name"] for w in of_kind(objects, *WORKLOADS) for c in pod_spec(w)["containers"]
-                 for p in c.get("ports", []) if _matches(service["spec"]["selector"], w["spec"]["template"]["metadata"]["labels"])}
+        ports = {p["name"] for w, labels in _pods(objects) for c in pod_spec(w)["containers"]
+                 for p in c.get("ports", []) if _matches(service["spec"]["selector"], labels)}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in ports, f"{name}: {service['metadata']['name']} targets a missing port"
 

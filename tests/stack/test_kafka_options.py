@@ -11,14 +11,17 @@ from mlgameday.runtime.kafka import kafka_options
 
 
 def test_plaintext_by_default_and_sasl_and_tls_options_when_set(tmp_path) -> None:
-    assert kafka_options(load_settings(run_dir=tmp_path).kafka) == {"security_protocol": "PLAINTEXT"}
+    # Every client reconnects to a lost broker within a second (kafka-python's own backoff grows to 30 s).
+    assert kafka_options(load_settings(run_dir=tmp_path).kafka) == {"security_protocol": "PLAINTEXT",
+                                                                    "reconnect_backoff_max_ms": 1000}
     ca = tmp_path / "ca.pem"
     settings = load_settings(run_dir=tmp_path, kafka={
         "mode": "external", "bootstrap": "broker:9093", "security_protocol": "SASL_SSL", "sasl_username": "triptime",
         "sasl_password": "s3cret", "ssl_cafile": str(ca), "ssl_check_hostname": False})
     assert kafka_options(settings.kafka) == {
-        "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "triptime",
-        "sasl_plain_password": "s3cret", "ssl_check_hostname": False, "ssl_cafile": str(ca)}
+        "security_protocol": "SASL_SSL", "reconnect_backoff_max_ms": 1000, "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "triptime", "sasl_plain_password": "s3cret", "ssl_check_hostname": False,
+        "ssl_cafile": str(ca)}
     assert settings_as_dict(settings)["kafka"]["sasl_password"] == "**********"
     assert "sasl_password" not in settings_as_dict(settings, secrets="left out")["kafka"]
 
@@ -44,7 +47,8 @@ def test_the_same_options_in_librdkafka_names_for_servings_publisher(tmp_path) -
         "sasl_password": "s3cret", "ssl_cafile": str(ca), "ssl_certfile": str(cert), "ssl_keyfile": str(key),
         "ssl_check_hostname": False})
     assert librdkafka_config(kafka_options(settings.kafka)) == {
-        "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "triptime",
+        "security.protocol": "SASL_SSL", "reconnect.backoff.max.ms": "1000", "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "triptime",
         "sasl.password": "s3cret", "ssl.endpoint.identification.algorithm": "none", "ssl.ca.location": str(ca),
         "ssl.certificate.location": str(cert), "ssl.key.location": str(key)}
     with pytest.raises(ValueError, match="ssl_password"):

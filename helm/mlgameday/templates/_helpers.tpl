@@ -200,6 +200,7 @@ spec:
     metadata:
       labels:
         {{- include "mlgameday.labels" $ctx | nindent 8 }}
+      {{- include "mlgameday.podAnnotations" (dict "image" $root.Values.image) | nindent 6 }}
     spec:
       {{- include "mlgameday.imagePullSecrets" $root | nindent 6 }}
       automountServiceAccountToken: false
@@ -305,4 +306,20 @@ initContainers:
     volumeMounts:
       - name: tmp  # the only place a process may write (read-only root filesystem)
         mountPath: /tmp
+{{- end }}
+
+{{/*
+A pod template's annotations: `extra` (e.g. a checksum of its scripts) and the image's ID when the
+values give one (image.id; `gameday k8s install` sets it from the local engine on its own cluster).
+An image rebuilt under the same tag then changes the template, and the upgrade rolls the pods
+(without it they kept the old image until they restarted).
+(dict "image" .Values.image "extra" (dict ...))
+*/}}
+{{- define "mlgameday.podAnnotations" -}}
+{{- $annotations := merge (dict) (.extra | default dict) -}}
+{{- with .image.id }}{{ $_ := set $annotations "mlgameday.dev/image-id" . }}{{ end -}}
+{{- with $annotations -}}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
