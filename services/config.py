@@ -209,8 +209,8 @@ class IngestSettings(BaseModel):
     # A progress line (events per topic and outcome, dead letters by reason, lag) this often, so the
     # log of an incident shows the pipeline's throughput and backlog minute by minute.
     log_interval_s: float = Field(10.0, gt=0, le=3600)
-    # A backlog with no record fetched for this long is a stalled fetch (seen once after a replica was
-    # killed mid-rebalance): the partitions behind are sought again where their state is, logged, counted.
+    # A backlog with no record fetched for this long: a warning with each partition's view, and the
+    # partitions behind sought again where their state is (ingest/pipeline.py, _refetch_if_stalled).
     stall_s: float = Field(20.0, gt=0, le=3600)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from ..config import Settings
@@ -65,6 +66,7 @@ FETCH_MAX_BYTES = 16 * 1024 * 1024  # per fetch response: ~50k events, ten polls
 # services start) is asked for again only at the next metadata refresh: kafka-python's default of
 # 5 min left a fresh release's ingest without partitions (not ready) for minutes.
 METADATA_MAX_AGE_MS = 10_000
+ASK_ENDS_EVERY_S = 2.0  # how often the log ends no fetch reported are asked of the broker (_ask_unknown_ends)
 
 
 class DeadLetterError(GamedayError):
@@ -116,6 +118,9 @@ class IngestPipeline:
         self._interval_start = time.monotonic()
         self._lag = 0
         self._last_record = time.monotonic()  # when a poll last returned records (the stall guard)
+        # Log ends asked of the broker for partitions no fetch has reported since their assignment (see _highwater).
+        self._asked_ends: dict[TopicPartition, int] = {}
+        self._ends_asked_at = float("-inf")
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -221,6 +226,7 @@ class IngestPipeline:
             polled = self.consumer.poll(timeout_ms=self.cfg.poll_timeout_ms, max_records=self.cfg.max_poll_records)
             if polled:
                 self._last_record = time.monotonic()
+            self._ask_unknown_ends()
             result = self._process(polled) if polled or self.alignment.held else None
             self._update_lag()
             self._refetch_if_stalled()
@@ -276,7 +282,7 @@ class IngestPipeline:
     def _process(self, polled: dict) -> BatchResult:
         started = time.perf_counter()
         m = self.metrics
-        taken = self.alignment.take(self._parse(polled), self.assigned, self.consumer.highwater, self.offsets)
+        taken = self.alignment.take(self._parse(polled), self.assigned, self._highwater, self.offsets)
         for tp, offset in taken.next_offsets.items():
             shard = self._shard(tp.partition)
             shard.offsets[(tp.topic, tp.partition)] = offset
@@ -403,36 +409,58 @@ class IngestPipeline:
         self.metrics.checkpoints.inc()
         return True
 
+    def _highwater(self, tp: TopicPartition) -> int | None:
+        """Where a partition's log ends: as its last fetch reported, else as the broker answered when asked."""
+        high = self.consumer.highwater(tp)
+        return high if high is not None else self._asked_ends.get(tp)
+
+    def _ask_unknown_ends(self) -> None:
+        """The log end of each assigned partition that no fetch has reported, asked of the broker (at most every
+        ASK_ENDS_EVERY_S). kafka-python forgets the ends at each rebalance, and an incremental fetch session
+        (KIP-227) leaves a partition with nothing new out of its answers: a partition read to its end stayed
+        "not known yet", so the alignment held every other partition back behind it, for good (CI: a
+        scale-out survivor with 133 records held and paused, 4 minutes)."""
+        unknown = [tp for tp in self.assigned if self.consumer.highwater(tp) is None and tp not in self._asked_ends]
+        now = time.monotonic()
+        if not unknown or now - self._ends_asked_at < ASK_ENDS_EVERY_S:
+            return
+        self._ends_asked_at = now
+        try:
+            self._asked_ends.update(self.consumer.end_offsets(unknown))
+        except KafkaError as exc:  # the broker away: asked again later
+            log.warning("could not ask the broker where %d partitions end: %s", len(unknown), exc)
+
     def _refetch_if_stalled(self) -> None:
-        """A backlog, and no record fetched for ingest.stall_s: each partition behind is sought again at the
-        offset its state has reached (its held-back records dropped: they are read again), with a warning that
-        shows each one's view (the state's offset, the consumer's position, the log end, paused). Once, in a
-        CI run, a survivor of a killed replica held a backlog of 251 and fetched nothing for 4 minutes."""
+        """A backlog, and no record fetched for ingest.stall_s: a warning that shows each partition's view (the
+        state's offset, the log end, the consumer's position, paused, held back), and each partition behind
+        sought again at the offset its state has reached (its held-back records dropped: they are read again).
+        Its warning found the end no fetch reported (_ask_unknown_ends); a consumer whose position ran past its
+        state is set right by the seek (tests/pipeline/test_scale_out.py)."""
         now = time.monotonic()
         if not self._lag or now - self._last_record < self.cfg.stall_s:
             return
         self._last_record = now  # at most once per stall_s
-        offsets, paused, views = self.offsets, self.consumer.paused(), []
+        offsets, paused, views, behind = self.offsets, self.consumer.paused(), [], 0
         for tp in sorted(self.assigned):
-            ours, end = offsets.get((tp.topic, tp.partition)), self.consumer.highwater(tp)
-            if end is None or end <= (ours or 0):
-                continue
+            ours, end = offsets.get((tp.topic, tp.partition)), self._highwater(tp)
             views.append({"partition": f"{tp.topic}[{tp.partition}]", "offset": ours, "log_end": end,
                           "position": self.consumer.position(tp, timeout_ms=1000), "paused": tp in paused,
                           "held": len(self.alignment.held.get(tp, ()))})
+            if end is None or end <= (ours or 0):
+                continue
+            behind += 1
             self.alignment.forget(tp)
             if ours is None:
                 self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, ours)
-        if views:
-            self.metrics.refetches.inc(len(views))
-            log.warning("no record fetched for %.0f s with a backlog of %d: partitions sought again", self.cfg.stall_s,
-                        self._lag, extra={"fields": {"partitions": views}})
+        self.metrics.refetches.inc(behind)
+        log.warning("no record fetched for %.0f s with a backlog of %d: %d partitions sought again", self.cfg.stall_s,
+                    self._lag, behind, extra={"fields": {"partitions": views}})
 
     def _align(self) -> None:
         """Pause the partitions too far ahead in event time (alignment.py), resume the others."""
-        ahead = self.alignment.ahead(self.assigned, self.consumer.highwater, self.offsets)
+        ahead = self.alignment.ahead(self.assigned, self._highwater, self.offsets)
         paused = self.consumer.paused()
         if ahead - paused:
             self.consumer.pause(*(ahead - paused))
@@ -440,7 +468,7 @@ class IngestPipeline:
             self.consumer.resume(*(paused - ahead))
 
     def _update_lag(self) -> None:
-        lags = (self.alignment.lag(tp, self.consumer.highwater, self.offsets) for tp in self.assigned)
+        lags = (self.alignment.lag(tp, self._highwater, self.offsets) for tp in self.assigned)
         self._lag = sum(lag for lag in lags if lag is not None)
         self.metrics.lag.set(self._lag)
 
@@ -494,6 +522,7 @@ class _Rebalance(ConsumerRebalanceListener):
         p.assigned -= set(revoked)
         for tp in revoked:
             p.alignment.forget(tp)
+            p._asked_ends.pop(tp, None)
         kept = {tp.partition for tp in p.assigned}
         for partition in {tp.partition for tp in revoked} - kept:
             p.shards.pop(partition, None)
@@ -507,6 +536,7 @@ class _Rebalance(ConsumerRebalanceListener):
             log.warning("ingest got different partitions of its two topics (%s): are they created with the same "
                         "number of partitions? a zone's state needs both", by_topic)
         for tp in assigned:
+            p._asked_ends.pop(tp, None)  # asked again: the log may have grown since
             offset = p._shard(tp.partition).offsets.get((tp.topic, tp.partition))
             if offset is None:
                 p.consumer.seek_to_beginning(tp)

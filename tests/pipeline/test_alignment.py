@@ -78,3 +78,34 @@ def test_a_revoked_partition_forgets_what_it_held() -> None:
     assert REQ in align.held
     align.forget(REQ)
     assert REQ not in align.held and align.position(REQ) == float("-inf")
+
+
+def test_a_partition_read_to_its_end_whose_end_no_fetch_reports_is_asked_of_the_broker(tmp_path) -> None:
+    """After a rebalance kafka-python knows no partition's end until a fetch reports it, and an incremental
+    fetch session leaves out a partition with nothing new: unknown, it counted as behind at -inf event time and
+    held every other partition back for good. Ingest asks the broker where such a partition ends."""
+    from mlgameday.config import load_settings
+    from mlgameday.ingest.pipeline import IngestPipeline
+
+    caught_up, busy = TopicPartition("done", 1), TopicPartition("done", 2)
+
+    class Consumer:  # what kafka-python reports right after the rebalance
+        asked: list = []
+
+        def highwater(self, tp: TopicPartition) -> int | None:
+            return 3715 if tp == busy else None
+
+        def end_offsets(self, partitions: list) -> dict:
+            self.asked.append(sorted(partitions))
+            return {tp: 4627 for tp in partitions}
+
+    pipeline = IngestPipeline(load_settings(run_dir=tmp_path))
+    pipeline.consumer, pipeline.assigned = Consumer(), {caught_up, busy}
+    offsets = {("done", 1): 4627, ("done", 2): 3614}
+    pipeline.alignment.take({busy: items(busy, [1000.0] * 3, 3614)}, pipeline.assigned, pipeline._highwater, offsets)
+    assert pipeline.alignment.ahead(pipeline.assigned, pipeline._highwater, offsets) == {busy}  # the deadlock
+    pipeline._ask_unknown_ends()
+    assert Consumer.asked == [[caught_up]] and pipeline._highwater(caught_up) == 4627
+    assert pipeline.alignment.ahead(pipeline.assigned, pipeline._highwater, offsets) == set()  # reads on
+    pipeline._ask_unknown_ends()
+    assert Consumer.asked == [[caught_up]]  # known now: not asked again
