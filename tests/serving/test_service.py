@@ -3,6 +3,7 @@ stale features are flagged, promotion switches the model, bad requests get a 4xx
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -162,6 +163,13 @@ def test_a_body_that_is_not_a_batch_gets_a_4xx(server):
 
 
 def test_metrics_readiness_and_model_list(server):
+    # Its own requests: under xdist the module's other tests may run on the other worker (another server).
+    for i in range(5):
+        assert server.client.post("/predict", json=trip(f"metrics-{i}", 161)).status_code == 200
+        assert server.client.post("/predict", json={**trip(f"metrics-{i}", 161), "surge": 2}).status_code == 400
+    deadline = time.monotonic() + 30  # predictions are published in the background
+    while server.metric("gameday_serving_predictions_published_total") < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert server.client.get("/readyz").status_code == 200
     text = server.client.get("/metrics").text
     for name in ("gameday_serving_request_latency_seconds_bucket", "gameday_serving_requests_total",
