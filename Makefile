@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 
 .PHONY: drill test test-unit deps venv test-deps clean images docker-engine docker-engine-stop test-containers \
 	chromium test-browser console-screenshots \
-	k8s-deps k8s-cluster k8s-cluster-down test-k8s
+	k8s-deps k8s-build k8s-cluster k8s-cluster-down test-k8s
 
 $(BIN)/gameday: pyproject.toml setup.py
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -76,6 +76,9 @@ test-unit: deps venv test-deps
 # from the Go module proxy once and cached in ~/.cache/mlgameday/k8s), then the cluster lane.
 k8s-deps:
 	@bash .ci/k8s-deps
+
+k8s-build: k8s-deps venv
+	$(BIN)/gameday k8s cluster build
 
 k8s-cluster: k8s-deps venv
 	$(BIN)/gameday k8s cluster up

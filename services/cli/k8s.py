@@ -170,6 +170,13 @@ def cluster_up_command(
     console.print(outcome)
 
 
+@cluster_app.command("build")
+def cluster_build() -> None:
+    """Only build (or find cached) this machine's cluster binaries, without starting anything."""
+    seconds = LocalCluster().build_binaries(lambda line: err_console.print(f"  [dim]·[/] {line}"))
+    console.print(f"built in {seconds / 60:.1f} min" if seconds else "the cluster's binaries are built already")
+
+
 @cluster_app.command("status")
 def cluster_status(as_json: bool = JSON) -> None:
     """This machine's single-node cluster: build, processes, memory, node; and whether KUBECONFIG reaches another."""

@@ -76,7 +76,7 @@ class IngestReplicas:
             try:
                 if name not in self.urls:
                     self.urls[name] = "http://" + self.forwards.open(f"pod/{name}", INGEST_ADMIN_PORT)
-                found[name] = httpx.get(f"{self.urls[name]}/status", timeout=2).json()
+                found[name] = httpx.get(f"{self.urls[name]}/status", timeout=5).json()
             except Exception:  # a pod not serving yet (starting, or its forward not up): asked again next round
                 continue
         return found
@@ -88,14 +88,28 @@ def applied(statuses: dict[str, dict]) -> dict[str, int]:
             for status in statuses.values() for part in status.get("assigned", [])}
 
 
-def wait_for(condition: Any, timeout_s: float, what: str) -> Any:
+def checkpointed(status: dict) -> bool:
+    return bool(status.get("assigned")) and max(status.get("seq", {}).values(), default=0) >= 1
+
+
+def wait_for(condition: Any, timeout_s: float, what: str, seen: Any = None) -> Any:
+    """`condition()` once it is truthy; else fails after `timeout_s`, with what `seen()` shows then."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
+    raise AssertionError(f"not within {timeout_s:.0f} s: {what}" + (f"\n{seen()}" if seen else ""))
+
+
+def replicas_seen(release: ClusterTarget, replicas: IngestReplicas) -> str:
+    """What each ingest replica says it holds, and the end of its log: why a wait did not end."""
+    lines = [f"statuses: { {name: s.get('assigned') for name, s in replicas.statuses().items()} }"]
+    for pod in ingest_pods(release):
+        log = release.core.read_namespaced_pod_log(pod.metadata.name, release.namespace, tail_lines=25)
+        lines += [f"--- {pod.metadata.name} (last 25 lines)", log]
+    return "\n".join(lines)
 
 
 def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_release: ClusterTarget,
@@ -113,7 +127,8 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         replicas = IngestReplicas(scaled_release, forwards)
         # Both replicas in the group, each holding partitions before any event comes.
         split = wait_for(lambda: (s := replicas.statuses()) and len(s) == 2 and all(x.get("assigned") for x in s.values())
-                         and s, 180, "two ingest replicas each holding partitions")
+                         and s, 180, "two ingest replicas each holding partitions",
+                         lambda: replicas_seen(scaled_release, replicas))
         held = [set(s["assigned"]) for s in split.values()]
         assert not held[0] & held[1], held
 
@@ -130,9 +145,12 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         scaled_release.scale("ingest", 2)
 
         wait_for(lambda: sum(applied(replicas.statuses()).values()) >= total * 0.15, 180,
-                 "the replicas applied 15% of the events")
-        statuses = replicas.statuses()
-        victim = next(name for name, s in statuses.items() if s.get("assigned") and max(s.get("seq", {"-": 0}).values()) >= 1)
+                 "the replicas applied 15% of the events", lambda: replicas_seen(scaled_release, replicas))
+        # A replica that holds partitions and has checkpointed: asked until one answers (a replica busy with
+        # the backlog can miss a round's 5 s answer).
+        statuses = wait_for(lambda: (s := replicas.statuses()) and any(checkpointed(x) for x in s.values()) and s, 60,
+                            "a replica holding partitions with a checkpoint", lambda: replicas_seen(scaled_release, replicas))
+        victim = next(name for name, status in statuses.items() if checkpointed(status))
         scaled_release.core.delete_namespaced_pod(victim, scaled_release.namespace, grace_period_seconds=0)
         remaining = sum(ends.values()) - sum(applied(statuses).values())
         assert remaining > 0, "the deletion came after the last event: no rebalance mid-stream"
@@ -145,7 +163,8 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
             rejoined = len(now) == 2 and all(s.get("assigned") for s in now.values())
             return now if whole and rejoined and victim not in now else None
 
-        final = wait_for(caught_up, 420, "every partition applied to its end, held by two live replicas")
+        final = wait_for(caught_up, 420, "every partition applied to its end, held by two live replicas",
+                         lambda: replicas_seen(scaled_release, replicas))
         assert len(final) == 2 and all(s["assigned"] for s in final.values()), final
         for status in final.values():  # each replica since it started; the deleted one's counts went with it
             assert status["totals"]["duplicate"] == 0 and status["totals"]["dead_lettered"] == 0, status["totals"]
