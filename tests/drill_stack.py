@@ -46,10 +46,14 @@ DRILL_STACK_MODULES = frozenset({"tests/drill/test_blind_candidate.py", "tests/d
                                  "tests/drill/test_scenarios_e2e.py", "tests/interview/test_product_impact_e2e.py"})
 
 
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
 def users_first(items: list[pytest.Item]) -> None:
     """The stack's users before every other test (each group in its own order): one stack start."""
     outside = [item.nodeid for item in items if uses_drill_stack(item)
-               and item.nodeid.split("::")[0] not in DRILL_STACK_MODULES]
+               and module_of(item.nodeid) not in DRILL_STACK_MODULES]
     if outside:
         raise pytest.UsageError(f"{outside[0]} uses drill_stack from a module not in DRILL_STACK_MODULES "
                                 "(tests/drill_stack.py): add its module there")

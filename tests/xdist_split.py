@@ -16,7 +16,7 @@ from collections import defaultdict
 from xdist.scheduler import LoadScheduling
 from xdist.workermanage import WorkerController
 
-from .drill_stack import DRILL_STACK_MODULES
+from .drill_stack import DRILL_STACK_MODULES, module_of
 
 
 def deal(nodeids: list[str], workers: int) -> list[list[int]]:
@@ -25,7 +25,7 @@ def deal(nodeids: list[str], workers: int) -> list[list[int]]:
     module fixtures, e.g. a stack made busy once). Each worker's share keeps the collection's order."""
     units: dict[str, list[int]] = defaultdict(list)
     for index, nodeid in enumerate(nodeids):
-        module = nodeid.split("::")[0]
+        module = module_of(nodeid)
         if module in DRILL_STACK_MODULES:
             units[nodeid if "[" in nodeid else module].append(index)
     shares: list[list[int]] = [[] for _ in range(workers)]
