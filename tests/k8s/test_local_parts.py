@@ -12,8 +12,9 @@ import pytest
 
 from mlgameday.k8s.errors import K8sError
 from mlgameday.k8s.local import build
+from mlgameday.k8s.local.cluster import node_trouble
 from mlgameday.k8s.local.images import binary_image_archive, normalize
-from mlgameday.k8s.local.layout import PROVISIONER_NAME, STAGING_VERSION
+from mlgameday.k8s.local.layout import NODE_NAME, PROVISIONER_NAME, STAGING_VERSION
 from mlgameday.k8s.local.provisioner import volume_for, wants_volume
 
 UPSTREAM = """module k8s.io/kubernetes
@@ -111,3 +112,24 @@ def test_volume_is_bound_to_its_claim_under_the_volumes_folder(tmp_path: Path) -
     assert pv["spec"]["capacity"] == {"storage": "5Gi"}
     assert Path(pv["spec"]["hostPath"]["path"]).parent == tmp_path
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+
+
+def test_a_node_under_disk_pressure_is_named_in_the_error() -> None:
+    def api(conditions: list) -> SimpleNamespace:
+        return SimpleNamespace(read_node=lambda name: SimpleNamespace(status=SimpleNamespace(conditions=conditions)))
+
+    condition = lambda kind, on, message="": SimpleNamespace(type=kind, status=on, message=message)  # noqa: E731
+    pressed = api([condition("Ready", "True"), condition("MemoryPressure", "False"),
+                   condition("DiskPressure", "True", "kubelet has disk pressure")])
+    assert node_trouble(pressed) == f": node {NODE_NAME} has DiskPressure (kubelet has disk pressure)"
+    assert node_trouble(api([condition("Ready", "True"), condition("DiskPressure", "False")])) == ""
+
+
+def test_the_kubelet_evicts_only_near_a_full_disk(tmp_path: Path) -> None:
+    """Absolute floors: a share of a big shared disk can be crossed by one image build (and the eviction's
+    image GC deletes images no registry can bring back)."""
+    from mlgameday.k8s.local.layout import Paths
+    from mlgameday.k8s.local.node import kubelet_config
+
+    eviction = json.loads(kubelet_config(Paths(tmp_path)))["evictionHard"]
+    assert eviction["nodefs.available"] == eviction["imagefs.available"] == "1Gi"

@@ -299,7 +299,7 @@ class LocalCluster:
                 if statuses and all(s.ready for s in statuses):
                     return
             time.sleep(0.5)
-        raise K8sError(f"CoreDNS not ready within {timeout_s:.0f} s",
+        raise K8sError(f"CoreDNS not ready within {timeout_s:.0f} s{node_trouble(api)}",
                        hint=f"kubectl --kubeconfig {self.paths.kubeconfig} -n kube-system describe pods")
 
     # -- down --------------------------------------------------------------------------------
@@ -383,3 +383,13 @@ def _run(argv: list[str], check: bool = True) -> subprocess.CompletedProcess:
     if check and done.returncode != 0:
         raise K8sError(f"{' '.join(argv)} failed: {done.stderr.strip()[:300]}")
     return done
+
+
+def node_trouble(api: Any) -> str:
+    """The node's pressure conditions that are on (disk, memory, PIDs keep pods off it), as an error's tail."""
+    try:
+        conditions = api.read_node(NODE_NAME).status.conditions or []
+    except Exception:  # the API itself is the trouble: the caller's message stands alone
+        return ""
+    on = [f"{c.type} ({c.message})" for c in conditions if c.type != "Ready" and c.status == "True"]
+    return f": node {NODE_NAME} has " + "; ".join(on) if on else ""

@@ -116,7 +116,9 @@ def kubelet_config(paths: Paths) -> str:
         "resolvConf": "/etc/resolv.conf",
         # No registry can be reached: an image garbage-collected could never come back.
         "imageGCHighThresholdPercent": 100, "imageGCLowThresholdPercent": 99,
-        "evictionHard": {"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%"},
+        # Absolute floors, not shares: on a big disk shared with other work, 2% (5 GB of 252) was crossed by a
+        # `make images`, and the eviction that followed deleted the node's images and kept CoreDNS off the node.
+        "evictionHard": {"memory.available": "200Mi", "nodefs.available": "1Gi", "imagefs.available": "1Gi"},
         "serializeImagePulls": False, "maxPods": 110, "rotateCertificates": False,
         "protectKernelDefaults": False, "makeIPTablesUtilChains": True,
     }, indent=2)
