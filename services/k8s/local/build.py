@@ -5,7 +5,7 @@
 it and replaces each of those with the released module of the same version; it also holds
 the project's small Go programs (go/pause, go/probe, go/coredns). One `go build` of every
 command shares the compilation of what they have in common. A cold build is long (on two
-busy cores ~25 min, the API server most of it); a warm Go build cache makes it a minute,
+busy cores 11–51 min, the API server most of it); a warm Go build cache makes it a minute,
 and the binaries are not rebuilt at all while the stamp of their inputs is unchanged.
 """
 
@@ -113,7 +113,7 @@ def ensure_binaries(paths: Paths, say: Say) -> float:
         target = paths.src / source.relative_to(GO_SOURCES)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    say(f"building {', '.join(BINARIES)} (a cold Go build takes ~25 min on 2 cores; "
+    say(f"building {', '.join(BINARIES)} (a cold Go build takes 11–50 min on 2 cores; "
         f"a warm one ~1 min)")
     _go_build(go, paths, say)
     (paths.bin / ".stamp").write_text(inputs_stamp() + "\n")
