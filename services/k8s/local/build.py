@@ -113,7 +113,7 @@ def ensure_binaries(paths: Paths, say: Say) -> float:
         target = paths.src / source.relative_to(GO_SOURCES)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    say(f"building {', '.join(BINARIES)} (a cold Go build takes 11–50 min on 2 cores; "
+    say(f"building {', '.join(BINARIES)} (a cold Go build takes 11–51 min on 2 cores; "
         f"a warm one ~1 min)")
     _go_build(go, paths, say)
     (paths.bin / ".stamp").write_text(inputs_stamp() + "\n")
