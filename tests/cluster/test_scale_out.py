@@ -11,7 +11,6 @@ nothing but this test's history; its broker's host listener on another port than
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,7 +26,7 @@ from mlgameday.k8s.helm import DEFAULT_RELEASE, ChartRelease
 from mlgameday.k8s.install import install
 from mlgameday.producer.run import produce
 
-from ..pipeline.conftest import end_offsets, history_options, valid_events
+from ..pipeline.conftest import end_offsets, history_options, valid_events, wait_for
 from ..pipeline.reference import reference_features
 from ..pipeline.test_online_features import assert_online_equals_reference
 
@@ -36,6 +35,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 HOST_PORT = 39192  # the lane's release forwards 39092
 INGEST_ADMIN_PORT = 8080
 REDIS_PORT = 6379
+ASK_EVERY_S = 0.5  # each round of a wait asks the replicas through their port-forwards
 
 
 @pytest.fixture(scope="module")
@@ -92,17 +92,6 @@ def checkpointed(status: dict) -> bool:
     return bool(status.get("assigned")) and max(status.get("seq", {}).values(), default=0) >= 1
 
 
-def wait_for(condition: Any, timeout_s: float, what: str, seen: Any = None) -> Any:
-    """`condition()` once it is truthy; else fails after `timeout_s`, with what `seen()` shows then."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout_s:.0f} s: {what}" + (f"\n{seen()}" if seen else ""))
-
-
 def replicas_seen(release: ClusterTarget, replicas: IngestReplicas) -> str:
     """What each ingest replica says it holds, and the end of its log: why a wait did not end."""
     lines = [f"statuses: { {name: s.get('assigned') for name, s in replicas.statuses().items()} }"]
@@ -128,7 +117,7 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         # Both replicas in the group, each holding partitions before any event comes.
         split = wait_for(lambda: (s := replicas.statuses()) and len(s) == 2 and all(x.get("assigned") for x in s.values())
                          and s, 180, "two ingest replicas each holding partitions",
-                         lambda: replicas_seen(scaled_release, replicas))
+                         lambda: replicas_seen(scaled_release, replicas), ASK_EVERY_S)
         held = [set(s["assigned"]) for s in split.values()]
         assert not held[0] & held[1], held
 
@@ -137,7 +126,8 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         # on this machine, and the deletion came after the last event).
         scaled_release.scale("ingest", 0)
         wait_for(lambda: not scaled_release.core.list_namespaced_pod(
-            scaled_release.namespace, label_selector=scaled_release.selector("ingest")).items, 120, "ingest scaled to zero")
+            scaled_release.namespace, label_selector=scaled_release.selector("ingest")).items, 120, "ingest scaled to zero",
+            every_s=ASK_EVERY_S)
         produce(settings, history_options(12_000, 864, seed=43))
         ends = end_offsets(bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
         total = sum(ends.values())
@@ -145,11 +135,12 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
         scaled_release.scale("ingest", 2)
 
         wait_for(lambda: sum(applied(replicas.statuses()).values()) >= total * 0.15, 180,
-                 "the replicas applied 15% of the events", lambda: replicas_seen(scaled_release, replicas))
+                 "the replicas applied 15% of the events", lambda: replicas_seen(scaled_release, replicas), ASK_EVERY_S)
         # A replica that holds partitions and has checkpointed: asked until one answers (a replica busy with
         # the backlog can miss a round's 5 s answer).
         statuses = wait_for(lambda: (s := replicas.statuses()) and any(checkpointed(x) for x in s.values()) and s, 60,
-                            "a replica holding partitions with a checkpoint", lambda: replicas_seen(scaled_release, replicas))
+                            "a replica holding partitions with a checkpoint", lambda: replicas_seen(scaled_release, replicas),
+                            ASK_EVERY_S)
         victim = next(name for name, status in statuses.items() if checkpointed(status))
         scaled_release.core.delete_namespaced_pod(victim, scaled_release.namespace, grace_period_seconds=0)
         remaining = sum(ends.values()) - sum(applied(statuses).values())
@@ -164,7 +155,7 @@ def test_two_ingest_replicas_through_a_deleted_pod_end_as_one_process(scaled_rel
             return now if whole and rejoined and victim not in now else None
 
         final = wait_for(caught_up, 420, "every partition applied to its end, held by two live replicas",
-                         lambda: replicas_seen(scaled_release, replicas))
+                         lambda: replicas_seen(scaled_release, replicas), ASK_EVERY_S)
         assert len(final) == 2 and all(s["assigned"] for s in final.values()), final
         for status in final.values():  # each replica since it started; the deleted one's counts went with it
             assert status["totals"]["duplicate"] == 0 and status["totals"]["dead_lettered"] == 0, status["totals"]

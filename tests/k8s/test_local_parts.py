@@ -14,7 +14,8 @@ from mlgameday.k8s.errors import K8sError
 from mlgameday.k8s.local import build
 from mlgameday.k8s.local.cluster import node_trouble
 from mlgameday.k8s.local.images import binary_image_archive, normalize
-from mlgameday.k8s.local.layout import NODE_NAME, PROVISIONER_NAME, STAGING_VERSION
+from mlgameday.k8s.local.layout import NODE_NAME, PROVISIONER_NAME, STAGING_VERSION, Paths
+from mlgameday.k8s.local.node import kubelet_config
 from mlgameday.k8s.local.provisioner import volume_for, wants_volume
 
 UPSTREAM = """module k8s.io/kubernetes
@@ -128,8 +129,5 @@ def test_a_node_under_disk_pressure_is_named_in_the_error() -> None:
 def test_the_kubelet_evicts_only_near_a_full_disk(tmp_path: Path) -> None:
     """Absolute floors: a share of a big shared disk can be crossed by one image build (and the eviction's
     image GC deletes images no registry can bring back)."""
-    from mlgameday.k8s.local.layout import Paths
-    from mlgameday.k8s.local.node import kubelet_config
-
     eviction = json.loads(kubelet_config(Paths(tmp_path)))["evictionHard"]
     assert eviction["nodefs.available"] == eviction["imagefs.available"] == "1Gi"

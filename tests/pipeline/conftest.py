@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -49,6 +49,18 @@ def history_options(trips: float, request_minutes: float, seed: int) -> ProduceO
 def history_rate(trips: float, request_minutes: float) -> float:
     """The trips/s at which `run_history` requests about `trips` trips in `request_minutes`."""
     return trips / (request_minutes * 60)
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float, what: str, seen: Callable[[], str] | None = None,
+             every_s: float = 0.05) -> Any:
+    """`condition()` once it is truthy; else fails after `timeout_s`, with what `seen()` shows then."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"not within {timeout_s:.0f} s: {what}" + (f"\n{seen()}" if seen else ""))
 
 
 def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:

@@ -5,7 +5,6 @@ partition's state follows it through its checkpoint."""
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
@@ -13,7 +12,7 @@ from mlgameday.features.history import load_trip_labels
 from mlgameday.features.store import open_store
 from mlgameday.producer.run import produce
 
-from .conftest import end_offsets, history_options, valid_events
+from .conftest import end_offsets, history_options, valid_events, wait_for
 from .reference import reference_features
 from .test_kill_restart import free_port, start_ingest, status
 from .test_online_features import assert_online_equals_reference
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.integration
 
 def partitions_of(port: int) -> set[str]:
     return set(status(port).get("assigned", []))
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
 
 
 def test_replicas_through_a_join_and_a_kill_end_as_one_process(pipeline_settings, tmp_path) -> None:
