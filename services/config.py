@@ -293,6 +293,10 @@ class MonitorSettings(BaseModel):
     # label: the labels stopped coming (a window judged at the wait with 97% of them is not that).
     labels_missing_below: float = Field(0.5, ge=0, le=1)
     label_wait_s: float = Field(30.0, ge=0)
+    # The checks that need no label (freshness, missing features, skew) run this long after a window
+    # closes, not when its labels are in: the offline rows the skew check reads are flushed by ingest's
+    # checkpoint (every ingest.checkpoint_interval_s, 2 s) by then.
+    screen_after_s: float = Field(3.0, ge=0)
     max_pending_windows: int = Field(3, ge=1, le=100)
     # Labels whose prediction is not (yet) seen are kept this long / this many, then counted as unmatched.
     orphan_label_ttl_s: float = Field(300.0, gt=0)

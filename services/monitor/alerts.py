@@ -5,6 +5,8 @@ Alert kinds (contracts.AlertKind): drift.detected (per column), prediction.drift
 quality.mae_increase, quality.bias (score = mean error, signed: positive = over-predicting),
 quality.too_good (score = how far the MAE fell below the reference's), quality.slice_mae (per slice),
 freshness.stale, features.missing (per zone feature), skew.detected (per column), labels.missing (info).
+The first three need no label: they are judged when the window closes (screening), the rest once its
+labels are in.
 """
 
 from __future__ import annotations
@@ -33,6 +35,32 @@ class Finding:
 
 def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
     """Every check the window could be judged on; checks without enough data are left out."""
+    return screening_findings(result, cfg) + judged_findings(result, cfg)
+
+
+def screening_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
+    """The checks that need no label — freshness, missing features, skew — judged soon after the window closed."""
+    out: list[Finding] = []
+    if result.status != "ok":
+        return out
+    if (f := result.freshness) is not None and f.n:
+        out.append(Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
+                           f"{f.stale_share:.0%} of predictions used stale or missing features "
+                           f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
+                           f"limit {cfg.max_feature_age_s:.0f}s)"))
+    for column, share in result.missing.items():
+        out.append(Finding(AlertKind.FEATURES_MISSING, column, share, cfg.missing_share, share > cfg.missing_share,
+                           f"{column} missing or NaN for {share:.0%} of predictions: they got the training median"))
+    for s in result.skew:
+        out.append(Finding(AlertKind.SKEW, s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
+                           f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
+                           f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
+    return out
+
+
+def judged_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
+    """The checks judged once the window's labels are in (or waited for): drift and prediction drift
+    (Evidently's report), quality, slices, the labels themselves."""
     out: list[Finding] = []
     if result.status != "ok":
         return out
@@ -59,18 +87,6 @@ def findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
                            sq.increase > cfg.slice_mae_increase,
                            f"{sq.slice} trips: MAE {sq.mae:.0f}s vs their reference {sq.ref_mae:.0f}s "
                            f"({sq.increase:+.0%}) on {sq.n} labelled trips of the last windows"))
-    if (f := result.freshness) is not None and f.n:
-        out.append(Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
-                           f"{f.stale_share:.0%} of predictions used stale or missing features "
-                           f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
-                           f"limit {cfg.max_feature_age_s:.0f}s)"))
-    for column, share in result.missing.items():
-        out.append(Finding(AlertKind.FEATURES_MISSING, column, share, cfg.missing_share, share > cfg.missing_share,
-                           f"{column} missing or NaN for {share:.0%} of predictions: they got the training median"))
-    for s in result.skew:
-        out.append(Finding(AlertKind.SKEW, s.column, s.relative_difference, cfg.skew_threshold, s.skewed,
-                           f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
-                           f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
     out.append(Finding(AlertKind.LABELS_MISSING, None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
                        result.label_coverage < cfg.labels_missing_below,
                        f"{result.n_labeled}/{result.n_rows} predictions had their label when judged"))

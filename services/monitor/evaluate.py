@@ -74,18 +74,25 @@ def run_report(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
     return build_report(cfg, with_quality, len(frame), len(reference.frame), metadata).run(current, ref)
 
 
-def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
-          result: WindowResult) -> Snapshot | None:
-    """Fill `result` with the window's drift, quality and freshness; return Evidently's snapshot."""
-    started = time.perf_counter()
+def screen(frame: pd.DataFrame, cfg: MonitorSettings, result: WindowResult) -> None:
+    """Fill `result` with what needs no label: the window's rows, freshness and missing features (the
+    skew check is skew.check_skew). A window of fewer than min_rows rows is judged on nothing."""
     result.n_rows = len(frame)
-    result.n_labeled = int(frame[TARGET].notna().sum())
-    result.label_coverage = result.n_labeled / len(frame) if len(frame) else 0.0
     result.freshness = freshness(frame, cfg)
     result.missing = missing_shares(frame)
     if len(frame) < cfg.min_rows:
         result.status = "too_few_rows"
         result.reason = f"{len(frame)} rows < monitor.min_rows {cfg.min_rows}: not judged for drift or quality"
+
+
+def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
+          result: WindowResult) -> Snapshot | None:
+    """Fill `result` with the window's freshness, drift and quality; return Evidently's snapshot."""
+    started = time.perf_counter()
+    screen(frame, cfg, result)
+    result.n_labeled = int(frame[TARGET].notna().sum())
+    result.label_coverage = result.n_labeled / len(frame) if len(frame) else 0.0
+    if result.status == "too_few_rows":
         return None
     with_quality = result.n_labeled >= cfg.min_labeled_rows
     snapshot = run_report(frame, reference, cfg, with_quality,

@@ -1,4 +1,4 @@
-"""The monitor's Prometheus figures (gameday_monitor_*), updated after every judged window."""
+"""The monitor's Prometheus figures (gameday_monitor_*), updated after every screened and judged window."""
 
 from __future__ import annotations
 
@@ -60,6 +60,20 @@ class MonitorMetrics:
                       self.stale_share):
             gauge.set(float("nan"))
 
+    def observe_screening(self, r: WindowResult) -> None:
+        """The label-free figures of a window just closed (see service.MonitorService.screen_window)."""
+        if r.status != "ok":
+            return
+        if (f := r.freshness) is not None:
+            for name, value in (("0.5", f.p50_s), ("0.95", f.p95_s), ("1", f.max_s)):
+                if value is not None:
+                    self.feature_age.labels(name).set(value)
+            self.stale_share.set(f.stale_share)
+        for s in r.skew:
+            self.skew.labels(s.column).set(s.relative_difference)
+        for column, share in r.missing.items():
+            self.missing.labels(column).set(share)
+
     def observe(self, r: WindowResult) -> None:
         self.windows.labels(r.status).inc()
         self.last_window.set(r.index)
@@ -81,15 +95,6 @@ class MonitorMetrics:
             self.rmse.set(q.rmse)
             self.bias.set(q.bias)
             self.ref_mae.set(q.ref_mae)
-        if (f := r.freshness) is not None:
-            for name, value in (("0.5", f.p50_s), ("0.95", f.p95_s), ("1", f.max_s)):
-                if value is not None:
-                    self.feature_age.labels(name).set(value)
-            self.stale_share.set(f.stale_share)
-        for s in r.skew:
-            self.skew.labels(s.column).set(s.relative_difference)
-        for column, share in r.missing.items():
-            self.missing.labels(column).set(share)
         for sq in r.slices:
             self.slice_mae.labels(sq.slice).set(sq.mae)
             self.slice_increase.labels(sq.slice).set(sq.increase)

@@ -100,9 +100,16 @@ class Evidence:
         assert self._workspace is not None
         return self._workspace
 
+    def report_path(self, window: int, html: bool) -> str:
+        """Where the window's report is (or will be, once it is judged): its HTML, else its JSON."""
+        return str(self._stem(window).with_suffix(".html" if html else ".json"))
+
+    def _stem(self, window: int) -> Path:
+        return self.reports / f"window-{self.started}-{window:06d}"
+
     def save_report(self, window: int, snapshot: Any, html: bool) -> tuple[str, str | None, str]:
         """(json path, html path or None, workspace run id)."""
-        stem = self.reports / f"window-{self.started}-{window:06d}"
+        stem = self._stem(window)
         snapshot.save_json(str(stem.with_suffix(".json")))
         html_path = None
         if html:

@@ -29,9 +29,9 @@ from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
 from ..runtime.logs import RepeatedEvents, log_event
 from ..stack.endpoints import kafka_bootstrap
-from .alerts import Hysteresis, findings, to_alert
+from .alerts import Finding, Hysteresis, judged_findings, screening_findings, to_alert
 from .errors import ReferenceError_
-from .evaluate import judge
+from .evaluate import judge, screen
 from .metrics import MonitorMetrics
 from .records import Evidence
 from .reference import References
@@ -133,6 +133,9 @@ class MonitorService:
                         self.metrics.events.labels(record.topic, "skipped_backfill").inc()
                         continue
                     self.handle(record.topic, record.value, record.partition, record.offset)
+            for window in self.book.to_screen():
+                if not self._reset_asked.is_set():
+                    self.screen_window(window)
             for window in self.book.due():
                 if self._reset_asked.is_set():  # dropped unjudged (counted) rather than make the drill wait
                     self.book.counts.predictions_dropped += len(window.rows)
@@ -222,12 +225,28 @@ class MonitorService:
 
     # ---- windows -------------------------------------------------------------------------
 
+    def screen_window(self, window: Window) -> WindowResult:
+        """A window's label-free checks, soon after it closed: freshness, missing features, skew. Their alerts
+        need not wait for the labels (a stale feature store is known at once); their evidence is the report
+        the window gets when it is judged."""
+        result = self._result_of(window)
+        frame = window.frame()
+        cfg = scaled_thresholds(self.cfg, self.knobs.value.threshold_scale)
+        screen(frame, cfg, result)
+        if result.status == "ok":
+            result.skew_status, result.skew = check_skew(frame, self.lookup, cfg, seed=window.index)
+        result.alerts = self._raise_alerts(screening_findings(result, cfg), window.index,
+                                           self.evidence.report_path(window.index, self.cfg.save_html))
+        self._export_join_state()
+        self.metrics.observe_screening(result)
+        window.screening = result
+        return result
+
     def judge_window(self, window: Window) -> WindowResult:
-        """Judge one window: Evidently report, freshness, skew; alerts; evidence; metrics."""
-        result = WindowResult(index=window.index, model_tag=window.model_tag, status="ok",
-                              close_reason=window.close_reason, judged_at=utcnow().isoformat(),
-                              first_event=window.first_event.isoformat() if window.first_event else None,
-                              last_event=window.last_event.isoformat() if window.last_event else None)
+        """Judge one window once its labels are in (screened first if it was not): Evidently report, quality,
+        slices; alerts; evidence; metrics."""
+        screening = window.screening or self.screen_window(window)
+        result = self._result_of(window)
         frame = window.frame()
         cfg = scaled_thresholds(self.cfg, self.knobs.value.threshold_scale)
         snapshot = None
@@ -237,18 +256,16 @@ class MonitorService:
             result.status, result.reason, result.n_rows = "no_reference", str(exc), len(frame)
         else:
             snapshot = judge(frame, reference, cfg, result)
+        result.freshness, result.missing = screening.freshness, screening.missing
+        result.skew_status, result.skew = screening.skew_status, screening.skew
         if result.status == "ok":
-            result.skew_status, result.skew = check_skew(frame, self.lookup, cfg, seed=window.index)
             result.slices = self.slices.add(frame, reference.slices, cfg.slice_min_rows)
         evidence = None
         if snapshot is not None:
             result.report_json, result.report_html, result.workspace_run = self.evidence.save_report(
                 window.index, snapshot, html=self.cfg.save_html)
             evidence = result.report_html or result.report_json
-        for finding in self.hysteresis.update(findings(result, cfg)):
-            alert = to_alert(finding, window.index, evidence)
-            self.publish(alert)
-            result.alerts.append(f"{finding.kind}" + (f"[{finding.column}]" if finding.column else ""))
+        result.alerts = screening.alerts + self._raise_alerts(judged_findings(result, cfg), window.index, evidence)
         self._export_join_state()
         self.metrics.observe(result)
         self.evidence.record_window(result.as_dict())
@@ -258,6 +275,21 @@ class MonitorService:
                   mae=result.quality.mae if result.quality else None, alerts=result.alerts,
                   eval_s=round(result.eval_s, 3), reason=result.reason or None)
         return result
+
+    @staticmethod
+    def _result_of(window: Window) -> WindowResult:
+        return WindowResult(index=window.index, model_tag=window.model_tag, status="ok",
+                            close_reason=window.close_reason, judged_at=utcnow().isoformat(),
+                            first_event=window.first_event.isoformat() if window.first_event else None,
+                            last_event=window.last_event.isoformat() if window.last_event else None)
+
+    def _raise_alerts(self, found: list[Finding], window: int, evidence: str | None) -> list[str]:
+        """The findings through the hysteresis; publish the alerts that start now. Returns their names."""
+        names = []
+        for finding in self.hysteresis.update(found):
+            self.publish(to_alert(finding, window, evidence))
+            names.append(f"{finding.kind}" + (f"[{finding.column}]" if finding.column else ""))
+        return names
 
     def _export_join_state(self) -> None:
         """Alert states as 1/0 gauges; the join's running counts as counters (by their increase)."""

@@ -1,7 +1,8 @@
 """Windows of predictions, and the late labels joined to them by trip id.
 
 A window opens with its first prediction and closes at `window_rows` predictions or after
-`window_s` seconds (or when the live model changes). A closed window waits for its labels
+`window_s` seconds (or when the live model changes). `screen_after_s` after closing it is due for
+its label-free checks (freshness, missing features, skew: see service.py). A closed window waits for its labels
 (which arrive when the trips end) until `label_coverage` of them are in, or `label_wait_s`
 passed, or more than `max_pending_windows` wait — then it is due to be judged. Nothing waits
 forever: a prediction judged without its label is counted as unlabelled, a label whose
@@ -21,6 +22,7 @@ import pandas as pd
 
 from ..config import MonitorSettings
 from ..contracts import MODEL_FEATURES, PREDICTION, TARGET, Prediction, TripCompleted
+from .results import WindowResult
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Window:
     close_reason: str = ""
     first_event: datetime | None = None
     last_event: datetime | None = None
+    # What its label-free checks found (service.MonitorService.screen_window), once they ran.
+    screening: WindowResult | None = None
 
     def coverage(self) -> float:
         return self.n_labeled / len(self.rows) if self.rows else 0.0
@@ -122,12 +126,19 @@ class WindowBook:
 
     # ---- output --------------------------------------------------------------------------
 
+    def to_screen(self) -> list[Window]:
+        """Closed windows due for their label-free checks, oldest first (closing the open one if its time is
+        up): closed `screen_after_s` ago and not screened yet."""
+        now = self.clock()
+        self._close_if_time_is_up(now)
+        return [w for w in self.pending
+                if w.screening is None and now - (w.closed_at or now) >= self.cfg.screen_after_s]
+
     def due(self) -> list[Window]:
         """Windows ready to be judged, oldest first (closing the open one if its time is up)."""
         now = self.clock()
         self._expire_orphans(now)
-        if self.open is not None and self.cfg.window_s is not None and now - self.open.opened_at >= self.cfg.window_s:
-            self._close(now, "time")
+        self._close_if_time_is_up(now)
         ready = []
         while self.pending:
             head = self.pending[0]
@@ -161,6 +172,10 @@ class WindowBook:
 
     def pending_predictions(self) -> int:
         return sum(len(w.rows) for w in self.pending) + (len(self.open.rows) if self.open else 0)
+
+    def _close_if_time_is_up(self, now: float) -> None:
+        if self.open is not None and self.cfg.window_s is not None and now - self.open.opened_at >= self.cfg.window_s:
+            self._close(now, "time")
 
     def _close(self, now: float, reason: str) -> None:
         assert self.open is not None

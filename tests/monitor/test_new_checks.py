@@ -85,3 +85,26 @@ def test_a_reset_drops_the_windows_not_judged_and_counts_their_predictions() -> 
     for prediction, _ in Traffic(seed=4).events(50):
         book.add_prediction(prediction)
     assert book.pending_predictions() == 50 and book.open is None and len(book.pending) == 1  # a new window
+
+
+def test_a_closed_window_is_screened_once_after_screen_after_s_and_judged_when_its_labels_are_in() -> None:
+    from mlgameday.monitor.results import WindowResult
+    from mlgameday.monitor.synthetic import Traffic
+    from mlgameday.monitor.windows import WindowBook
+
+    now = [0.0]
+    book = WindowBook(MonitorSettings(window_rows=1000, window_s=10.0, screen_after_s=3.0, label_wait_s=20.0),
+                      clock=lambda: now[0])
+    pairs = Traffic(seed=5).events(40)
+    for prediction, _ in pairs:
+        book.add_prediction(prediction)
+    now[0] = 10.0  # the window's time is up: it closes, but is not screened before 3 s passed
+    assert book.to_screen() == [] and len(book.pending) == 1
+    now[0] = 13.0
+    (window,) = book.to_screen()
+    window.screening = WindowResult(index=window.index, model_tag=window.model_tag, status="ok")
+    assert book.to_screen() == []  # screened once
+    assert book.due() == []  # no label yet: not judged
+    for _, label in pairs:
+        book.add_label(label)
+    assert book.due() == [window]

@@ -69,3 +69,16 @@ def test_stopped_ingest_ageing_features_raise_a_freshness_alert(monitor_run):
     ages = [r.freshness.p95_s for r in service.results]  # two windows at ~30 s (noisy), then ageing
     assert max(ages[:2]) < ages[2] and ages[2:] == sorted(ages[2:]) and ages[-1] > 3600
 
+
+
+def test_a_freshness_alert_does_not_wait_for_the_labels(monitor_run):
+    run = monitor_run(label_wait_s=120.0, screen_after_s=0.0)
+    traffic = Traffic(seed=SEED)
+    # Labels withheld: no window can be judged for quality, yet stale features are known at once.
+    run.send(traffic.events(WINDOW * 2, feature_age_s=5500.0), labels=False)
+    service = run.run_until(lambda s: bool(s.hysteresis.active), timeout_s=30)
+
+    fresh = [a for a in run.alerts() if a.kind == "freshness.stale"]
+    assert [a.window for a in fresh] == [2], run.alerts()
+    assert len(service.results) == 0 and len(service.book.pending) == 2  # both still wait for their labels
+    assert fresh[0].evidence_path and fresh[0].evidence_path.endswith("-000002.json")
