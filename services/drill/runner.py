@@ -64,7 +64,7 @@ FLOWING_TIMEOUT_S = 240.0
 # At most this long for the mitigation checks to hold once the faults are recovered.
 MITIGATION_TIMEOUT_S = 60.0
 # The fix skipped: its series are read for their hold plus this long (a few samples more than a pass needs).
-SKIPPED_MARGIN_S = 4.0
+SKIPPED_MARGIN_S = 2.0
 # A blind drill ends this long after the page when nobody answered (scored as not mitigated).
 BLIND_TIME_LIMIT_S = 20 * 60.0
 
@@ -433,7 +433,7 @@ class Drill:
         folder = new_run_folder(self.settings, label)
         timeline = self.timeline = Timeline()
         watcher = Watcher(bootstrap, target, timeline, security=kafka_options(self.settings.kafka),
-                          topics=self.settings.topics,
+                          topics=self.settings.topics, time_factor=self.timing.factor,
                           lag_groups=pipeline_groups(self.settings)).start()
         refs = self.refs
         active: list[ScheduledAction] = []

@@ -29,6 +29,8 @@ log = logging.getLogger("drill.watch")
 
 WINDOW_S = 10.0        # recent-window series (latency, throughput, shares, means)
 LABEL_WINDOW_S = 30.0  # online MAE over labels that arrived this recently
+# Latency percentiles keep WINDOW_S whatever the drill's time factor: a tail needs ~200 requests (a p99
+# of 100 is one slow request), while shares and means follow a change sooner over a shorter window.
 CANARY_WINDOW_S = 60.0
 UNANSWERED_AFTER_S = 20.0
 FORGET_AFTER_S = 600.0
@@ -77,8 +79,11 @@ def pipeline_groups(settings: Settings) -> tuple[str, ...]:
 class Watcher:
     def __init__(self, bootstrap: str, target: Target, timeline: Timeline, sample_every: float = 2.0,
                  security: dict | None = None, lag_groups: tuple[str, ...] | None = None,
-                 topics: TopicNames | None = None) -> None:
+                 topics: TopicNames | None = None, time_factor: float = 1.0) -> None:
         self.bootstrap, self.target, self.timeline = bootstrap, target, timeline
+        # An accelerated drill (time factor 0.5) reads its shares, means, rates and online MAE over windows
+        # as much shorter: a fault, and a fix, show in its series as much sooner.
+        self.recent_s, self.label_window_s = WINDOW_S * time_factor, LABEL_WINDOW_S * time_factor
         # The impact model's latency SLO and lateness threshold: what the incident's cost is measured against.
         impact = default_impact_model()
         self.slo_ms = impact.latency.slo_ms.value
@@ -270,12 +275,14 @@ class Watcher:
         with self._lock:
             _trim(self._predictions, now - max(WINDOW_S, CANARY_WINDOW_S))
             _trim(self._errors, now - CANARY_WINDOW_S)
-            _trim(self._dlq_times, now - WINDOW_S)
+            _trim(self._dlq_times, now - self.recent_s)
             _trim(self._request_times, now - UNANSWERED_AFTER_S - WINDOW_S)
-            _trim(self._repeats, now - WINDOW_S)
-            recent = [p for p in self._predictions if p.t >= now - WINDOW_S]
+            _trim(self._repeats, now - self.recent_s)
+            timed = [p for p in self._predictions if p.t >= now - WINDOW_S]
+            recent = [p for p in timed if p.t >= now - self.recent_s]
             live = [p for p in recent if p.role == "live"]
-            served = [p for p in recent if p.role in SERVED_ROLES]
+            live_timed = [p for p in timed if p.role == "live"]
+            served = [p for p in timed if p.role in SERVED_ROLES]
             repeats = [repeated for _, repeated in self._repeats]
             label_errors = list(self._errors)
             for trip_id in [k for k, t in self._requested.items() if now - t > FORGET_AFTER_S]:
@@ -287,12 +294,12 @@ class Watcher:
             cohort_unanswered = sum(1 for t in self._requested.values() if cohort_start <= t <= cohort_end)
             dlq_recent, dlq_total = len(self._dlq_times), self.dlq_total
         values: dict[str, float | None] = {
-            "throughput": len(recent) / WINDOW_S,
-            "dlq_rate": dlq_recent / WINDOW_S,
+            "throughput": len(recent) / self.recent_s,
+            "dlq_rate": dlq_recent / self.recent_s,
             "dlq_total": float(dlq_total),
             "unanswered_requests": float(unanswered),
-            "latency_p99_ms": _percentile([p.latency_ms for p in live], 99) if len(live) >= 5 else None,
-            "latency_p50_ms": _percentile([p.latency_ms for p in live], 50) if len(live) >= 5 else None,
+            "latency_p99_ms": _percentile([p.latency_ms for p in live_timed], 99) if len(live_timed) >= 5 else None,
+            "latency_p50_ms": _percentile([p.latency_ms for p in live_timed], 50) if len(live_timed) >= 5 else None,
             "fallback_share": _share(p.fallback for p in live),
             "stale_share": _share(p.stale for p in live),
             "missing_share": _share(p.missing for p in live),
@@ -311,11 +318,11 @@ class Watcher:
         for feature in MODEL_FEATURES:
             numbers = [p.features[feature] for p in live if isinstance(p.features.get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
-        live_errors = [e for t, role, e, _ in label_errors if role == "live" and t >= now - LABEL_WINDOW_S]
+        live_errors = [e for t, role, e, _ in label_errors if role == "live" and t >= now - self.label_window_s]
         values["mae_s"] = sum(map(abs, live_errors)) / len(live_errors) if len(live_errors) >= 5 else None
         values["bias_s"] = sum(live_errors) / len(live_errors) if len(live_errors) >= 5 else None
         served_labels = [(abs(e), late) for t, role, e, late in label_errors
-                         if role in SERVED_ROLES and t >= now - LABEL_WINDOW_S]
+                         if role in SERVED_ROLES and t >= now - self.label_window_s]
         if len(served_labels) >= 5:
             values["served_mae_s"] = sum(e for e, _ in served_labels) / len(served_labels)
             values["late_share"] = sum(late for _, late in served_labels) / len(served_labels)

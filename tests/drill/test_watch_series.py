@@ -58,3 +58,22 @@ def test_dead_letters_are_counted_as_the_topic_counts_them_by_id_and_reason_kind
     assert watcher.dlq_reasons == {"invalid JSON: EOF while parsing": 2, "passenger_count: Input should be a valid integer": 1}
     assert [m.name for m in watcher.timeline.marks_of("dlq")] == ["invalid JSON: EOF while parsing",
                                                                   "passenger_count: Input should be a valid integer"]
+
+
+def test_an_accelerated_drill_reads_shares_over_a_shorter_window_and_latency_over_the_same() -> None:
+    from mlgameday.drill.timeline import Timeline
+    from mlgameday.drill.watch import Seen, Watcher
+
+    def seen(t: float, missing: bool, latency_ms: float) -> Seen:
+        return Seen(t, "live", latency_ms, missing, False, missing, 1.0, {})
+
+    # 10 s of predictions, one every 0.1 s: the first 5 s with a feature missing and slow, the last 5 s fine.
+    rows = [seen(100.0 + i / 10, i < 50, 300.0 if i < 50 else 10.0) for i in range(100)]
+    series = {}
+    for factor in (1.0, 0.5):
+        watcher = Watcher("127.0.0.1:9", None, Timeline(), time_factor=factor)  # not started
+        watcher._predictions.extend(rows)
+        series[factor] = watcher._event_series(now=110.0)
+    assert series[1.0]["missing_share"] == 0.5 and series[0.5]["missing_share"] == 0.0  # the fix shows at once
+    assert series[1.0]["throughput"] == series[0.5]["throughput"] == 10.0
+    assert series[1.0]["latency_p99_ms"] == series[0.5]["latency_p99_ms"] == 300.0  # a tail needs its 10 s
