@@ -1,5 +1,8 @@
 """The monitor process: read predictions and labels, cut windows, judge them, publish alerts.
 
+A window is judged in two steps: its label-free checks (freshness, missing features, skew) soon after
+it closes, the rest (Evidently's drift report, quality, slices, labels) once its labels are in.
+
 Every event is accounted for: a prediction or label that is not a valid event of its topic
 goes to the dead-letter topic with the reason; predictions of roles that are not monitored
 are counted as skipped; the join's outcomes are counted (see windows.py).
@@ -235,8 +238,9 @@ class MonitorService:
         screen(frame, cfg, result)
         if result.status == "ok":
             result.skew_status, result.skew = check_skew(frame, self.lookup, cfg, seed=window.index)
-        result.alerts = self._raise_alerts(screening_findings(result, cfg), window.index,
-                                           self.evidence.report_path(window.index, self.cfg.save_html))
+        # The report the window gets when judged (none without a reference to judge it against).
+        report = self.evidence.report_path(window.index, self.cfg.save_html) if self._has_reference(window) else None
+        result.alerts = self._raise_alerts(screening_findings(result, cfg), window.index, report)
         self._export_join_state()
         self.metrics.observe_screening(result)
         window.screening = result
@@ -275,6 +279,13 @@ class MonitorService:
                   mae=result.quality.mae if result.quality else None, alerts=result.alerts,
                   eval_s=round(result.eval_s, 3), reason=result.reason or None)
         return result
+
+    def _has_reference(self, window: Window) -> bool:
+        try:
+            self.references.for_model(window.model_tag)
+        except ReferenceError_:
+            return False
+        return True
 
     @staticmethod
     def _result_of(window: Window) -> WindowResult:
