@@ -456,7 +456,7 @@ class Drill:
                     if mitigation_ctx is not None:
                         unmitigated = self._skip_the_fix(mitigation_ctx, timeline, refs, outcomes, active)
                     if self._fix_is_checked():
-                        mitigation = self._try_the_fix(ctx, timeline, active)
+                        mitigation = self._try_the_fix(ctx, timeline, active, refs)
                 if self.oncall is not None:
                     self.oncall.finish(self._answer, ctx, refs, self.timing.factor, self.report)
         finally:
@@ -621,14 +621,21 @@ class Drill:
                       checks=[m.detail for m in checks])
         return checks
 
-    def _try_the_fix(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction]) -> list[MitigationCheck]:
+    def _try_the_fix(self, ctx: FaultContext, timeline: Timeline, active: list[ScheduledAction],
+                     refs: dict[str, float]) -> list[MitigationCheck]:
         """The scenario's fix, tried live: the faults recovered (what the right fix does), then each
         series condition of the mitigation must hold — the same conditions a blind drill's answer is
-        scored on. Holds are scaled like the drill's bounds."""
+        scored on. Holds are scaled like the drill's bounds. Faults that recovered on their own schedule
+        (a broker restarted, a spike over) were fixed then: their signals are read from that moment."""
         conditions = self._scaled(self._series_checks())
-        self._recover_all(ctx, timeline, active)
-        since = timeline.now()
-        timeline.mark("phase", "fix tried: the faults recovered, checking the signals come back")
+        if active:
+            self._recover_all(ctx, timeline, active)
+            since = timeline.now()
+            timeline.mark("phase", "fix tried: the faults recovered, checking the signals come back")
+        else:  # every fault recovered on its own schedule: that was the fix, and the signals since count
+            since = refs.get("recover", timeline.now())
+            timeline.mark("phase", f"fix tried: the faults recovered on their schedule at {since:.0f}s, "
+                                   "checking the signals came back")
         deadline = time.monotonic() + MITIGATION_TIMEOUT_S
         while True:
             results = [holds(c, timeline, since) for c in conditions]
