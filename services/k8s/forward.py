@@ -84,17 +84,25 @@ class PortForwards:
         with self._lock:
             self.commands[key] = command
             process = self.processes[key] = self._spawn(key)
-        self._wait_listening(process, resource, local_port)
+        self._wait_listening(process, key, resource, local_port)
         if self._supervisor is None:
             self._supervisor = threading.Thread(target=self._supervise, name="port-forwards", daemon=True)
             self._supervisor.start()
         return f"127.0.0.1:{local_port}"
 
+    def _log_path(self, key: str) -> Path | None:
+        return self.log_dir / f"port-forward-{key.replace('/', '-').replace(':', '-')}.log" if self.log_dir else None
+
     def _spawn(self, key: str, quick_ends: int = 0) -> subprocess.Popen:
-        log = (open(self.log_dir / f"port-forward-{key.replace('/', '-').replace(':', '-')}.log", "ab")
-               if self.log_dir else subprocess.DEVNULL)
+        path = self._log_path(key)
+        log = open(path, "ab") if path else subprocess.DEVNULL
         self._starts[key] = (time.monotonic(), quick_ends)
         return subprocess.Popen(self.commands[key], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def _said(self, key: str) -> list[str]:
+        """The last lines kubectl wrote for this forward (why it ended), when it has a log."""
+        path = self._log_path(key)
+        return path.read_text(errors="replace").strip().splitlines()[-5:] if path and path.is_file() else []
 
     def _supervise(self) -> None:
         """Start again every forward whose process ended (its pod went away), on the same port."""
@@ -113,12 +121,16 @@ class PortForwards:
                         self.processes[key] = self._spawn(key, quick_ends + 1)
                         self.restarts += 1
 
-    def _wait_listening(self, process: subprocess.Popen, resource: str, port: int) -> None:
+    def _wait_listening(self, process: subprocess.Popen, key: str, resource: str, port: int) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise K8sError(f"kubectl port-forward {resource} exited (code {process.returncode})",
-                               hint=f"is {resource} running in namespace {self.namespace}? `gameday k8s status`")
+                said = self._said(key)
+                hint = (f"another process holds 127.0.0.1:{port}: `ss -tanp | grep :{port}` names it"
+                        if any("address already in use" in line for line in said) else
+                        f"is {resource} running in namespace {self.namespace}? `gameday k8s status`")
+                raise K8sError(f"kubectl port-forward {resource} exited (code {process.returncode})"
+                               + (f": {said[-1]}" if said else ""), hint=hint)
             with socket.socket() as s:
                 s.settimeout(0.5)
                 if s.connect_ex(("127.0.0.1", port)) == 0:

@@ -32,7 +32,7 @@ from ..pipeline.test_online_features import assert_online_equals_reference
 
 pytestmark = [pytest.mark.cluster, pytest.mark.integration]
 
-HOST_PORT = 39192  # the lane's release forwards 39092
+HOST_PORT = 29192  # the lane's release forwards 29092 (both below the ephemeral ports, see values.yaml)
 INGEST_ADMIN_PORT = 8080
 REDIS_PORT = 6379
 ASK_EVERY_S = 0.5  # each round of a wait asks the replicas through their port-forwards

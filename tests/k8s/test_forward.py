@@ -28,3 +28,19 @@ def test_a_forward_that_ends_at_once_is_restarted_with_growing_pauses() -> None:
     finally:
         forwards.close()
     assert forwards.processes == {}
+
+
+def test_a_forward_that_cannot_listen_says_why_and_what_to_do(tmp_path) -> None:
+    import pytest
+
+    from mlgameday.k8s.errors import K8sError
+
+    forwards = PortForwards("lane", log_dir=tmp_path)
+    key = "pod/kafka-0:29092"
+    said = "error: unable to listen on any of the requested ports: [{29092 29092}]"
+    forwards.commands[key] = [sys.executable, "-c",  # as kubectl when the local port is taken
+                              f"print('Unable to listen on port 29092: bind: address already in use'); print({said!r}); exit(1)"]
+    process = forwards._spawn(key)
+    with pytest.raises(K8sError) as caught:
+        forwards._wait_listening(process, key, "pod/kafka-0", 29092)
+    assert said in str(caught.value) and "another process holds 127.0.0.1:29092" in caught.value.hint
