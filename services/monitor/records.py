@@ -21,6 +21,10 @@ from ..config import Settings
 from ..contracts import Alert
 
 
+# Opening the workspace reads every run it lists; another monitor pruning meanwhile makes a read fail.
+WORKSPACE_OPEN_TRIES = 3
+
+
 def monitor_dir(settings: Settings) -> Path:
     return settings.run_path / "data" / "monitor"
 
@@ -83,7 +87,15 @@ class Evidence:
             from evidently.ui.workspace import Workspace
 
             set_aside_torn_snapshots(workspace_dir(self.settings))
-            workspace = Workspace.create(str(workspace_dir(self.settings)))
+            for attempt in range(WORKSPACE_OPEN_TRIES):
+                try:
+                    workspace = Workspace.create(str(workspace_dir(self.settings)))
+                    break
+                except FileNotFoundError:
+                    # A run listed, then pruned before it was read: the previous monitor pod of a rollout still
+                    # judging on the same volume (seen on a cluster: the new pod crashed). Read the runs again.
+                    if attempt == WORKSPACE_OPEN_TRIES - 1:
+                        raise
             name = project_name(self.settings)
             found = workspace.search_project(name)
             project = found[0] if found else workspace.create_project(

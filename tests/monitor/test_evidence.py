@@ -52,3 +52,20 @@ def test_a_run_torn_by_a_kill_mid_write_is_set_aside_and_the_workspace_opens(tmp
     assert [str(run) for run in workspace.list_runs(project.id)] == [kept]
     assert files[torn].with_name(files[torn].name + ".torn").is_file() and not files[torn].exists()
     assert again.save_report(3, snapshot(0.3), html=False)[2] in {str(r) for r in workspace.list_runs(project.id)}
+
+
+def test_a_run_pruned_by_another_monitor_while_the_workspace_opens_is_read_again(tmp_path: Path, monkeypatch) -> None:
+    from evidently.ui.workspace import Workspace
+
+    real_create, calls = Workspace.create, []
+
+    def pruned_once(path: str):  # as when the previous pod of a rollout deletes a run the open listed
+        calls.append(path)
+        if len(calls) == 1:
+            raise FileNotFoundError(f"{path}/project/snapshots/pruned.json")
+        return real_create(path)
+
+    monkeypatch.setattr(Workspace, "create", staticmethod(pruned_once))
+    evidence = Evidence(load_settings(run_dir=tmp_path / "run"))
+    workspace, project = evidence.workspace()
+    assert len(calls) == 2 and project.name.startswith("mlgameday")
