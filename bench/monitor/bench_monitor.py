@@ -28,7 +28,7 @@ warnings.filterwarnings("ignore")
 from mlgameday.config import MonitorSettings  # noqa: E402
 from mlgameday.contracts import MODEL_FEATURES  # noqa: E402
 from mlgameday.monitor.alerts import Hysteresis, findings  # noqa: E402
-from mlgameday.monitor.evaluate import judge, run_report  # noqa: E402
+from mlgameday.monitor.evaluate import judge, run_report, screen  # noqa: E402
 from mlgameday.monitor.reference import validate_reference  # noqa: E402
 from mlgameday.monitor.results import WindowResult  # noqa: E402
 from mlgameday.monitor.synthetic import Shift, Traffic  # noqa: E402
@@ -79,7 +79,9 @@ def detection_delay(cfg: MonitorSettings, rows: int, windows_before: int, window
             shifted = index > windows_before
             shifts = (Shift("trip_distance", add=size * std),) if shifted else ()
             result = WindowResult(index=index, model_tag="bench", status="ok")
-            judge(traffic.frame(rows, shifts=shifts), reference, cfg, result)
+            frame = traffic.frame(rows, shifts=shifts)
+            screen(frame, cfg, result)
+            judge(frame, reference, cfg, result)
             flagged = next(d.drifted for d in result.drift if d.column == "trip_distance")
             fired = [f for f in hysteresis.update(findings(result, cfg))
                      if f.kind == "drift.detected" and f.column == "trip_distance"]

@@ -87,9 +87,9 @@ def screen(frame: pd.DataFrame, cfg: MonitorSettings, result: WindowResult) -> N
 
 def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
           result: WindowResult) -> Snapshot | None:
-    """Fill `result` with the window's freshness, drift and quality; return Evidently's snapshot."""
+    """Add the window's drift and quality to its screened `result` (screen() ran on the same frame);
+    return Evidently's snapshot (None for a window too small to judge)."""
     started = time.perf_counter()
-    screen(frame, cfg, result)
     result.n_labeled = int(frame[TARGET].notna().sum())
     result.label_coverage = result.n_labeled / len(frame) if len(frame) else 0.0
     if result.status == "too_few_rows":

@@ -251,17 +251,18 @@ class MonitorService:
         slices; alerts; evidence; metrics."""
         screening = window.screening or self.screen_window(window)
         result = self._result_of(window)
+        result.status, result.reason, result.n_rows = screening.status, screening.reason, screening.n_rows
+        result.freshness, result.missing = screening.freshness, screening.missing
+        result.skew_status, result.skew = screening.skew_status, screening.skew
         frame = window.frame()
         cfg = scaled_thresholds(self.cfg, self.knobs.value.threshold_scale)
         snapshot = None
         try:
             reference = self.references.for_model(window.model_tag)
         except ReferenceError_ as exc:
-            result.status, result.reason, result.n_rows = "no_reference", str(exc), len(frame)
+            result.status, result.reason = "no_reference", str(exc)
         else:
             snapshot = judge(frame, reference, cfg, result)
-        result.freshness, result.missing = screening.freshness, screening.missing
-        result.skew_status, result.skew = screening.skew_status, screening.skew
         if result.status == "ok":
             result.slices = self.slices.add(frame, reference.slices, cfg.slice_min_rows)
         evidence = None

@@ -43,7 +43,8 @@ class Traffic:
 
     def frame(self, n: int, shifts: tuple[Shift, ...] = (), bias_s: float = 0.0,
               feature_age_s: float = 30.0, stale_after_s: float = 3600.0) -> pd.DataFrame:
-        """n trips: MODEL_FEATURES, zone_id, event_timestamp, trip_id, duration_s, prediction_s, feature_age_s."""
+        """n trips: MODEL_FEATURES, zone_id, event_timestamp, trip_id, duration_s, prediction_s, feature_age_s,
+        stale, missing."""
         rng = self._rng
         df = pd.DataFrame({
             "trip_distance": np.clip(rng.lognormal(0.8, 0.6, n), 0.1, 60.0),
@@ -67,6 +68,7 @@ class Traffic:
         df["prediction_s"] = np.clip(travel + rng.normal(0, 60, n) + bias_s, 1, None)
         df["feature_age_s"] = np.clip(rng.normal(feature_age_s, feature_age_s * 0.1 + 1, n), 0, None)
         df["stale"] = df["feature_age_s"] > stale_after_s
+        df["missing"] = [()] * n  # the zone features serving found missing: none (windows.py's column)
         return df
 
     def reference(self, n: int = 3000) -> pd.DataFrame:

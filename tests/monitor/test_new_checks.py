@@ -108,3 +108,27 @@ def test_a_closed_window_is_screened_once_after_screen_after_s_and_judged_when_i
     for _, label in pairs:
         book.add_label(label)
     assert book.due() == [window]
+
+
+def test_judge_adds_drift_and_quality_to_a_screened_window_and_leaves_the_screening_alone() -> None:
+    # The path bench/monitor takes (screen, then judge) on the synthetic traffic, through real Evidently.
+    from mlgameday.monitor.evaluate import judge, screen
+    from mlgameday.monitor.reference import validate_reference
+    from mlgameday.monitor.results import WindowResult
+    from mlgameday.monitor.synthetic import Shift, Traffic
+
+    cfg = MonitorSettings(max_feature_age_s=30.0)
+    reference = validate_reference(Traffic(seed=1).reference(3000), "test")
+    frame = Traffic(seed=2).frame(400, shifts=(Shift("trip_distance", multiply=2.5),), feature_age_s=40.0,
+                                  stale_after_s=30.0)
+    result = WindowResult(index=1, model_tag="test", status="ok")
+    screen(frame, cfg, result)
+    screened = (result.n_rows, result.freshness, dict(result.missing))
+    assert result.freshness.stale_share > 0.9 and set(result.missing.values()) == {0.0}
+    assert judge(frame, reference, cfg, result) is not None
+    assert (result.n_rows, result.freshness, result.missing) == screened
+    assert [d.column for d in result.drift if d.drifted] == ["trip_distance"]
+    assert result.quality is not None and result.status == "ok" and result.n_labeled == 400
+    small = WindowResult(index=2, model_tag="test", status="ok")
+    screen(frame.head(50), cfg, small)
+    assert judge(frame.head(50), reference, cfg, small) is None and small.status == "too_few_rows"
