@@ -84,13 +84,29 @@ class ClusterTarget:
     def kill(self, component: str, grace_s: int | None = None) -> list[str]:
         """Delete the component's pods (their controller starts new ones); returns the names. grace_s=0 is a
         kill -9 (no graceful shutdown); None, the pod's own termination grace period."""
-        pods = self.core.list_namespaced_pod(self.namespace, label_selector=self.selector(component)).items
+        pods = self._pod_names(component)
         if not pods:
             raise K8sError(f"no pods of component {component!r} in namespace {self.namespace} (release {self.release})",
                            hint="see the components with `gameday k8s status`")
-        for pod in pods:
-            self.core.delete_namespaced_pod(pod.metadata.name, self.namespace, grace_period_seconds=grace_s)
-        return [pod.metadata.name for pod in pods]
+        return self._delete_pods(pods, grace_s)
+
+    def _pod_names(self, component: str) -> list[str]:
+        return [pod.metadata.name for pod in
+                self.core.list_namespaced_pod(self.namespace, label_selector=self.selector(component)).items]
+
+    def _delete_pods(self, names: list[str], grace_s: int | None) -> list[str]:
+        """Delete the pods; one already gone (its controller was faster) is not an error."""
+        from kubernetes.client.exceptions import ApiException
+
+        deleted = []
+        for name in names:
+            try:
+                self.core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=grace_s)
+                deleted.append(name)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        return deleted
 
     def scale(self, component: str, replicas: int) -> int:
         """Set the replicas of the component's Deployment or StatefulSet; returns the previous count."""
@@ -143,10 +159,22 @@ class ClusterTarget:
         return self.set_env("serving", MODEL_ENV, model_tag)
 
     def chaos(self, action: str, component: str) -> str:
-        """The drills' chaos verbs on a cluster: kill/restart delete pods, stop/start scale to 0 and back."""
-        if action in ("kill", "restart"):  # kill: no grace, as kill -9 on the local stack
-            pods = self.kill(component, grace_s=0 if action == "kill" else None)
-            return f"deleted {len(pods)} pod(s) of {component}" + (" (no grace period)" if action == "kill" else "")
+        """The drills' chaos verbs on a cluster: restart deletes the pods (their controller replaces them),
+        stop/start scale to 0 and back, and kill is a kill -9 that stays down until start.
+
+        A kill holds the workload at zero because on the local stack nothing restarts a killed
+        process: the scenario's outage lasts its `for:`, on either target. Left to the controller, the
+        outage lasted however long a new pod took (3–15 s), and a drill expecting the traffic to stop
+        raced it.
+        """
+        if action == "kill":
+            previous = self.scale(component, 0)  # first, so no replacement pod starts
+            self._stopped[component] = previous or 1
+            pods = self._delete_pods(self._pod_names(component), grace_s=0)  # scaling down alone is graceful
+            return f"deleted {len(pods)} pod(s) of {component} (no grace period); held at 0 replicas until start"
+        if action == "restart":
+            pods = self.kill(component)
+            return f"deleted {len(pods)} pod(s) of {component}"
         if action == "stop":
             previous = self.scale(component, 0)
             self._stopped[component] = previous or 1

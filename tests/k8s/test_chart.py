@@ -251,3 +251,10 @@ def test_every_pod_that_talks_to_kafka_gets_the_client_secret_and_its_settings_l
             assert options["ssl_cafile"] == "/etc/gameday/kafka-auth/ca.crt", name
             for key in env:
                 monkeypatch.delenv(key, raising=False)
+
+
+def test_the_producer_and_the_monitor_are_replaced_not_rolled() -> None:
+    # One city clock, one owner of the monitor's run folder: never two pods of either at once.
+    deployments = {d["metadata"]["name"].rsplit("-", 1)[-1]: d for d in of_kind(render("default"), "Deployment")}
+    assert {name for name, d in deployments.items() if d["spec"].get("strategy") == {"type": "Recreate"}} == \
+        {"producer", "monitor"}

@@ -136,7 +136,9 @@ def test_drill_chaos_verbs_map_to_cluster_operations(target: ClusterTarget, api:
     assert target.chaos("stop", "ingest") == "ingest scaled 3 → 0"
     assert target.components()["ingest"] == "scaled to zero"
     assert target.chaos("start", "ingest") == "ingest scaled 0 → 3"
-    assert target.chaos("kill", "redis") == "deleted 1 pod(s) of redis (no grace period)"
+    assert target.chaos("kill", "redis") == "deleted 1 pod(s) of redis (no grace period); held at 0 replicas until start"
+    assert target.components()["redis"] == "scaled to zero"  # a killed component stays down, as on the local stack
+    assert target.chaos("start", "redis") == "redis scaled 0 → 1"
     with pytest.raises(K8sError, match="'pause' has no cluster equivalent"):
         target.chaos("pause", "kafka")
 
