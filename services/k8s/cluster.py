@@ -51,7 +51,7 @@ class ClusterTarget:
         self.core = client.CoreV1Api(api_client)
         self.apps = client.AppsV1Api(api_client)
         self.batch = client.BatchV1Api(api_client)
-        self._stopped: dict[str, int] = {}  # component -> replicas before `stop`
+        self._stopped: dict[str, int] = {}  # component -> replicas before `stop` or `kill`
 
     @classmethod
     def connect(cls, namespace: str | None = None, release: str = DEFAULT_RELEASE,
@@ -168,23 +168,26 @@ class ClusterTarget:
         raced it.
         """
         if action == "kill":
-            previous = self.scale(component, 0)  # first, so no replacement pod starts
-            self._stopped[component] = previous or 1
+            self._hold_down(component)  # first, so no replacement pod starts
             pods = self._delete_pods(self._pod_names(component), grace_s=0)  # scaling down alone is graceful
             return f"deleted {len(pods)} pod(s) of {component} (no grace period); held at 0 replicas until start"
         if action == "restart":
             pods = self.kill(component)
             return f"deleted {len(pods)} pod(s) of {component}"
         if action == "stop":
-            previous = self.scale(component, 0)
-            self._stopped[component] = previous or 1
-            return f"{component} scaled {previous} → 0"
+            return f"{component} scaled {self._hold_down(component)} → 0"
         if action == "start":
             replicas = self._stopped.pop(component, 1)
             previous = self.scale(component, replicas)
             return f"{component} scaled {previous} → {replicas}"
         raise K8sError(f"chaos action {action!r} has no cluster equivalent",
                        hint=f"use one of {', '.join(CHAOS_ACTIONS)} with --target k8s; pause/resume need the local stack")
+
+    def _hold_down(self, component: str) -> int:
+        """Scale the component to zero, remembering its replicas for `start`; returns them."""
+        previous = self.scale(component, 0)
+        self._stopped[component] = previous or 1
+        return previous
 
     def components(self) -> dict[str, str]:
         """component -> state, for the drills' target protocol."""
