@@ -41,7 +41,7 @@ from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequest
 from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.offline import drop_parts_after
-from ..features.online import push_online
+from ..features.online import ROW_COLUMNS, push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
@@ -112,6 +112,7 @@ class IngestPipeline:
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
         self._broken = False
         self._nan_rng = np.random.default_rng(17)  # the nan_share knob's draws
+        self._nan_zones: set[int] = set()  # zones written online with a NaN speed, rewritten once the knob is off
         # The log of an incident: dead letters counted per reason per interval, and a progress line.
         self.dead_letters = RepeatedEvents(log, "dead-lettered events", self.cfg.log_interval_s)
         self._interval: Counter = Counter()
@@ -319,6 +320,7 @@ class IngestPipeline:
             shard_rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
             shard.offline_rows.extend(shard_rows)
             rows += shard_rows
+        rows += self._rewrites_after_rollback(now, {row[0] for row in rows})
         if rows:
             self._write_online(rows)
         written_at = time.time()
@@ -333,13 +335,29 @@ class IngestPipeline:
             self.on_batch(result)
         return result
 
+    def _rewrites_after_rollback(self, now: float, written: set[int]) -> list[tuple]:
+        """Once the nan_share knob is off (the bad release rolled back), the zones it wrote NaN for, rewritten from
+        their windows in this batch: left to each zone's next event, a quiet zone would serve its NaN for minutes.
+        Zones written by this batch already carry their right values."""
+        if not self._nan_zones or self.knobs.value.nan_share:
+            return []
+        rewrites = []
+        for shard in self.shards.values():
+            for zone_id in sorted(self._nan_zones & shard.windows.zones.keys() - written):
+                zone = shard.windows.zones[zone_id]
+                rewrites.append((zone_id, *zone.features(), zone.clock, now))
+        self._nan_zones.clear()  # a zone no shard here holds any more is rewritten by its new owner's next event
+        return rewrites
+
     def _write_online(self, rows: list[tuple]) -> None:
         frame = zone_rows_frame(rows)
         knobs = self.knobs.value
         if knobs.speed_unit == "kmh":
             frame["mean_speed_30m"] = frame["mean_speed_30m"] * KMH_PER_MPH
         if knobs.nan_share:  # the division bug: some rows' speed written as NaN (the offline rows stay right)
-            frame.loc[self._nan_rng.random(len(frame)) < knobs.nan_share, "mean_speed_30m"] = np.nan
+            hit = self._nan_rng.random(len(frame)) < knobs.nan_share
+            frame.loc[hit, "mean_speed_30m"] = np.nan
+            self._nan_zones.update(frame.loc[hit, ROW_COLUMNS[0]].tolist())
         for attempt in range(5):
             try:
                 push_online(self.store, frame)

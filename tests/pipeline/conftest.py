@@ -110,18 +110,26 @@ def dead_letters(settings: Settings) -> list[DeadLetter]:
     return [DeadLetter.model_validate_json(r.value) for r in read_topic(settings.kafka.bootstrap, settings.topics.dlq)]
 
 
-def ingest_until_drained(settings: Settings, timeout_s: float = 60, **kwargs) -> IngestPipeline:
-    """Run an in-process ingest until it has read to the end of both topics; checkpoint and close."""
+def drain(pipeline: IngestPipeline, settings: Settings, timeout_s: float = 60) -> None:
+    """Poll an in-process ingest until it has read to the end of both topics."""
     ends = end_offsets(settings.kafka.bootstrap, [settings.topics.trips_requested, settings.topics.trips_completed])
-    pipeline = IngestPipeline(settings, **kwargs).start()
     deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pipeline.poll_once()
+        if all(pipeline.offsets.get(k, 0) >= v for k, v in ends.items()):
+            return
+    raise AssertionError(f"ingest did not drain in {timeout_s}s: {pipeline.status()} vs {ends}")
+
+
+def ingest_until_drained(settings: Settings, timeout_s: float = 60, close: bool = True, **kwargs) -> IngestPipeline:
+    """Run an in-process ingest until it has read to the end of both topics; then checkpoint and close it,
+    unless `close` is False (the caller closes it)."""
+    pipeline = IngestPipeline(settings, **kwargs).start()
     try:
-        while time.monotonic() < deadline:
-            pipeline.poll_once()
-            if all(pipeline.offsets.get(k, 0) >= v for k, v in ends.items()):
-                break
-        else:
-            raise AssertionError(f"ingest did not drain in {timeout_s}s: {pipeline.status()} vs {ends}")
-    finally:
+        drain(pipeline, settings, timeout_s)
+    except BaseException:
+        pipeline.close()
+        raise
+    if close:
         pipeline.close()
     return pipeline
