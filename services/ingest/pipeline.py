@@ -41,7 +41,8 @@ from ..contracts import ID_MAX_LENGTH, EventRejected, TripCompleted, TripRequest
 from ..contracts.knobs import IngestFaults
 from ..errors import GamedayError
 from ..features.offline import drop_parts_after
-from ..features.online import ROW_COLUMNS, push_online
+from ..features.definitions import ENTITY_KEY
+from ..features.online import push_online
 from ..features.store import labels_dir, offline_dir, open_store
 from ..runtime.admin_http import Knobs
 from ..runtime.kafka import kafka_options
@@ -320,7 +321,7 @@ class IngestPipeline:
             shard_rows = [(z, *zones[z].features(), zones[z].clock, now) for z in sorted(done.affected)]
             shard.offline_rows.extend(shard_rows)
             rows += shard_rows
-        rows += self._rewrites_after_rollback(now, {row[0] for row in rows})
+        rows += self._rewrites_after_rollback(now, rows)
         if rows:
             self._write_online(rows)
         written_at = time.time()
@@ -335,12 +336,13 @@ class IngestPipeline:
             self.on_batch(result)
         return result
 
-    def _rewrites_after_rollback(self, now: float, written: set[int]) -> list[tuple]:
+    def _rewrites_after_rollback(self, now: float, written_rows: list[tuple]) -> list[tuple]:
         """Once the nan_share knob is off (the bad release rolled back), the zones it wrote NaN for, rewritten from
         their windows in this batch: left to each zone's next event, a quiet zone would serve its NaN for minutes.
         Zones written by this batch already carry their right values."""
         if not self._nan_zones or self.knobs.value.nan_share:
             return []
+        written = {row[0] for row in written_rows}
         rewrites = []
         for shard in self.shards.values():
             for zone_id in sorted(self._nan_zones & shard.windows.zones.keys() - written):
@@ -357,7 +359,7 @@ class IngestPipeline:
         if knobs.nan_share:  # the division bug: some rows' speed written as NaN (the offline rows stay right)
             hit = self._nan_rng.random(len(frame)) < knobs.nan_share
             frame.loc[hit, "mean_speed_30m"] = np.nan
-            self._nan_zones.update(frame.loc[hit, ROW_COLUMNS[0]].tolist())
+            self._nan_zones.update(frame.loc[hit, ENTITY_KEY].tolist())
         for attempt in range(5):
             try:
                 push_online(self.store, frame)
