@@ -72,6 +72,11 @@ class IngestFaults(_Knobs):
     nan_share: float = Field(0.0, ge=0, le=1, description="share of the zone rows written online with mean_speed_30m "
                                                            "= NaN (a division bug; the offline history stays right)")
 
+    @property
+    def spoils_online_rows(self) -> bool:
+        """Zone rows are written online wrong (ingest rewrites the zones they reached once this is False)."""
+        return self.speed_unit != "mph" or self.nan_share > 0
+
 
 class ServingFaults(_Knobs):
     """Serving (the BentoML service)."""

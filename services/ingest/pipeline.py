@@ -113,7 +113,8 @@ class IngestPipeline:
         # Set when a batch or a checkpoint failed half-way: the state is then not checkpointed again.
         self._broken = False
         self._nan_rng = np.random.default_rng(17)  # the nan_share knob's draws
-        self._nan_zones: set[int] = set()  # zones written online with a NaN speed, rewritten once the knob is off
+        # Zones written online wrong by a row-changing knob (km/h, NaN), rewritten once the knobs are back to normal.
+        self._spoiled_zones: set[int] = set()
         # The log of an incident: dead letters counted per reason per interval, and a progress line.
         self.dead_letters = RepeatedEvents(log, "dead-lettered events", self.cfg.log_interval_s)
         self._interval: Counter = Counter()
@@ -337,18 +338,18 @@ class IngestPipeline:
         return result
 
     def _rewrites_after_rollback(self, now: float, written_rows: list[tuple]) -> list[tuple]:
-        """Once the nan_share knob is off (the bad release rolled back), the zones it wrote NaN for, rewritten from
-        their windows in this batch: left to each zone's next event, a quiet zone would serve its NaN for minutes.
-        Zones written by this batch already carry their right values."""
-        if not self._nan_zones or self.knobs.value.nan_share:
+        """Once the row-changing knobs are back to normal (the bad release rolled back), the zones they spoiled,
+        rewritten from their windows in this batch: left to each zone's next event, a quiet zone would serve its
+        km/h or NaN speed for minutes. Zones written by this batch already carry their right values."""
+        if not self._spoiled_zones or self.knobs.value.spoils_online_rows:
             return []
         written = {row[0] for row in written_rows}
         rewrites = []
         for shard in self.shards.values():
-            for zone_id in sorted(self._nan_zones & shard.windows.zones.keys() - written):
+            for zone_id in sorted(self._spoiled_zones & shard.windows.zones.keys() - written):
                 zone = shard.windows.zones[zone_id]
                 rewrites.append((zone_id, *zone.features(), zone.clock, now))
-        self._nan_zones.clear()  # a zone no shard here holds any more is rewritten by its new owner's next event
+        self._spoiled_zones.clear()  # a zone no shard here holds any more is rewritten by its new owner's next event
         return rewrites
 
     def _write_online(self, rows: list[tuple]) -> None:
@@ -356,10 +357,11 @@ class IngestPipeline:
         knobs = self.knobs.value
         if knobs.speed_unit == "kmh":
             frame["mean_speed_30m"] = frame["mean_speed_30m"] * KMH_PER_MPH
+            self._spoiled_zones.update(frame[ENTITY_KEY].tolist())
         if knobs.nan_share:  # the division bug: some rows' speed written as NaN (the offline rows stay right)
             hit = self._nan_rng.random(len(frame)) < knobs.nan_share
             frame.loc[hit, "mean_speed_30m"] = np.nan
-            self._nan_zones.update(frame.loc[hit, ENTITY_KEY].tolist())
+            self._spoiled_zones.update(frame.loc[hit, ENTITY_KEY].tolist())
         for attempt in range(5):
             try:
                 push_online(self.store, frame)

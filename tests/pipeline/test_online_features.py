@@ -84,28 +84,32 @@ def test_speed_unit_knob_writes_kmh_online_only(pipeline_settings) -> None:
 
 
 @pytest.mark.parametrize("online_store", ["sqlite", "redis"])
-def test_zones_written_nan_are_rewritten_as_soon_as_the_nan_knob_is_off(pipeline_settings, request,
-                                                                         online_store) -> None:
-    """nan-features' fix (the bad release rolled back): every zone it wrote NaN for is right again in the next
-    batch, not at the zone's next event; through either online store."""
+@pytest.mark.parametrize("bug", ["nan", "kmh"])
+def test_zones_a_bug_wrote_are_rewritten_as_soon_as_its_knob_is_off(pipeline_settings, request, online_store,
+                                                                    bug) -> None:
+    """nan-features' and training-serving-skew's fix (the bad release rolled back): every zone written wrong is
+    right again in the next batch, not at the zone's next event; through either online store."""
     extra = {"online_store": "redis", "redis": {"url": request.getfixturevalue("redis_url")}} \
         if online_store == "redis" else {}
     settings = pipeline_settings(**extra)
     produce(settings, history_options(500, 72, seed=13))
     knobs = Knobs(IngestFaults)
-    knobs.merge({"nan_share": 1.0})
+    knobs.merge({"nan_share": 1.0} if bug == "nan" else {"speed_unit": "kmh"})
     pipeline = ingest_until_drained(settings, knobs=knobs, close=False)
     store = open_store(settings)
     reference = reference_features(valid_events(settings))
-    spoiled = read_zone_features(store, sorted(reference))
-    with_speed = [z for z, want in reference.items() if want["mean_speed_30m"] is not None]
-    assert len(with_speed) > 50
-    for zone in with_speed:  # the row is there, its speed reads as missing
-        speed = spoiled[zone].values["mean_speed_30m"]
-        assert spoiled[zone].values["requests_15m"] == reference[zone]["requests_15m"], zone
-        assert speed is None or math.isnan(speed), zone
+    if bug == "kmh":
+        assert_online_equals_reference(store, reference, speed_factor=KMH_PER_MPH)
+    else:
+        spoiled = read_zone_features(store, sorted(reference))
+        with_speed = [z for z, want in reference.items() if want["mean_speed_30m"] is not None]
+        assert len(with_speed) > 50
+        for zone in with_speed:  # the row is there, its speed reads as missing
+            speed = spoiled[zone].values["mean_speed_30m"]
+            assert spoiled[zone].values["requests_15m"] == reference[zone]["requests_15m"], zone
+            assert speed is None or math.isnan(speed), zone
 
-    knobs.merge({"nan_share": 0.0})
+    knobs.merge(IngestFaults().model_dump())  # back to normal
     # A few events again (duplicates: no zone changes), so that ingest runs a batch.
     sink = KafkaSink(settings.kafka.bootstrap)
     for record in read_topic(settings.kafka.bootstrap, settings.topics.trips_requested)[:5]:
