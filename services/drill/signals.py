@@ -43,6 +43,7 @@ SERIES_SIGNALS: dict[str, str] = {
     "serving_rss_mb": "resident memory of serving's worker, MB",
     "monitor_idle_s": "seconds since the monitor last judged a window",
     "label_coverage": "share of the last judged window's predictions that had their label (the monitor's)",
+    "label_lag_s": "median seconds from a live prediction to its label, over the labels that arrived in the last 10 s",
 }
 
 # Series computed per model feature: the mean of the feature over recent live predictions.

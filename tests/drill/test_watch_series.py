@@ -77,3 +77,29 @@ def test_an_accelerated_drill_reads_shares_over_a_shorter_window_and_latency_ove
     assert series[1.0]["missing_share"] == 0.5 and series[0.5]["missing_share"] == 0.0  # the fix shows at once
     assert series[1.0]["throughput"] == series[0.5]["throughput"] == 10.0
     assert series[1.0]["latency_p99_ms"] == series[0.5]["latency_p99_ms"] == 300.0  # a tail needs its 10 s
+
+
+def test_label_lag_is_the_median_time_to_a_label_and_none_once_labels_stop_coming() -> None:
+    import json
+
+    from mlgameday.drill.timeline import Timeline
+    from mlgameday.drill.watch import Watcher
+
+    watcher = Watcher("127.0.0.1:9", None, Timeline(), time_factor=0.5)  # not started; reads the last 5 s
+    topics = watcher.topics
+
+    def predict(trip: str, at: float) -> None:
+        event = {"trip_id": trip, "role": "live", "prediction_s": 600.0, "latency_ms": 5.0}
+        watcher._on_event(topics.predictions, json.dumps(event).encode(), now=at)
+
+    def label(trip: str, at: float) -> None:
+        watcher._on_event(topics.trips_completed, json.dumps({"trip_id": trip, "duration_s": 660.0}).encode(), now=at)
+
+    for i, lag in enumerate((2.0, 3.0, 2.0, 4.0)):  # labels seconds after their prediction, arriving at 107-110 s
+        predict(f"t{i}", 107.0 + i - lag)
+        label(f"t{i}", 107.0 + i)
+    predict("late", 20.0)  # and one 90 s late (a slowed label feed), arriving at 110 s
+    label("late", 110.0)
+    assert watcher._event_series(now=111.0)["label_lag_s"] == 3.0   # the median of 2, 2, 3, 4, 90
+    assert watcher._event_series(now=120.0)["label_lag_s"] is None  # none in the last 5 s: no sample, not an old one
+    assert not watcher._predicted_at                                # a labelled trip is forgotten
