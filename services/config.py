@@ -293,6 +293,9 @@ class MonitorSettings(BaseModel):
     # label: the labels stopped coming (a window judged at the wait with 97% of them is not that).
     labels_missing_below: float = Field(0.5, ge=0, le=1)
     label_wait_s: float = Field(30.0, ge=0)
+    # A window this long closed with fewer than labels_missing_below of its labels is judged at once: they
+    # stopped coming, and the rest of the label wait would only delay labels.missing (None: wait it out).
+    labels_due_s: float | None = Field(None, ge=0)
     # The checks that need no label (freshness, missing features, skew) run this long after a window
     # closes, not when its labels are in: the offline rows the skew check reads are flushed by ingest's
     # checkpoint (every ingest.checkpoint_interval_s, 2 s) by then.
@@ -326,6 +329,9 @@ class MonitorSettings(BaseModel):
     # Freshness: features older than max_feature_age_s (the zone_stats TTL) are stale; alert above stale_share.
     max_feature_age_s: float = Field(3600.0, gt=0)
     stale_share: float = Field(0.2, ge=0, le=1)
+    # ... and, at once, when a window's median feature age passes this (None: no such check): at rest the
+    # median prediction used features a few seconds old even where quiet zones push the share up.
+    median_age_s: float | None = Field(None, gt=0)
     # Training-serving skew: predictions per window compared with the offline store, and the
     # relative difference of a feature's mean that counts as skew (km/h vs mph is 0.61).
     skew_sample: int = Field(50, ge=0, le=10_000)

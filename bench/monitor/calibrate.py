@@ -78,6 +78,10 @@ def stale_share(w: dict) -> float | None:
     return (w.get("freshness") or {}).get("stale_share")
 
 
+def median_age(w: dict) -> float | None:
+    return (w.get("freshness") or {}).get("p50_s")
+
+
 def skew_score(column: str) -> Callable[[dict], float | None]:
     return column_score("skew", column, "relative_difference")
 
@@ -108,6 +112,8 @@ def checks(settings: Any) -> dict[str, tuple[Callable[[dict], float | None], lis
     out["quality.mae_increase"] = (mae_increase, [0.15, 0.25, 0.35, 0.5, 1.0], cfg.mae_increase)
     out["quality.bias"] = (bias_share, [0.15, 0.25, 0.35, 0.5], cfg.bias_share)
     out["freshness.stale"] = (stale_share, [0.1, 0.2, 0.3, 0.5], cfg.stale_share)
+    # Its decisive part (1-of-1): the window's median feature age, seconds.
+    out["freshness.median_age"] = (median_age, [8.0, 10.0, 15.0, 20.0], cfg.median_age_s or 15.0)
     for column in ("requests_15m", "completed_30m", "mean_speed_30m"):
         out[f"skew.detected:{column}"] = (skew_score(column), [0.05, 0.1, 0.2], cfg.skew_threshold)
         out[f"features.missing:{column}"] = (missing_share(column), [0.05, 0.1, 0.2, 0.3], cfg.missing_share)
@@ -207,6 +213,8 @@ SHIFTS = [  # (label, the checks it should trip, the fault)
      {"at": "0s", "kind": "shift_feature", "params": {"column": "trip_distance", "multiply": 1.5, "share": 0.4}}),
     ("congestion (0.7x speed)", ["quality.mae_increase", "quality.bias"],
      {"at": "0s", "kind": "congestion", "params": {"speed_multiplier": 0.7}}),
+    ("feature pipeline stopped", ["freshness.stale", "freshness.median_age"],
+     {"at": "0s", "kind": "stop", "params": {"component": "ingest"}}),
 ]
 
 

@@ -29,6 +29,8 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
         # once 99% of the labels are in (monitor.label_coverage) or after 20 s; an alert needs 2 of 3.
         "monitor": {
             "window_s": 10.0, "window_rows": 200, "min_rows": 60, "min_labeled_rows": 30, "label_wait_s": 20.0,
+            # At rest a window had 99% of its labels 6-11 s after it closed: under half by 10 s, they stopped.
+            "labels_due_s": 10.0,
             "alert_k": 2, "alert_n": 3, "save_html": True,
             # Thresholds from measured false-alarm rates (bench/monitor/calibrate.py: 10 min of no-fault
             # traffic, 63 windows; README, Monitoring): at 200-row windows a window's MAE and bias move
@@ -36,6 +38,9 @@ def drill_profile(scenario: Scenario | None = None, seed: int = 42) -> dict[str,
             # 0.10; with 2-of-3 hysteresis these values raised no modelled false alarm in 500 hours.
             "mae_increase": 0.35, "bias_share": 0.35, "categorical_threshold": 0.15,
             "max_feature_age_s": float(FEATURE_AGE_BUDGET_S),
+            # Half the budget as the median: at rest a window's median age was 1-7 s (bench/monitor/calibrate.py),
+            # so past 15 s the pipeline stopped — alerted at once, ~20 s after, not two windows later.
+            "median_age_s": FEATURE_AGE_BUDGET_S / 2,
             # The skew check compares 50 served rows per window with the Feast offline store (~0.7 s a
             # window since joins read only their window's rows).
             "skew_sample": 50,

@@ -1,10 +1,12 @@
 """From a judged window to alerts: one finding per check, hysteresis (k of the last n judged
-windows), and the contracts.Alert event for the ones that just started failing.
+windows, or at once for a decisive failure), and the contracts.Alert event for the ones that just
+started failing.
 
 Alert kinds (contracts.AlertKind): drift.detected (per column), prediction.drift,
 quality.mae_increase, quality.bias (score = mean error, signed: positive = over-predicting),
 quality.too_good (score = how far the MAE fell below the reference's), quality.slice_mae (per slice),
-freshness.stale, features.missing (per zone feature), skew.detected (per column), labels.missing (info).
+freshness.stale (score = share of stale predictions, or their median feature age when that decided),
+features.missing (per zone feature), skew.detected (per column), labels.missing (info).
 The first three need no label: they are judged when the window closes (screening), the rest once its
 labels are in.
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from ..config import MonitorSettings
 from ..contracts import Alert, AlertKind, new_event_id, utcnow
-from .results import WindowResult
+from .results import Freshness, WindowResult
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class Finding:
     threshold: float
     failed: bool
     message: str
+    # A failure no chance fluctuation of a healthy stack produces (half the features past their age budget,
+    # half the labels gone): it alerts on its first window instead of waiting for the hysteresis' k.
+    decisive: bool = False
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -44,10 +49,7 @@ def screening_findings(result: WindowResult, cfg: MonitorSettings) -> list[Findi
     if result.status != "ok":
         return out
     if (f := result.freshness) is not None and f.n:
-        out.append(Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
-                           f"{f.stale_share:.0%} of predictions used stale or missing features "
-                           f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
-                           f"limit {cfg.max_feature_age_s:.0f}s)"))
+        out.append(freshness_finding(f, cfg))
     for column, share in result.missing.items():
         out.append(Finding(AlertKind.FEATURES_MISSING, column, share, cfg.missing_share, share > cfg.missing_share,
                            f"{column} missing or NaN for {share:.0%} of predictions: they got the training median"))
@@ -56,6 +58,20 @@ def screening_findings(result: WindowResult, cfg: MonitorSettings) -> list[Findi
                            f"{s.column}: served mean {s.served_mean:.3g} vs offline {s.offline_mean:.3g} "
                            f"({s.relative_difference:.0%} apart, {s.pairs} predictions)"))
     return out
+
+
+def freshness_finding(f: Freshness, cfg: MonitorSettings) -> Finding:
+    """Stale when too many predictions used features past the age budget; decisively so when the median
+    prediction did (cfg.median_age_s): quiet zones keep the share rule noisy at rest, the median is not."""
+    if cfg.median_age_s is not None and f.p50_s is not None and f.p50_s > cfg.median_age_s:
+        return Finding(AlertKind.STALE_FEATURES, None, f.p50_s, cfg.median_age_s, True,
+                       f"half the predictions used features older than {f.p50_s:.0f}s (median age; "
+                       f"limit {cfg.median_age_s:.0f}s); {f.stale_share:.0%} past the {cfg.max_feature_age_s:.0f}s budget",
+                       decisive=True)
+    return Finding(AlertKind.STALE_FEATURES, None, f.stale_share, cfg.stale_share, f.stale_share > cfg.stale_share,
+                   f"{f.stale_share:.0%} of predictions used stale or missing features "
+                   f"(p95 age {f.p95_s if f.p95_s is not None else float('nan'):.0f}s, "
+                   f"limit {cfg.max_feature_age_s:.0f}s)")
 
 
 def judged_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]:
@@ -87,15 +103,16 @@ def judged_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]
                            sq.increase > cfg.slice_mae_increase,
                            f"{sq.slice} trips: MAE {sq.mae:.0f}s vs their reference {sq.ref_mae:.0f}s "
                            f"({sq.increase:+.0%}) on {sq.n} labelled trips of the last windows"))
+    # Decisive: a window judged after its label wait holds 97-100% of its labels at rest, never under half.
     out.append(Finding(AlertKind.LABELS_MISSING, None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
                        result.label_coverage < cfg.labels_missing_below,
-                       f"{result.n_labeled}/{result.n_rows} predictions had their label when judged"))
+                       f"{result.n_labeled}/{result.n_rows} predictions had their label when judged", decisive=True))
     return out
 
 
 class Hysteresis:
-    """A check alerts when it failed in k of its last n judged windows, once per episode:
-    it re-arms only after n windows in a row pass."""
+    """A check alerts when it failed in k of its last n judged windows (a decisive failure: at once), once
+    per episode: it re-arms only after n windows in a row pass."""
 
     def __init__(self, k: int, n: int) -> None:
         self.k, self.n = k, n
@@ -112,7 +129,7 @@ class Hysteresis:
         for f in found:
             history = self._history.setdefault(f.key, deque(maxlen=self.n))
             history.append(f.failed)
-            if f.key not in self.active and sum(history) >= self.k:
+            if f.key not in self.active and (sum(history) >= self.k or f.failed and f.decisive):
                 self.active.add(f.key)
                 firing.append(f)
             elif f.key in self.active and not any(history) and len(history) == self.n:

@@ -51,7 +51,8 @@ RETRY_EVERY_S = 2.0
 RESET_TIMEOUT_S = 30.0  # a reset waits for the judging loop (which may be judging a window)
 # The thresholds the threshold_scale knob multiplies: every check that fails above its threshold.
 SCALED_THRESHOLDS = ("drift_noise_k", "categorical_threshold", "drift_threshold", "mae_increase", "bias_share",
-                     "stale_share", "skew_threshold", "missing_share", "too_good", "slice_mae_increase")
+                     "stale_share", "median_age_s", "skew_threshold", "missing_share", "too_good",
+                     "slice_mae_increase")
 
 
 def scaled_thresholds(cfg: MonitorSettings, scale: float) -> MonitorSettings:

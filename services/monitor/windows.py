@@ -144,11 +144,15 @@ class WindowBook:
             head = self.pending[0]
             waited = now - (head.closed_at or now)
             if (head.coverage() >= self.cfg.label_coverage or waited >= self.cfg.label_wait_s
-                    or len(self.pending) > self.cfg.max_pending_windows):
+                    or self._labels_stopped(head, waited) or len(self.pending) > self.cfg.max_pending_windows):
                 ready.append(self._release(self.pending.pop(0)))
             else:
                 break
         return ready
+
+    def _labels_stopped(self, window: Window, waited: float) -> bool:
+        due = self.cfg.labels_due_s
+        return due is not None and waited >= due and window.coverage() < self.cfg.labels_missing_below
 
     def flush(self) -> list[Window]:
         """Close and hand over everything (on stop): judged with the labels that came."""

@@ -132,3 +132,28 @@ def test_judge_adds_drift_and_quality_to_a_screened_window_and_leaves_the_screen
     small = WindowResult(index=2, model_tag="test", status="ok")
     screen(frame.head(50), cfg, small)
     assert judge(frame.head(50), reference, cfg, small) is None and small.status == "too_few_rows"
+
+
+def test_a_window_whose_labels_stopped_is_judged_at_labels_due_s_and_one_still_filling_waits() -> None:
+    from mlgameday.monitor.synthetic import Traffic
+    from mlgameday.monitor.windows import WindowBook
+
+    now = [100.0]
+    book = WindowBook(MonitorSettings(window_rows=40, window_s=None, label_wait_s=20.0, labels_due_s=10.0,
+                                      labels_missing_below=0.5), clock=lambda: now[0])
+    pairs = Traffic(seed=6).events(80)
+    stopped, filling = pairs[:40], pairs[40:]
+    for prediction, _ in stopped + filling:  # two windows of 40, both closed at 100 s
+        book.add_prediction(prediction)
+    for _, label in filling[:30]:  # the second has 75% of its labels: coming, if slowly
+        book.add_label(label)
+    for _, label in stopped[:10]:  # the first 25%: under half
+        book.add_label(label)
+    now[0] = 109.9
+    assert book.due() == []
+    now[0] = 110.0
+    assert [w.coverage() for w in book.due()] == [0.25]  # judged without waiting the rest of the 20 s
+    now[0] = 119.9
+    assert book.due() == []
+    now[0] = 120.0
+    assert [w.coverage() for w in book.due()] == [0.75]
