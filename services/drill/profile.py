@@ -64,9 +64,12 @@ def with_profile(settings: Settings, profile: dict[str, dict[str, Any]]) -> Sett
 
 def cluster_profile(seed: int = 42) -> dict[str, dict[str, Any]]:
     """The profile of a release installed for drills: the monitor writes no HTML report (on a cluster it stays
-    in the release's volume, out of the debrief's reach, and it cost a loaded node seconds a window)."""
+    in the release's volume, out of the debrief's reach, and it cost a loaded node seconds a window). Nor does it
+    judge decisively on a median age or labels due early: their margins were measured on the local stack, and on
+    a starved node the pipeline and the monitor run seconds behind (its drills run at the normal pace anyway)."""
     profile = drill_profile(None, seed)
-    profile["monitor"] = {**profile["monitor"], "save_html": False}
+    local_only = ("median_age_s", "labels_due_s")
+    profile["monitor"] = {**{k: v for k, v in profile["monitor"].items() if k not in local_only}, "save_html": False}
     return profile
 
 

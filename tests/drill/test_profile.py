@@ -72,3 +72,13 @@ def test_the_chart_values_give_a_release_the_settings_the_profile_gives_the_loca
     wanted = with_profile(load_settings(run_dir=tmp_path), profile)
     assert from_env.monitor == wanted.monitor and from_env.producer == wanted.producer
     assert from_env.monitor.window_s == 10.0  # not the default: the env reached the settings
+
+
+def test_a_release_for_drills_judges_without_the_local_stacks_decisive_rules(tmp_path) -> None:
+    from mlgameday.drill.profile import cluster_profile
+
+    local = with_profile(load_settings(run_dir=tmp_path), drill_profile()).monitor
+    release = with_profile(load_settings(run_dir=tmp_path), cluster_profile()).monitor
+    assert (local.median_age_s, local.labels_due_s) == (15.0, 10.0)
+    assert (release.median_age_s, release.labels_due_s) == (None, None)  # measured locally only
+    assert (release.window_s, release.label_wait_s, release.save_html) == (10.0, 20.0, False)
