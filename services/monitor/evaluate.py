@@ -94,12 +94,17 @@ def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
     result.label_coverage = result.n_labeled / len(frame) if len(frame) else 0.0
     if result.status == "too_few_rows":
         return None
-    with_quality = result.n_labeled >= cfg.min_labeled_rows
+    # Under half its labels, a window's labelled rows are its shortest trips (the first labels to come): a
+    # biased sample, not judged for quality (labels.missing says why).
+    few = result.label_coverage < cfg.labels_missing_below
+    with_quality = result.n_labeled >= cfg.min_labeled_rows and not few
     snapshot = run_report(frame, reference, cfg, with_quality,
                           {"window": str(result.index), "model_tag": result.model_tag})
     read_snapshot(snapshot.dict(), reference, result)
     result.quality_status = "ok" if with_quality else (
-        f"waiting for labels ({result.n_labeled} < monitor.min_labeled_rows {cfg.min_labeled_rows})")
+        f"waiting for labels ({result.n_labeled} < monitor.min_labeled_rows {cfg.min_labeled_rows})"
+        if not few else f"too few labels ({result.label_coverage:.0%} < monitor.labels_missing_below "
+                        f"{cfg.labels_missing_below:.0%}): the labelled ones are the shortest trips")
     result.status = "ok"
     result.eval_s = time.perf_counter() - started
     return snapshot

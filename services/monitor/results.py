@@ -76,7 +76,7 @@ class WindowResult:
     drift_share: float | None = None
     prediction_drift: ColumnDrift | None = None
     quality: Quality | None = None
-    quality_status: str = ""  # ok | waiting for labels (n < min)
+    quality_status: str = ""  # ok | waiting for labels (n < min) | too few labels (under half)
     freshness: Freshness | None = None
     skew: list[SkewColumn] = field(default_factory=list)
     skew_status: str = ""  # ok | off | unavailable: <why>

@@ -264,8 +264,9 @@ class MonitorService:
             result.status, result.reason = "no_reference", str(exc)
         else:
             snapshot = judge(frame, reference, cfg, result)
-        if result.status == "ok":
-            result.slices = self.slices.add(frame, reference.slices, cfg.slice_min_rows)
+        if result.status == "ok":  # a window not judged for quality adds no errors to its slices
+            labelled = frame if result.quality is not None else frame.iloc[:0]
+            result.slices = self.slices.add(labelled, reference.slices, cfg.slice_min_rows)
         evidence = None
         if snapshot is not None:
             result.report_json, result.report_html, result.workspace_run = self.evidence.save_report(

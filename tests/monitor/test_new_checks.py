@@ -157,3 +157,23 @@ def test_a_window_whose_labels_stopped_is_judged_at_labels_due_s_and_one_still_f
     assert book.due() == []
     now[0] = 120.0
     assert [w.coverage() for w in book.due()] == [0.75]
+
+
+def test_a_window_under_half_labelled_is_not_judged_for_quality_its_labels_are_the_shortest_trips() -> None:
+    from mlgameday.contracts import TARGET
+    from mlgameday.monitor.evaluate import judge, screen
+    from mlgameday.monitor.reference import validate_reference
+    from mlgameday.monitor.results import WindowResult
+    from mlgameday.monitor.synthetic import Traffic
+
+    cfg = MonitorSettings(min_labeled_rows=30, labels_missing_below=0.5)
+    reference = validate_reference(Traffic(seed=1).reference(3000), "test")
+    for share, judged in ((0.4, False), (0.6, True)):
+        frame = Traffic(seed=2).frame(400)
+        shortest = frame[TARGET].rank(method="first") <= share * len(frame)  # the labels that came first
+        frame.loc[~shortest, TARGET] = float("nan")
+        result = WindowResult(index=1, model_tag="test", status="ok")
+        screen(frame, cfg, result)
+        judge(frame, reference, cfg, result)
+        assert (result.quality is not None) == judged, (share, result.quality_status)
+        assert result.quality_status == "ok" if judged else result.quality_status.startswith("too few labels (40%")

@@ -49,7 +49,7 @@ def test_labels_that_never_come_are_counted_and_quality_is_not_judged(monitor_ru
     run.send(Traffic(seed=SEED).events(WINDOW * 2), labels=False)
     service = run.run_until(judged(2))
     assert [r.status for r in service.results] == ["ok", "ok"]
-    assert all(r.quality is None and r.quality_status.startswith("waiting for labels") for r in service.results)
+    assert all(r.quality is None and r.quality_status.startswith("too few labels") for r in service.results)
     assert service.book.counts.predictions_unlabeled == WINDOW * 2
     kinds = {a.kind for a in run.alerts()}
     assert "labels.missing" in kinds and not {k for k in kinds if k.startswith("quality")}
