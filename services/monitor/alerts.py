@@ -7,8 +7,8 @@ quality.mae_increase, quality.bias (score = mean error, signed: positive = over-
 quality.too_good (score = how far the MAE fell below the reference's), quality.slice_mae (per slice),
 freshness.stale (score = share of stale predictions, or their median feature age when that decided),
 features.missing (per zone feature), skew.detected (per column), labels.missing (info).
-The first three need no label: they are judged when the window closes (screening), the rest once its
-labels are in.
+freshness.stale, features.missing and skew.detected need no label: they are judged soon after the window
+closes (screening), the rest once its labels are in.
 """
 
 from __future__ import annotations
