@@ -103,10 +103,12 @@ def judged_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]
                            sq.increase > cfg.slice_mae_increase,
                            f"{sq.slice} trips: MAE {sq.mae:.0f}s vs their reference {sq.ref_mae:.0f}s "
                            f"({sq.increase:+.0%}) on {sq.n} labelled trips of the last windows"))
-    # Decisive: a window judged after its label wait holds 97-100% of its labels at rest, never under half.
+    # Decisive where labels_due_s says when a window's labels are in (measured: at rest 99% by then): under half
+    # of them is no chance fluctuation. Without it, 2 of 3 windows.
     out.append(Finding(AlertKind.LABELS_MISSING, None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
                        result.label_coverage < cfg.labels_missing_below,
-                       f"{result.n_labeled}/{result.n_rows} predictions had their label when judged", decisive=True))
+                       f"{result.n_labeled}/{result.n_rows} predictions had their label when judged",
+                       decisive=cfg.labels_due_s is not None))
     return out
 
 

@@ -53,3 +53,13 @@ def test_a_decisive_failure_alerts_on_its_first_window_and_once_per_episode() ->
 
 def test_a_decisive_check_that_passes_does_not_alert() -> None:
     assert Hysteresis(2, 3).update([finding(False, decisive=True)]) == []
+
+
+def test_missing_labels_are_decisive_only_where_it_is_known_when_they_are_due() -> None:
+    from mlgameday.monitor.alerts import judged_findings
+    from mlgameday.monitor.results import WindowResult
+
+    window = WindowResult(index=3, model_tag="m", status="ok", n_rows=200, n_labeled=20, label_coverage=0.1)
+    for due, decisive in ((10.0, True), (None, False)):
+        (labels,) = [f for f in judged_findings(window, MonitorSettings(labels_due_s=due)) if f.kind == "labels.missing"]
+        assert labels.failed and labels.decisive == decisive
