@@ -23,6 +23,7 @@ from mlgameday.drill.handoff import submit_answer
 from mlgameday.drill.oncall import Page
 from mlgameday.drill.runner import Drill, control_scenario
 from mlgameday.drill.timeline import Timeline
+from mlgameday.stack.state import RunFolder
 
 pytestmark = pytest.mark.integration
 CATALOG = Catalog()
@@ -81,11 +82,36 @@ def start_blind(settings: Settings, scenario) -> tuple[Drill, threading.Thread, 
     return drill, runner, results, pages[0]
 
 
+PROBLEM_MARKERS = ('"level": "warning"', '"level": "error"', '"level": "critical"', " WARN ", " ERROR ", "%3|", "%4|")
+# A broker down refuses connections: counted, not shown, so the lines shown are the ones that tell.
+REFUSED_MARKERS = ("ECONNREFUSED", "error 111", "Connection refused", "connection failed -- refreshing metadata")
+LOG_LINES_SHOWN = 3
+
+
+def services_during_the_drill(settings: Settings) -> str:
+    """Each service's state now and the last warnings it logged since the drill started: a failure in CI is
+    explained from its output alone (the run folder is gone with the machine)."""
+    states = LocalTarget(settings).components()
+    lines = []
+    for log in sorted(RunFolder(settings.run_path).logs.glob("*.log")):
+        text = log.read_text(errors="replace").splitlines()
+        start = max((i for i, line in enumerate(text) if "===== drill " in line and " started =====" in line),
+                    default=0)
+        problems = [line for line in text[start:] if any(marker in line for marker in PROBLEM_MARKERS)]
+        refused = [line for line in problems if any(marker in line for marker in REFUSED_MARKERS)]
+        shown = [line for line in problems if line not in refused][-LOG_LINES_SHOWN:]
+        lines.append(f"{log.stem} ({states.get(log.stem, 'not a component')}): {len(problems)} warnings since the "
+                     f"drill started ({len(refused)} of refused connections)"
+                     + "".join(f"\n    {line[:300]}" for line in shown))
+    return "\n".join(lines)
+
+
 def run_and_check(settings: Settings, name: str) -> None:
     drill = Drill(settings, CATALOG.get(name), fast=True)
     result = drill.run()
     missing = [f"{o.expectation.describe()}: {o.reason}" for o in result.missing()]
-    assert missing == [], f"{name}: {missing}; debrief {result.debrief.get('markdown')}"
+    assert missing == [], (f"{name}: {missing}; debrief {result.debrief.get('markdown')}\n"
+                           f"{services_during_the_drill(settings)}")
     noise = [f"{a.name} at {a.t}s: {a.verdict}" for a in false_alarms(result.alerts)]
     assert noise == [], f"{name}: alerts the scenario does not explain: {noise}; debrief {result.debrief.get('markdown')}"
     # The mitigation check tells a fix from none: with the fix skipped (the faults on) it fails. Faults that
