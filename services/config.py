@@ -367,6 +367,11 @@ class MonitorSettings(BaseModel):
             raise ValueError(f"monitor.alert_k ({self.alert_k}) must not exceed monitor.alert_n ({self.alert_n})")
         return self
 
+    def labels_missing(self, coverage: float) -> bool:
+        """Under labels_missing_below of a window's labels: they stopped coming (labels.missing), and the
+        labelled rows are its shortest trips, too biased a sample to judge quality on."""
+        return coverage < self.labels_missing_below
+
 
 class ImageSettings(BaseModel):
     """The images `gameday images build` makes (docker/) and the Docker engine it may start."""

@@ -106,7 +106,7 @@ def judged_findings(result: WindowResult, cfg: MonitorSettings) -> list[Finding]
     # Decisive where labels_due_s says when a window's labels are in (measured: at rest 99% by then): under half
     # of them is no chance fluctuation. Without it, 2 of 3 windows.
     out.append(Finding(AlertKind.LABELS_MISSING, None, 1 - result.label_coverage, 1 - cfg.labels_missing_below,
-                       result.label_coverage < cfg.labels_missing_below,
+                       cfg.labels_missing(result.label_coverage),
                        f"{result.n_labeled}/{result.n_rows} predictions had their label when judged",
                        decisive=cfg.labels_due_s is not None))
     return out

@@ -96,7 +96,7 @@ def judge(frame: pd.DataFrame, reference: Reference, cfg: MonitorSettings,
         return None
     # Under half its labels, a window's labelled rows are its shortest trips (the first labels to come): a
     # biased sample, not judged for quality (labels.missing says why).
-    few = result.label_coverage < cfg.labels_missing_below
+    few = cfg.labels_missing(result.label_coverage)
     with_quality = result.n_labeled >= cfg.min_labeled_rows and not few
     snapshot = run_report(frame, reference, cfg, with_quality,
                           {"window": str(result.index), "model_tag": result.model_tag})

@@ -152,7 +152,7 @@ class WindowBook:
 
     def _labels_stopped(self, window: Window, waited: float) -> bool:
         due = self.cfg.labels_due_s
-        return due is not None and waited >= due and window.coverage() < self.cfg.labels_missing_below
+        return due is not None and waited >= due and self.cfg.labels_missing(window.coverage())
 
     def flush(self) -> list[Window]:
         """Close and hand over everything (on stop): judged with the labels that came."""
