@@ -68,6 +68,23 @@ class Seen(NamedTuple):
     features: dict
 
 
+class Predicted(NamedTuple):
+    """A trip's predictions, waiting for its label."""
+
+    t: float                    # wall time its first prediction was read
+    by_role: dict[str, float]   # role -> prediction_s
+
+
+class Labelled(NamedTuple):
+    """One prediction met by its label."""
+
+    t: float                    # wall time the label was read
+    role: str
+    error_s: float              # prediction - actual (signed)
+    late: bool                  # the trip ended late_after_s past its ETA
+    lag_s: float                # seconds from the prediction to its label
+
+
 
 def pipeline_groups(settings: Settings) -> tuple[str, ...]:
     """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
@@ -98,16 +115,13 @@ class Watcher:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._predictions: deque[Seen] = deque()
-        self._predicted: dict[str, dict[str, float]] = {}   # trip_id -> role -> prediction_s
-        self._predicted_at: dict[str, float] = {}           # trip_id -> wall time its first prediction was seen
+        self._predicted: dict[str, Predicted] = {}          # trip_id -> its predictions
         self._requested: dict[str, float] = {}              # trip_id -> wall time seen (unanswered)
         self._request_ids: OrderedDict[str, None] = OrderedDict()  # trip ids requested, oldest first
         self._repeats: deque[tuple[float, bool]] = deque()  # (wall time, trip id requested before?)
         self._counters: dict[str, tuple[float, Any]] = {}   # scraped counter -> (wall time, value) last sampled
         self._answered: OrderedDict[str, None] = OrderedDict()  # trip ids with a prediction, oldest first
-        # (wall time label seen, role, prediction - actual (signed), late: the trip ended late_after_s past its ETA,
-        #  seconds from the prediction to its label)
-        self._errors: deque[tuple[float, str, float, bool, float]] = deque()
+        self._errors: deque[Labelled] = deque()
         self._request_times: deque[float] = deque()  # wall time each (live) trip request was seen
         self._dlq_times: deque[float] = deque()
         # Letters, counted as `gameday dlq stats` counts them: by id (a letter sent again after a consumer's
@@ -218,20 +232,19 @@ class Watcher:
         predicted = event.get("prediction_s")  # a release may rename it (prediction_rename): no number, no error
         if isinstance(trip_id, str) and len(self._predicted) < MAX_TRACKED:
             if isinstance(predicted, (int, float)):
-                self._predicted.setdefault(trip_id, {})[role] = float(predicted)
-                self._predicted_at.setdefault(trip_id, now)
+                self._predicted.setdefault(trip_id, Predicted(now, {})).by_role[role] = float(predicted)
             self._requested.pop(trip_id, None)
             self._answered[trip_id] = None
             if len(self._answered) > MAX_TRACKED:
                 self._answered.popitem(last=False)
 
     def _on_label(self, event: dict, now: float) -> None:
-        by_role = self._predicted.pop(event.get("trip_id"), None)
-        lag = now - self._predicted_at.pop(event.get("trip_id"), now)
+        predicted = self._predicted.pop(event.get("trip_id"), None)
         duration = event.get("duration_s")
-        if by_role and isinstance(duration, (int, float)):
-            for role, predicted in by_role.items():
-                self._errors.append((now, role, predicted - duration, duration - predicted > self.late_after_s, lag))
+        if predicted and isinstance(duration, (int, float)):
+            for role, prediction_s in predicted.by_role.items():
+                self._errors.append(Labelled(now, role, prediction_s - duration,
+                                             duration - prediction_s > self.late_after_s, now - predicted.t))
 
     def _on_dead_letter(self, event: dict, now: float) -> None:
         reason = str(event.get("reason", "?"))
@@ -322,20 +335,20 @@ class Watcher:
         for feature in MODEL_FEATURES:
             numbers = [p.features[feature] for p in live if isinstance(p.features.get(feature), (int, float))]
             values[FEATURE_MEAN_PREFIX + feature] = sum(numbers) / len(numbers) if numbers else None
-        live_errors = [e for t, role, e, _, _ in label_errors if role == "live" and t >= now - self.label_window_s]
+        live_errors = [e.error_s for e in label_errors if e.role == "live" and e.t >= now - self.label_window_s]
         values["mae_s"] = sum(map(abs, live_errors)) / len(live_errors) if len(live_errors) >= 5 else None
         values["bias_s"] = sum(live_errors) / len(live_errors) if len(live_errors) >= 5 else None
         # Labels that stopped coming leave no sample (None), not an old one: a lag below a limit is shown only
         # by labels that came.
-        lags = [lag for t, role, _, _, lag in label_errors if role == "live" and t >= now - self.recent_s]
+        lags = [e.lag_s for e in label_errors if e.role == "live" and e.t >= now - self.recent_s]
         values["label_lag_s"] = _percentile(lags, 50) if len(lags) >= 5 else None
-        served_labels = [(abs(e), late) for t, role, e, late, _ in label_errors
-                         if role in SERVED_ROLES and t >= now - self.label_window_s]
+        served_labels = [(abs(e.error_s), e.late) for e in label_errors
+                         if e.role in SERVED_ROLES and e.t >= now - self.label_window_s]
         if len(served_labels) >= 5:
             values["served_mae_s"] = sum(e for e, _ in served_labels) / len(served_labels)
             values["late_share"] = sum(late for _, late in served_labels) / len(served_labels)
-        canary = [abs(e) for _, role, e, _, _ in label_errors if role == "canary"]
-        live_all = [abs(e) for _, role, e, _, _ in label_errors if role == "live"]
+        canary = [abs(e.error_s) for e in label_errors if e.role == "canary"]
+        live_all = [abs(e.error_s) for e in label_errors if e.role == "live"]
         if len(canary) >= 30 and len(live_all) >= 30 and sum(live_all) > 0:
             values["canary_mae_ratio"] = (sum(canary) / len(canary)) / (sum(live_all) / len(live_all))
         return values

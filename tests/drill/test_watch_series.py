@@ -102,4 +102,4 @@ def test_label_lag_is_the_median_time_to_a_label_and_none_once_labels_stop_comin
     label("late", 110.0)
     assert watcher._event_series(now=111.0)["label_lag_s"] == 3.0   # the median of 2, 2, 3, 4, 90
     assert watcher._event_series(now=120.0)["label_lag_s"] is None  # none in the last 5 s: no sample, not an old one
-    assert not watcher._predicted_at                                # a labelled trip is forgotten
+    assert not watcher._predicted                                   # a labelled trip is forgotten
