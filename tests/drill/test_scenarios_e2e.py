@@ -88,30 +88,35 @@ REFUSED_MARKERS = ("ECONNREFUSED", "error 111", "Connection refused", "connectio
 LOG_LINES_SHOWN = 3
 
 
-def services_during_the_drill(settings: Settings) -> str:
-    """Each service's state now and the last warnings it logged since the drill started: a failure in CI is
-    explained from its output alone (the run folder is gone with the machine)."""
+def log_sizes(settings: Settings) -> dict[Path, int]:
+    """Where each service's log ends now: what a drill adds starts there."""
+    return {log: log.stat().st_size for log in RunFolder(settings.run_path).logs.glob("*.log")}
+
+
+def services_since(settings: Settings, sizes: dict[Path, int]) -> str:
+    """Each service's state now and the last warnings it logged after `sizes` (log_sizes before the drill): a
+    failure in CI is explained from its output alone (the run folder is gone with the machine)."""
     states = LocalTarget(settings).components()
     lines = []
     for log in sorted(RunFolder(settings.run_path).logs.glob("*.log")):
-        text = log.read_text(errors="replace").splitlines()
-        start = max((i for i, line in enumerate(text) if "===== drill " in line and " started =====" in line),
-                    default=0)
-        problems = [line for line in text[start:] if any(marker in line for marker in PROBLEM_MARKERS)]
-        refused = [line for line in problems if any(marker in line for marker in REFUSED_MARKERS)]
-        shown = [line for line in problems if line not in refused][-LOG_LINES_SHOWN:]
+        with open(log, "rb") as f:
+            f.seek(sizes.get(log, 0))
+            text = f.read().decode(errors="replace").splitlines()
+        problems = [line for line in text if any(marker in line for marker in PROBLEM_MARKERS)]
+        telling = [line for line in problems if not any(marker in line for marker in REFUSED_MARKERS)]
         lines.append(f"{log.stem} ({states.get(log.stem, 'not a component')}): {len(problems)} warnings since the "
-                     f"drill started ({len(refused)} of refused connections)"
-                     + "".join(f"\n    {line[:300]}" for line in shown))
+                     f"drill started ({len(problems) - len(telling)} of refused connections)"
+                     + "".join(f"\n    {line[:300]}" for line in telling[-LOG_LINES_SHOWN:]))
     return "\n".join(lines)
 
 
 def run_and_check(settings: Settings, name: str) -> None:
     drill = Drill(settings, CATALOG.get(name), fast=True)
+    sizes = log_sizes(settings)
     result = drill.run()
     missing = [f"{o.expectation.describe()}: {o.reason}" for o in result.missing()]
     assert missing == [], (f"{name}: {missing}; debrief {result.debrief.get('markdown')}\n"
-                           f"{services_during_the_drill(settings)}")
+                           f"{services_since(settings, sizes)}")
     noise = [f"{a.name} at {a.t}s: {a.verdict}" for a in false_alarms(result.alerts)]
     assert noise == [], f"{name}: alerts the scenario does not explain: {noise}; debrief {result.debrief.get('markdown')}"
     # The mitigation check tells a fix from none: with the fix skipped (the faults on) it fails. Faults that
