@@ -85,7 +85,6 @@ class Labelled(NamedTuple):
     lag_s: float                # seconds from the prediction to its label
 
 
-
 def pipeline_groups(settings: Settings) -> tuple[str, ...]:
     """The consumer groups whose lag is the drill's `consumer_lag`: ingest (features) and the rider app (ETAs)."""
     from ..riders.service import GROUP_ID as RIDERS_GROUP
